@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
+import { issueCommand, NotFoundError } from './issue.js';
+import { searchCommand } from './search.js';
+import { serveCommand } from './serve.js';
+import { statusCommand } from './status.js';
+
+/** Exit codes: 0 ok, 1 not found or failure, 2 bad usage or configuration. */
+const program = new Command('sentry-memory')
+  .description('A live, queryable memory of a Sentry organization for AI agents')
+  .exitOverride()
+  .addCommand(serveCommand())
+  .addCommand(searchCommand())
+  .addCommand(issueCommand())
+  .addCommand(statusCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  if (error instanceof ConfigError) {
+    console.error(`error: ${error.message}`);
+    process.exit(2);
+  }
+  if (error instanceof NotFoundError) {
+    console.error(`error: ${error.message}`);
+    process.exit(1);
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

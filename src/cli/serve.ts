@@ -1,0 +1,41 @@
+import { Command } from 'commander';
+import pino from 'pino';
+import { loadConfig } from '../config.js';
+import { openRuntime } from '../runtime.js';
+import { buildApp } from '../server/app.js';
+import { dbOption } from './options.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('receive Sentry webhooks and process them into memory')
+    .option('--port <port>', 'port to listen on (env PORT, default 8787)')
+    .option('--host <host>', 'address to bind (env HOST, default 127.0.0.1)')
+    .addOption(dbOption())
+    .option('--replay-tolerance <seconds>', 'accepted age of Sentry-Hook-Timestamp (default 300)')
+    .option('--body-limit <bytes>', 'largest accepted delivery, e.g. 5mb (default 5mb)')
+    .option('--no-worker', 'only acknowledge and store deliveries; another process drains the inbox')
+    .action(async (flags) => {
+      const config = loadConfig(flags);
+      const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
+      const runtime = openRuntime({ dbPath: config.dbPath, logger });
+      const app = await buildApp({
+        runtime,
+        workspaceId: config.workspaceId,
+        clientSecrets: config.clientSecrets,
+        replayToleranceSeconds: config.replayToleranceSeconds,
+        bodyLimitBytes: config.bodyLimitBytes,
+        logger,
+      });
+      if (!config.clientSecrets.length) logger.warn('SENTRY_CLIENT_SECRET is not set: every webhook delivery will be rejected with 401');
+      await app.listen({ port: config.port, host: config.host });
+      if (config.worker) runtime.worker.start();
+      logger.info({ db: config.dbPath, worker: config.worker, secrets: config.clientSecrets.length }, 'sentry-memory is serving');
+      const shutdown = async () => {
+        await app.close();
+        runtime.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+}

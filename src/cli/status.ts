@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { MemoryStore } from '../memory/store.js';
+import { Inbox } from '../queue/inbox.js';
+import { dbOption, jsonOption, printJson } from './options.js';
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('inbox counts by state and records by kind')
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action((flags) => {
+      const config = loadConfig(flags);
+      const store = new MemoryStore(config.dbPath);
+      try {
+        const inbox = new Inbox(store.db);
+        const status = {
+          db: config.dbPath,
+          inbox: inbox.countsByState(config.workspaceId),
+          lastDeliveryAt: inbox.lastReceivedAt(config.workspaceId),
+          records: store.counts(config.workspaceId),
+          problems: inbox.problems(config.workspaceId, 10),
+        };
+        if (flags.json) return printJson(status);
+        console.log(`database: ${status.db}`);
+        console.log(`inbox: ${Object.entries(status.inbox).map(([k, v]) => `${k} ${v}`).join(' · ')} (last delivery ${status.lastDeliveryAt ?? 'never'})`);
+        console.log(`records: ${Object.entries(status.records).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+        for (const p of status.problems) console.log(`  ${p.state} #${p.seq} ${p.resource}.${p.action ?? '?'}: ${p.last_error ?? ''}`);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+
+/** Every setting of the service, from flags over environment over defaults. */
+export interface Config {
+  dbPath: string;
+  host: string;
+  port: number;
+  workspaceId: string;
+  clientSecrets: string[];
+  replayToleranceSeconds: number;
+  bodyLimitBytes: number;
+  logLevel: string;
+  worker: boolean;
+}
+
+export interface ConfigFlags {
+  db?: string;
+  host?: string;
+  port?: string | number;
+  workspace?: string;
+  replayTolerance?: string | number;
+  bodyLimit?: string | number;
+  worker?: boolean;
+}
+
+export const DEFAULT_WORKSPACE = 'default';
+
+export class ConfigError extends Error {}
+
+function integer(name: string, value: string | number | undefined, fallback: number, min = 0): number {
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+/** Accepts `5mb`, `512kb` or a plain byte count. */
+export function parseBytes(name: string, value: string | number | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(String(value).trim());
+  if (!match) throw new ConfigError(`${name} must be bytes like 5mb, 512kb or 1048576, got "${value}"`);
+  const unit = { b: 1, kb: 1024, mb: 1024 * 1024 }[(match[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb'];
+  return Number(match[1]) * unit;
+}
+
+export function defaultDbPath(cwd = process.cwd()): string {
+  return join(cwd, '.sentry-memory', 'memory.db');
+}
+
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    dbPath: flags.db ?? env.SENTRY_MEMORY_DB ?? defaultDbPath(),
+    host: flags.host ?? env.HOST ?? '127.0.0.1',
+    port: integer('port', flags.port ?? env.PORT, 8787),
+    workspaceId: flags.workspace ?? env.SENTRY_MEMORY_WORKSPACE ?? DEFAULT_WORKSPACE,
+    clientSecrets: (env.SENTRY_CLIENT_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    replayToleranceSeconds: integer('replay tolerance', flags.replayTolerance ?? env.SENTRY_MEMORY_REPLAY_TOLERANCE, 300, 1),
+    bodyLimitBytes: parseBytes('body limit', flags.bodyLimit ?? env.SENTRY_MEMORY_BODY_LIMIT, 5 * 1024 * 1024),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    worker: flags.worker ?? true,
+  };
+}

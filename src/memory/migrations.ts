@@ -1,0 +1,157 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+/**
+ * Ordered, append-only schema migrations for the embedded SQLite store. Each runs once, in a
+ * transaction, and is recorded in `schema_migrations`; never edit one that has shipped — add another.
+ */
+const migrations: { id: number; name: string; sql: string }[] = [
+  {
+    id: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE workspaces (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL);
+
+CREATE TABLE inbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  workspace_id TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  action TEXT,
+  external_id TEXT,
+  sent_at TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  body TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  last_error TEXT,
+  processed_at TEXT,
+  UNIQUE (workspace_id, source, delivery_id)
+);
+CREATE INDEX inbox_pending ON inbox (state, next_attempt_at) WHERE state = 'pending';
+
+CREATE TABLE issues (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL,
+  short_id TEXT, title TEXT, culprit TEXT, error_type TEXT, message TEXT, level TEXT, platform TEXT,
+  category TEXT, priority TEXT, permalink TEXT, project_id TEXT, project_slug TEXT,
+  count INTEGER, user_count INTEGER, first_seen TEXT, last_seen TEXT, first_release TEXT, last_release TEXT,
+  top_frames TEXT, snapshot_at TEXT NOT NULL,
+  status TEXT, substatus TEXT, status_version TEXT,
+  assignee_type TEXT, assignee_id TEXT, assignee_name TEXT, assignee_email TEXT, assignee_version TEXT,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX issues_short_id ON issues (workspace_id, short_id COLLATE NOCASE);
+CREATE INDEX issues_project_last_seen ON issues (workspace_id, project_slug, last_seen);
+
+CREATE TABLE events (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, issue_id TEXT, project_id TEXT,
+  title TEXT, message TEXT, culprit TEXT, level TEXT, platform TEXT, release TEXT, environment TEXT,
+  error_type TEXT, error_value TEXT, occurred_at TEXT NOT NULL, url TEXT, tags TEXT NOT NULL, top_frames TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX events_issue ON events (workspace_id, issue_id, occurred_at);
+
+CREATE TABLE comments (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, issue_id TEXT NOT NULL, project_slug TEXT,
+  author_id TEXT, author_name TEXT, created_at TEXT, text TEXT, deleted INTEGER NOT NULL DEFAULT 0, version TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX comments_issue ON comments (workspace_id, issue_id);
+
+CREATE TABLE alerts (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL, rule_id TEXT, rule_name TEXT,
+  title TEXT NOT NULL, description TEXT, issue_id TEXT, event_id TEXT, projects TEXT NOT NULL, url TEXT,
+  started_at TEXT, state TEXT NOT NULL, state_version TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX alerts_issue ON alerts (workspace_id, issue_id);
+
+CREATE TABLE insights (
+  workspace_id TEXT NOT NULL, issue_id TEXT NOT NULL, run_id TEXT NOT NULL, stage TEXT NOT NULL,
+  state TEXT NOT NULL, summary TEXT, details TEXT, at TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, issue_id, run_id, stage)
+);
+
+CREATE TABLE projects (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, slug TEXT, name TEXT, platform TEXT,
+  PRIMARY KEY (workspace_id, id)
+);
+
+CREATE TABLE releases (
+  workspace_id TEXT NOT NULL, version TEXT NOT NULL, short_version TEXT, projects TEXT NOT NULL,
+  created_at TEXT, released_at TEXT, first_event TEXT, last_event TEXT, commit_count INTEGER, new_issues INTEGER, url TEXT,
+  PRIMARY KEY (workspace_id, version)
+);
+
+CREATE TABLE deploys (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, release TEXT NOT NULL, environment TEXT NOT NULL,
+  name TEXT, url TEXT, started_at TEXT, finished_at TEXT, projects TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX deploys_release ON deploys (workspace_id, release);
+CREATE INDEX deploys_finished ON deploys (workspace_id, finished_at);
+
+CREATE TABLE commits (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, release TEXT NOT NULL, message TEXT,
+  author_name TEXT, author_email TEXT, repository TEXT, created_at TEXT, files TEXT,
+  PRIMARY KEY (workspace_id, release, id)
+);
+
+CREATE TABLE connections (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL, external_id TEXT,
+  org_slug TEXT, app_slug TEXT, base_url TEXT, auth_kind TEXT, credentials TEXT,
+  state TEXT NOT NULL, state_version TEXT NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE UNIQUE INDEX connections_external ON connections (workspace_id, source, external_id);
+
+CREATE TABLE observations (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, occurred_at TEXT NOT NULL,
+  subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, issue_id TEXT, project_slug TEXT,
+  release TEXT, environment TEXT, summary TEXT NOT NULL, data TEXT,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX observations_time ON observations (workspace_id, occurred_at);
+CREATE INDEX observations_issue ON observations (workspace_id, issue_id, occurred_at);
+
+CREATE TABLE search_docs (
+  doc_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  workspace_id TEXT NOT NULL, kind TEXT NOT NULL, ref_id TEXT NOT NULL, issue_id TEXT, project_slug TEXT,
+  occurred_at TEXT, title TEXT NOT NULL, body TEXT NOT NULL,
+  UNIQUE (workspace_id, kind, ref_id)
+);
+CREATE VIRTUAL TABLE search_fts USING fts5(
+  title, body, content='search_docs', content_rowid='doc_id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
+  INSERT INTO search_fts(rowid, title, body) VALUES (new.doc_id, new.title, new.body);
+END;
+CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
+  INSERT INTO search_fts(search_fts, rowid, title, body) VALUES ('delete', old.doc_id, old.title, old.body);
+END;
+CREATE TRIGGER search_docs_au AFTER UPDATE OF title, body ON search_docs BEGIN
+  INSERT INTO search_fts(search_fts, rowid, title, body) VALUES ('delete', old.doc_id, old.title, old.body);
+  INSERT INTO search_fts(rowid, title, body) VALUES (new.doc_id, new.title, new.body);
+END;
+
+CREATE TABLE sync_checkpoints (
+  workspace_id TEXT NOT NULL, connection_id TEXT NOT NULL, stream TEXT NOT NULL,
+  cursor TEXT, state TEXT, updated_at TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, connection_id, stream)
+);
+`,
+  },
+];
+
+export function runMigrations(db: BetterSqlite3.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as number[]);
+  for (const migration of migrations) {
+    if (applied.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(migration.id, migration.name, new Date().toISOString());
+    }).immediate();
+  }
+}

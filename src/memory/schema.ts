@@ -1,0 +1,246 @@
+import type { Generated } from 'kysely';
+
+/** Kysely table types. Every table carries `workspace_id` so tenants never share rows. JSON columns hold text. */
+export interface WorkspaceTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface InboxTable {
+  seq: Generated<number>;
+  workspace_id: string;
+  delivery_id: string;
+  source: string;
+  resource: string;
+  action: string | null;
+  external_id: string | null;
+  sent_at: string;
+  received_at: string;
+  body: string;
+  state: 'pending' | 'processed' | 'skipped' | 'dead';
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  processed_at: string | null;
+}
+
+export interface IssueTable {
+  workspace_id: string;
+  id: string;
+  short_id: string | null;
+  title: string | null;
+  culprit: string | null;
+  error_type: string | null;
+  message: string | null;
+  level: string | null;
+  platform: string | null;
+  category: string | null;
+  priority: string | null;
+  permalink: string | null;
+  project_id: string | null;
+  project_slug: string | null;
+  count: number | null;
+  user_count: number | null;
+  first_seen: string | null;
+  last_seen: string | null;
+  first_release: string | null;
+  last_release: string | null;
+  top_frames: string | null;
+  snapshot_at: string;
+  status: string | null;
+  substatus: string | null;
+  status_version: string | null;
+  assignee_type: string | null;
+  assignee_id: string | null;
+  assignee_name: string | null;
+  assignee_email: string | null;
+  assignee_version: string | null;
+}
+
+export interface EventTable {
+  workspace_id: string;
+  id: string;
+  issue_id: string | null;
+  project_id: string | null;
+  title: string | null;
+  message: string | null;
+  culprit: string | null;
+  level: string | null;
+  platform: string | null;
+  release: string | null;
+  environment: string | null;
+  error_type: string | null;
+  error_value: string | null;
+  occurred_at: string;
+  url: string | null;
+  tags: string;
+  top_frames: string;
+}
+
+export interface CommentTable {
+  workspace_id: string;
+  id: string;
+  issue_id: string;
+  project_slug: string | null;
+  author_id: string | null;
+  author_name: string | null;
+  created_at: string | null;
+  text: string | null;
+  deleted: number;
+  version: string;
+}
+
+export interface AlertTable {
+  workspace_id: string;
+  id: string;
+  source: string;
+  rule_id: string | null;
+  rule_name: string | null;
+  title: string;
+  description: string | null;
+  issue_id: string | null;
+  event_id: string | null;
+  projects: string;
+  url: string | null;
+  started_at: string | null;
+  state: string;
+  state_version: string;
+}
+
+export interface InsightTable {
+  workspace_id: string;
+  issue_id: string;
+  run_id: string;
+  stage: string;
+  state: string;
+  summary: string | null;
+  details: string | null;
+  at: string;
+}
+
+export interface ProjectTable {
+  workspace_id: string;
+  id: string;
+  slug: string | null;
+  name: string | null;
+  platform: string | null;
+}
+
+export interface ReleaseTable {
+  workspace_id: string;
+  version: string;
+  short_version: string | null;
+  projects: string;
+  created_at: string | null;
+  released_at: string | null;
+  first_event: string | null;
+  last_event: string | null;
+  commit_count: number | null;
+  new_issues: number | null;
+  url: string | null;
+}
+
+export interface DeployTable {
+  workspace_id: string;
+  id: string;
+  release: string;
+  environment: string;
+  name: string | null;
+  url: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  projects: string;
+}
+
+export interface CommitTable {
+  workspace_id: string;
+  id: string;
+  release: string;
+  message: string | null;
+  author_name: string | null;
+  author_email: string | null;
+  repository: string | null;
+  created_at: string | null;
+  files: string | null;
+}
+
+export interface ConnectionTable {
+  workspace_id: string;
+  id: string;
+  source: string;
+  external_id: string | null;
+  org_slug: string | null;
+  app_slug: string | null;
+  base_url: string | null;
+  auth_kind: string | null;
+  /** Encrypted credentials blob; never stored in clear. */
+  credentials: string | null;
+  state: string;
+  state_version: string;
+  updated_at: string;
+}
+
+export interface ObservationTable {
+  workspace_id: string;
+  id: string;
+  type: string;
+  occurred_at: string;
+  subject_type: string;
+  subject_id: string;
+  issue_id: string | null;
+  project_slug: string | null;
+  release: string | null;
+  environment: string | null;
+  summary: string;
+  data: string | null;
+}
+
+/** One row per searchable document; `search_fts` indexes `title` and `body` with `doc_id` as rowid. */
+export interface SearchDocTable {
+  doc_id: Generated<number>;
+  workspace_id: string;
+  kind: string;
+  ref_id: string;
+  issue_id: string | null;
+  project_slug: string | null;
+  occurred_at: string | null;
+  title: string;
+  body: string;
+}
+
+/** The FTS5 index over `search_docs`; the hidden column named like the table is what MATCH targets. */
+export interface SearchFtsTable {
+  rowid: number;
+  title: string;
+  body: string;
+  search_fts: string;
+}
+
+export interface SyncCheckpointTable {
+  workspace_id: string;
+  connection_id: string;
+  stream: string;
+  cursor: string | null;
+  state: string | null;
+  updated_at: string;
+}
+
+export interface Database {
+  workspaces: WorkspaceTable;
+  inbox: InboxTable;
+  issues: IssueTable;
+  events: EventTable;
+  comments: CommentTable;
+  alerts: AlertTable;
+  insights: InsightTable;
+  projects: ProjectTable;
+  releases: ReleaseTable;
+  deploys: DeployTable;
+  commits: CommitTable;
+  connections: ConnectionTable;
+  observations: ObservationTable;
+  search_docs: SearchDocTable;
+  search_fts: SearchFtsTable;
+  sync_checkpoints: SyncCheckpointTable;
+}

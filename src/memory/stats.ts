@@ -1,0 +1,16 @@
+import type { Database } from './schema.js';
+import type { SqliteDatabase } from './sqlite.js';
+
+const countedTables = ['issues', 'events', 'comments', 'alerts', 'insights', 'observations', 'projects', 'releases', 'deploys', 'commits', 'connections'] as const satisfies readonly (keyof Database)[];
+
+export type RecordCounts = Record<(typeof countedTables)[number], number>;
+
+/** How many records of each kind a workspace holds. */
+export function countRecords(db: SqliteDatabase, workspaceId: string): RecordCounts {
+  const counts = {} as RecordCounts;
+  for (const table of countedTables) {
+    const row = db.get(db.qb.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId));
+    counts[table] = Number(row?.n ?? 0);
+  }
+  return counts;
+}

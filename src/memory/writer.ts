@@ -1,0 +1,373 @@
+import type { Selectable } from 'kysely';
+import type {
+  AlertRecord,
+  CommentRecord,
+  CommitRecord,
+  ConnectionRecord,
+  DeployRecord,
+  EventRecord,
+  InsightRecord,
+  IssueRecord,
+  MemoryRecord,
+  ObservationRecord,
+  ProjectRecord,
+  ReleaseRecord,
+} from './records.js';
+import type { Database, IssueTable } from './schema.js';
+import { indexDocument, removeDocument } from './search-index.js';
+import type { SqliteDatabase } from './sqlite.js';
+import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
+
+type Row<T extends keyof Database> = Selectable<Database[T]>;
+
+/**
+ * Merges records into the store. Every merge is idempotent and order-tolerant: counters take the
+ * maximum, first-seen times the minimum, and versioned values (status, assignee, comment text, alert
+ * state) only move forward, so any replay or reordering of the same facts converges.
+ * Call inside a transaction.
+ */
+export function applyRecords(db: SqliteDatabase, workspaceId: string, source: string, records: readonly MemoryRecord[]): void {
+  for (const record of records) {
+    switch (record.kind) {
+      case 'issue':
+        applyIssue(db, workspaceId, record);
+        break;
+      case 'event':
+        applyEvent(db, workspaceId, record);
+        break;
+      case 'comment':
+        applyComment(db, workspaceId, record);
+        break;
+      case 'alert':
+        applyAlert(db, workspaceId, record);
+        break;
+      case 'insight':
+        applyInsight(db, workspaceId, record);
+        break;
+      case 'project':
+        applyProject(db, workspaceId, record);
+        break;
+      case 'release':
+        applyRelease(db, workspaceId, record);
+        break;
+      case 'deploy':
+        applyDeploy(db, workspaceId, record);
+        break;
+      case 'commit':
+        applyCommit(db, workspaceId, record);
+        break;
+      case 'connection':
+        applyConnection(db, workspaceId, source, record);
+        break;
+      case 'observation':
+        applyObservation(db, workspaceId, record);
+        break;
+    }
+  }
+}
+
+/** Insert or replace one row by its key. */
+function upsert<T extends keyof Database>(db: SqliteDatabase, table: T, keys: readonly string[], row: Row<T>): void {
+  const values = row as Record<string, unknown>;
+  const updates = Object.fromEntries(Object.entries(values).filter(([column]) => !keys.includes(column)));
+  db.run(
+    // Kysely's generic insert types cannot follow a table chosen at run time; the row type is checked by callers.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    db.qb.insertInto(table).values(values as any).onConflict((oc) => oc.columns(keys as any).doUpdateSet(updates as any)),
+  );
+}
+
+/** A later snapshot's known values win; an older snapshot only fills gaps. */
+function pick<V>(incoming: V | null | undefined, current: V | null | undefined, newer: boolean): V | null {
+  if (incoming == null) return current ?? null;
+  if (current == null || newer) return incoming;
+  return current;
+}
+
+function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): void {
+  const current = db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  const newer = !current || r.observedAt >= current.snapshot_at;
+  const row: IssueTable = {
+    workspace_id: workspaceId,
+    id: r.id,
+    short_id: pick(r.shortId, current?.short_id, newer),
+    title: pick(r.title, current?.title, newer),
+    culprit: pick(r.culprit, current?.culprit, newer),
+    error_type: pick(r.errorType, current?.error_type, newer),
+    message: pick(r.message, current?.message, newer),
+    level: pick(r.level, current?.level, newer),
+    platform: pick(r.platform, current?.platform, newer),
+    category: pick(r.category, current?.category, newer),
+    priority: pick(r.priority, current?.priority, newer),
+    permalink: pick(r.permalink, current?.permalink, newer),
+    project_id: pick(r.projectId, current?.project_id, newer),
+    project_slug: pick(r.projectSlug, current?.project_slug, newer),
+    count: maxNumber(r.count, current?.count),
+    user_count: maxNumber(r.userCount, current?.user_count),
+    first_seen: minTime(r.firstSeen, current?.first_seen),
+    last_seen: maxTime(r.lastSeen, current?.last_seen),
+    first_release: pick(r.firstRelease, current?.first_release, newer),
+    last_release: pick(r.lastRelease, current?.last_release, newer),
+    top_frames: pick(r.topFrames?.length ? JSON.stringify(r.topFrames) : null, current?.top_frames, newer),
+    snapshot_at: maxTime(r.observedAt, current?.snapshot_at) ?? r.observedAt,
+    status: current?.status ?? null,
+    substatus: current?.substatus ?? null,
+    status_version: current?.status_version ?? null,
+    assignee_type: current?.assignee_type ?? null,
+    assignee_id: current?.assignee_id ?? null,
+    assignee_name: current?.assignee_name ?? null,
+    assignee_email: current?.assignee_email ?? null,
+    assignee_version: current?.assignee_version ?? null,
+  };
+  if (r.status) {
+    const version = versionOf(r.status.at, r.status.value);
+    if (isNewer(version, row.status_version)) {
+      row.status = r.status.value.status;
+      row.substatus = r.status.value.substatus;
+      row.status_version = version;
+    }
+  }
+  if (r.assignee) {
+    const version = versionOf(r.assignee.at, r.assignee.value);
+    if (isNewer(version, row.assignee_version)) {
+      const to = r.assignee.value;
+      row.assignee_type = to?.type ?? null;
+      row.assignee_id = to?.id ?? null;
+      row.assignee_name = to?.name ?? null;
+      row.assignee_email = to?.email ?? null;
+      row.assignee_version = version;
+    }
+  }
+  upsert(db, 'issues', ['workspace_id', 'id'], row);
+  const frames = row.top_frames ? (JSON.parse(row.top_frames) as { function: string | null; filename: string | null }[]) : [];
+  indexDocument(db, {
+    workspaceId,
+    kind: 'issue',
+    refId: row.id,
+    issueId: row.id,
+    projectSlug: row.project_slug,
+    occurredAt: row.last_seen ?? row.first_seen,
+    title: [row.short_id, row.title].filter(Boolean).join(' '),
+    body: [row.error_type, row.message, row.culprit, ...frames.flatMap((f) => [f.function, f.filename])].filter(Boolean).join('\n'),
+  });
+}
+
+function applyEvent(db: SqliteDatabase, workspaceId: string, r: EventRecord): void {
+  upsert(db, 'events', ['workspace_id', 'id'], {
+    workspace_id: workspaceId,
+    id: r.id,
+    issue_id: r.issueId,
+    project_id: r.projectId,
+    title: r.title,
+    message: r.message,
+    culprit: r.culprit,
+    level: r.level,
+    platform: r.platform,
+    release: r.release,
+    environment: r.environment,
+    error_type: r.errorType,
+    error_value: r.errorValue,
+    occurred_at: r.occurredAt,
+    url: r.url,
+    tags: JSON.stringify(r.tags),
+    top_frames: JSON.stringify(r.topFrames),
+  });
+}
+
+function applyComment(db: SqliteDatabase, workspaceId: string, r: CommentRecord): void {
+  const current = db.get(db.qb.selectFrom('comments').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  const version = versionOf(r.body.at, r.body.value);
+  const newer = isNewer(version, current?.version);
+  const row: Row<'comments'> = {
+    workspace_id: workspaceId,
+    id: r.id,
+    issue_id: r.issueId,
+    project_slug: r.projectSlug ?? current?.project_slug ?? null,
+    author_id: r.author?.id ?? current?.author_id ?? null,
+    author_name: r.author?.name ?? current?.author_name ?? null,
+    created_at: minTime(r.createdAt, current?.created_at),
+    text: newer ? r.body.value.text : (current?.text ?? null),
+    deleted: newer ? Number(r.body.value.deleted) : (current?.deleted ?? 0),
+    version: newer ? version : current!.version,
+  };
+  upsert(db, 'comments', ['workspace_id', 'id'], row);
+  if (row.deleted || !row.text) {
+    removeDocument(db, workspaceId, 'comment', row.id);
+  } else {
+    indexDocument(db, {
+      workspaceId,
+      kind: 'comment',
+      refId: row.id,
+      issueId: row.issue_id,
+      projectSlug: row.project_slug,
+      occurredAt: row.created_at,
+      title: row.text.slice(0, 120),
+      body: row.text,
+    });
+  }
+}
+
+function applyAlert(db: SqliteDatabase, workspaceId: string, r: AlertRecord): void {
+  const current = db.get(db.qb.selectFrom('alerts').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  const version = versionOf(r.state.at, r.state.value);
+  const newer = isNewer(version, current?.state_version);
+  upsert(db, 'alerts', ['workspace_id', 'id'], {
+    workspace_id: workspaceId,
+    id: r.id,
+    source: r.source,
+    rule_id: pick(r.ruleId, current?.rule_id, newer),
+    rule_name: pick(r.ruleName, current?.rule_name, newer),
+    title: pick(r.title, current?.title, newer) ?? r.title,
+    description: pick(r.description, current?.description, newer),
+    issue_id: pick(r.issueId, current?.issue_id, newer),
+    event_id: pick(r.eventId, current?.event_id, newer),
+    projects: newer || !current ? JSON.stringify(r.projects) : current.projects,
+    url: pick(r.url, current?.url, newer),
+    started_at: minTime(r.startedAt, current?.started_at),
+    state: newer ? r.state.value : current!.state,
+    state_version: newer ? version : current!.state_version,
+  });
+}
+
+const stageStateRank = { started: 0, completed: 1 } as const;
+
+function applyInsight(db: SqliteDatabase, workspaceId: string, r: InsightRecord): void {
+  const current = db.get(
+    db.qb
+      .selectFrom('insights')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('issue_id', '=', r.issueId)
+      .where('run_id', '=', r.runId)
+      .where('stage', '=', r.stage),
+  );
+  if (current) {
+    const currentRank = stageStateRank[current.state as keyof typeof stageStateRank] ?? 0;
+    const rank = stageStateRank[r.state];
+    if (rank < currentRank || (rank === currentRank && r.at <= current.at)) return;
+  }
+  upsert(db, 'insights', ['workspace_id', 'issue_id', 'run_id', 'stage'], {
+    workspace_id: workspaceId,
+    issue_id: r.issueId,
+    run_id: r.runId,
+    stage: r.stage,
+    state: r.state,
+    summary: r.summary ?? current?.summary ?? null,
+    details: r.details == null ? (current?.details ?? null) : JSON.stringify(r.details),
+    at: r.at,
+  });
+}
+
+function applyProject(db: SqliteDatabase, workspaceId: string, r: ProjectRecord): void {
+  const current = db.get(db.qb.selectFrom('projects').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  upsert(db, 'projects', ['workspace_id', 'id'], {
+    workspace_id: workspaceId,
+    id: r.id,
+    slug: r.slug ?? current?.slug ?? null,
+    name: r.name ?? current?.name ?? null,
+    platform: r.platform || current?.platform || null,
+  });
+}
+
+function applyRelease(db: SqliteDatabase, workspaceId: string, r: ReleaseRecord): void {
+  const current = db.get(db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', r.version));
+  const projects = new Set<string>([...(current ? (JSON.parse(current.projects) as string[]) : []), ...r.projects]);
+  upsert(db, 'releases', ['workspace_id', 'version'], {
+    workspace_id: workspaceId,
+    version: r.version,
+    short_version: r.shortVersion ?? current?.short_version ?? null,
+    projects: JSON.stringify([...projects].sort()),
+    created_at: minTime(r.createdAt, current?.created_at),
+    released_at: r.releasedAt ?? current?.released_at ?? null,
+    first_event: minTime(r.firstEvent, current?.first_event),
+    last_event: maxTime(r.lastEvent, current?.last_event),
+    commit_count: maxNumber(r.commitCount, current?.commit_count),
+    new_issues: maxNumber(r.newIssues, current?.new_issues),
+    url: r.url ?? current?.url ?? null,
+  });
+}
+
+function applyDeploy(db: SqliteDatabase, workspaceId: string, r: DeployRecord): void {
+  upsert(db, 'deploys', ['workspace_id', 'id'], {
+    workspace_id: workspaceId,
+    id: r.id,
+    release: r.release,
+    environment: r.environment,
+    name: r.name,
+    url: r.url,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    projects: JSON.stringify([...r.projects].sort()),
+  });
+}
+
+function applyCommit(db: SqliteDatabase, workspaceId: string, r: CommitRecord): void {
+  const current = db.get(
+    db.qb.selectFrom('commits').selectAll().where('workspace_id', '=', workspaceId).where('release', '=', r.release).where('id', '=', r.id),
+  );
+  upsert(db, 'commits', ['workspace_id', 'release', 'id'], {
+    workspace_id: workspaceId,
+    id: r.id,
+    release: r.release,
+    message: r.message ?? current?.message ?? null,
+    author_name: r.authorName ?? current?.author_name ?? null,
+    author_email: r.authorEmail ?? current?.author_email ?? null,
+    repository: r.repository ?? current?.repository ?? null,
+    created_at: r.createdAt ?? current?.created_at ?? null,
+    files: r.files ? JSON.stringify(r.files) : (current?.files ?? null),
+  });
+}
+
+function applyConnection(db: SqliteDatabase, workspaceId: string, source: string, r: ConnectionRecord): void {
+  const current = db.get(
+    db.qb
+      .selectFrom('connections')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('source', '=', source)
+      .where('external_id', '=', r.externalId),
+  );
+  const version = versionOf(r.state.at, r.state.value);
+  if (current && !isNewer(version, current.state_version)) return;
+  upsert(db, 'connections', ['workspace_id', 'id'], {
+    workspace_id: workspaceId,
+    id: current?.id ?? `${source}:${r.externalId}`,
+    source,
+    external_id: r.externalId,
+    org_slug: r.orgSlug ?? current?.org_slug ?? null,
+    app_slug: r.appSlug ?? current?.app_slug ?? null,
+    base_url: current?.base_url ?? null,
+    auth_kind: current?.auth_kind ?? null,
+    credentials: current?.credentials ?? null,
+    state: r.state.value,
+    state_version: version,
+    updated_at: r.state.at,
+  });
+}
+
+function applyObservation(db: SqliteDatabase, workspaceId: string, r: ObservationRecord): void {
+  upsert(db, 'observations', ['workspace_id', 'id'], {
+    workspace_id: workspaceId,
+    id: r.id,
+    type: r.type,
+    occurred_at: r.occurredAt,
+    subject_type: r.subject.type,
+    subject_id: r.subject.id,
+    issue_id: r.issueId,
+    project_slug: r.projectSlug,
+    release: r.release,
+    environment: r.environment,
+    summary: r.summary,
+    data: r.data ? JSON.stringify(r.data) : null,
+  });
+  indexDocument(db, {
+    workspaceId,
+    kind: 'observation',
+    refId: r.id,
+    issueId: r.issueId,
+    projectSlug: r.projectSlug,
+    occurredAt: r.occurredAt,
+    title: r.summary,
+    body: '',
+  });
+}

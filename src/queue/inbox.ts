@@ -1,0 +1,151 @@
+import type { Selectable } from 'kysely';
+import type { InboxTable } from '../memory/schema.js';
+import type { SqliteDatabase } from '../memory/sqlite.js';
+
+export interface Delivery {
+  workspaceId: string;
+  source: string;
+  deliveryId: string;
+  resource: string;
+  action: string | null;
+  /** The source's installation/connection id, if the delivery names one. */
+  externalId: string | null;
+  sentAt: string;
+  body: string;
+}
+
+export type EnqueueResult = { accepted: true; duplicate: boolean; seq: number | null };
+export type InboxRow = Selectable<InboxTable>;
+export type InboxState = InboxTable['state'];
+
+/**
+ * The durable inbox. `enqueue` resolves only after the delivery's transaction has committed, and
+ * deliveries that arrive in the same event-loop turn share one transaction (group commit): one fsync
+ * for many acknowledgements instead of one each.
+ */
+export class Inbox {
+  private batch: { delivery: Delivery; resolve: (r: EnqueueResult) => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  enqueue(delivery: Delivery): Promise<EnqueueResult> {
+    return new Promise((resolve, reject) => {
+      this.batch.push({ delivery, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Called after each commit that added deliveries, so an in-process worker wakes without polling. */
+  onEnqueued(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    this.scheduled = false;
+    const now = new Date().toISOString();
+    let results: EnqueueResult[];
+    try {
+      results = this.db.transaction(() =>
+        batch.map(({ delivery }) => {
+          const result = this.db.run(
+            this.db.qb
+              .insertInto('inbox')
+              .values({
+                workspace_id: delivery.workspaceId,
+                delivery_id: delivery.deliveryId,
+                source: delivery.source,
+                resource: delivery.resource,
+                action: delivery.action,
+                external_id: delivery.externalId,
+                sent_at: delivery.sentAt,
+                received_at: now,
+                body: delivery.body,
+                state: 'pending',
+                attempts: 0,
+                next_attempt_at: now,
+              })
+              .onConflict((oc) => oc.doNothing()),
+          );
+          return { accepted: true as const, duplicate: result.changes === 0, seq: result.changes ? Number(result.lastInsertRowid) : null };
+        }),
+      );
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => item.resolve(results[i]));
+    if (results.some((r) => !r.duplicate)) for (const listener of this.listeners) listener();
+  }
+
+  /** Pending deliveries due now, oldest first. */
+  due(limit: number, now = new Date().toISOString()): InboxRow[] {
+    return this.db.all(
+      this.db.qb
+        .selectFrom('inbox')
+        .selectAll()
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .orderBy('seq')
+        .limit(limit),
+    );
+  }
+
+  /** When the next pending delivery becomes due, or null when none is pending. */
+  nextDueAt(): string | null {
+    const row = this.db.get(this.db.qb.selectFrom('inbox').select((eb) => eb.fn.min('next_attempt_at').as('at')).where('state', '=', 'pending'));
+    return (row?.at as string | null | undefined) ?? null;
+  }
+
+  settle(seq: number, state: Exclude<InboxState, 'pending'>, error: string | null = null): void {
+    this.db.run(
+      this.db.qb
+        .updateTable('inbox')
+        .set((eb) => ({ state, last_error: error, processed_at: new Date().toISOString(), attempts: eb('attempts', '+', 1) }))
+        .where('seq', '=', seq),
+    );
+  }
+
+  retryLater(seq: number, error: string, at: string): void {
+    this.db.run(
+      this.db.qb
+        .updateTable('inbox')
+        .set((eb) => ({ last_error: error, next_attempt_at: at, attempts: eb('attempts', '+', 1) }))
+        .where('seq', '=', seq),
+    );
+  }
+
+  countsByState(workspaceId: string): Record<InboxState, number> {
+    const counts: Record<InboxState, number> = { pending: 0, processed: 0, skipped: 0, dead: 0 };
+    const rows = this.db.all(
+      this.db.qb.selectFrom('inbox').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).where('workspace_id', '=', workspaceId).groupBy('state'),
+    );
+    for (const row of rows) counts[row.state] = Number(row.n);
+    return counts;
+  }
+
+  /** The most recent deliveries that did not become memory (skipped or dead), with why. */
+  problems(workspaceId: string, limit: number): Pick<InboxRow, 'seq' | 'delivery_id' | 'resource' | 'action' | 'state' | 'attempts' | 'last_error' | 'received_at'>[] {
+    return this.db.all(
+      this.db.qb
+        .selectFrom('inbox')
+        .select(['seq', 'delivery_id', 'resource', 'action', 'state', 'attempts', 'last_error', 'received_at'])
+        .where('workspace_id', '=', workspaceId)
+        .where('state', 'in', ['skipped', 'dead'])
+        .orderBy('seq', 'desc')
+        .limit(limit),
+    );
+  }
+
+  lastReceivedAt(workspaceId: string): string | null {
+    const row = this.db.get(this.db.qb.selectFrom('inbox').select((eb) => eb.fn.max('received_at').as('at')).where('workspace_id', '=', workspaceId));
+    return (row?.at as string | null | undefined) ?? null;
+  }
+}

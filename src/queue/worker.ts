@@ -1,0 +1,122 @@
+import type { Logger } from 'pino';
+import type { MemoryRecord } from '../memory/records.js';
+import type { SqliteDatabase } from '../memory/sqlite.js';
+import { applyRecords } from '../memory/writer.js';
+import type { Inbox, InboxRow } from './inbox.js';
+
+/** What processing one delivery produced: records to merge, or a reason it is kept but not processed. */
+export type ProcessOutcome = { records: MemoryRecord[] } | { skip: string };
+export type DeliveryProcessor = (row: InboxRow) => ProcessOutcome;
+
+/** A failure that retrying cannot fix (a malformed payload): the delivery goes dead at once. */
+export class PermanentError extends Error {}
+
+export interface WorkerOptions {
+  batchSize?: number;
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt. */
+  retryBaseMs?: number;
+  /** How often to look for work that another process enqueued or that became due. */
+  pollMs?: number;
+}
+
+/**
+ * Drains the inbox into memory. Each delivery's records and its `processed` mark commit together,
+ * so a crash at any point leaves it either untouched (pending, retried on restart) or fully applied.
+ * A batch shares one transaction; each delivery runs in its own savepoint so one failure does not
+ * undo the others.
+ */
+export class InboxWorker {
+  private readonly batchSize: number;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly pollMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly inbox: Inbox,
+    private readonly processors: Record<string, DeliveryProcessor>,
+    private readonly logger: Logger,
+    options: WorkerOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 200;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.retryBaseMs = options.retryBaseMs ?? 1000;
+    this.pollMs = options.pollMs ?? 1000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.inbox.onEnqueued(() => this.schedule(0));
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    if (this.timer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const processed = this.runBatch();
+      // Yield to the event loop between batches so acknowledgements are never starved.
+      this.schedule(processed === this.batchSize ? 0 : this.pollMs);
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  /** Processes every delivery that is due now; returns how many it handled. For tests and the CLI. */
+  drain(): number {
+    let total = 0;
+    for (let n = this.runBatch(); n > 0; n = this.runBatch()) total += n;
+    return total;
+  }
+
+  runBatch(): number {
+    const rows = this.inbox.due(this.batchSize);
+    if (!rows.length) return 0;
+    this.db.transaction(() => {
+      for (const row of rows) this.processOne(row);
+    });
+    return rows.length;
+  }
+
+  private processOne(row: InboxRow): void {
+    const processor = this.processors[row.source];
+    try {
+      this.db.transaction(() => {
+        if (!processor) throw new PermanentError(`no processor for source "${row.source}"`);
+        const outcome = processor(row);
+        if ('skip' in outcome) {
+          this.inbox.settle(row.seq, 'skipped', outcome.skip);
+          return;
+        }
+        applyRecords(this.db, row.workspace_id, row.source, outcome.records);
+        this.inbox.settle(row.seq, 'processed');
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const attempts = row.attempts + 1;
+      if (error instanceof PermanentError || attempts >= this.maxAttempts) {
+        this.inbox.settle(row.seq, 'dead', message);
+        this.logger.warn({ seq: row.seq, resource: row.resource, action: row.action, attempts, err: message }, 'delivery dead-lettered');
+      } else {
+        const delay = this.retryBaseMs * 2 ** (attempts - 1);
+        this.inbox.retryLater(row.seq, message, new Date(Date.now() + delay).toISOString());
+        this.logger.info({ seq: row.seq, attempts, retryInMs: delay, err: message }, 'delivery failed, will retry');
+      }
+    }
+  }
+}

@@ -1,0 +1,327 @@
+import type { InsightStage, MemoryRecord, ObservationRecord, ObservationType } from '../../memory/records.js';
+import type { SentryWebhookEvent } from '../webhooks/payloads.js';
+import { mapEvent } from './event.js';
+import { issueLabel, mapIssue } from './issue.js';
+import { arr, isoTime, minuteOf, obj, str, text, truncate, type Json } from './values.js';
+
+/**
+ * Gap-filling snapshots (an issue glimpsed through one of its events) are dated at the epoch so they
+ * never override what a real issue snapshot said, only fill what is still unknown.
+ */
+const GAP_FILL = new Date(0).toISOString();
+
+type ObservationInput = Omit<ObservationRecord, 'kind' | 'release' | 'environment' | 'data'> &
+  Partial<Pick<ObservationRecord, 'release' | 'environment' | 'data'>>;
+
+function observation(input: ObservationInput): ObservationRecord {
+  return { kind: 'observation', release: null, environment: null, data: null, ...input };
+}
+
+/** Turns one parsed webhook into memory records. The API backfill reuses the same object mappers. */
+export function mapWebhookEvent(event: SentryWebhookEvent): MemoryRecord[] {
+  switch (event.resource) {
+    case 'installation':
+      return mapInstallation(event);
+    case 'issue':
+      return mapIssueWebhook(event);
+    case 'error':
+      return mapErrorWebhook(event);
+    case 'event_alert':
+      return mapEventAlert(event);
+    case 'metric_alert':
+      return mapMetricAlert(event);
+    case 'comment':
+      return mapComment(event);
+    case 'seer':
+      return mapSeer(event);
+  }
+}
+
+type Of<R extends SentryWebhookEvent['resource']> = Extract<SentryWebhookEvent, { resource: R }>;
+
+function mapInstallation(event: Of<'installation'>): MemoryRecord[] {
+  const installation = event.data.installation;
+  const state = event.action === 'deleted' ? 'deleted' : installation.status === 'installed' ? 'installed' : 'pending';
+  const orgSlug = text(obj(installation.organization)?.slug);
+  return [
+    {
+      kind: 'connection',
+      externalId: installation.uuid,
+      orgSlug,
+      appSlug: text(obj(installation.app)?.slug),
+      state: { value: state, at: event.sentAt },
+    },
+    observation({
+      id: `connection.${state}:${installation.uuid}:${minuteOf(event.sentAt)}`,
+      type: `connection.${state}`,
+      occurredAt: event.sentAt,
+      subject: { type: 'connection', id: installation.uuid },
+      issueId: null,
+      projectSlug: null,
+      summary: `Sentry installation ${state} for org ${orgSlug ?? 'unknown'}${event.actor?.name ? ` by ${event.actor.name}` : ''}`,
+    }),
+  ];
+}
+
+/** Exported for the API backfill: an issue's status seen at `at` is the same fact as this webhook's. */
+export function issueTransition(issueId: string, type: ObservationType, at: string, summary: string, extra: Partial<ObservationRecord> = {}): ObservationRecord {
+  return observation({
+    id: `${type}:${issueId}:${minuteOf(at)}`,
+    type,
+    occurredAt: at,
+    subject: { type: 'issue', id: issueId },
+    issueId,
+    projectSlug: null,
+    summary,
+    ...extra,
+  });
+}
+
+function mapIssueWebhook(event: Of<'issue'>): MemoryRecord[] {
+  const record = mapIssue(event.data.issue, event.sentAt);
+  const label = issueLabel(record);
+  const project = record.projectSlug ?? null;
+  const by = event.actor?.type === 'user' && event.actor.name ? ` by ${event.actor.name}` : '';
+  const records: MemoryRecord[] = [record];
+  if (record.projectId) records.push({ kind: 'project', id: record.projectId, slug: record.projectSlug ?? null, name: text(obj(event.data.issue.project)?.name), platform: text(obj(event.data.issue.project)?.platform) });
+  switch (event.action) {
+    case 'created':
+      records.push(
+        observation({
+          id: `issue.created:${record.id}`,
+          type: 'issue.created',
+          occurredAt: record.firstSeen ?? event.sentAt,
+          subject: { type: 'issue', id: record.id },
+          issueId: record.id,
+          projectSlug: project,
+          release: record.firstRelease ?? null,
+          summary: `New issue ${label}: ${record.title ?? 'untitled'}${project ? ` in ${project}` : ''}`,
+          data: { level: record.level ?? null, substatus: record.status?.value.substatus ?? null },
+        }),
+      );
+      break;
+    case 'resolved': {
+      const inRelease = text(obj(event.data.issue.statusDetails)?.inRelease);
+      records.push(issueTransition(record.id, 'issue.resolved', event.sentAt, `${label} resolved${inRelease ? ` in release ${inRelease}` : ''}${by}`, { projectSlug: project, release: inRelease }));
+      break;
+    }
+    case 'assigned': {
+      const to = record.assignee?.value;
+      const type = to ? 'issue.assigned' : 'issue.unassigned';
+      const who = to ? `${to.name ?? to.email ?? to.id} (${to.type})` : 'nobody';
+      records.push(issueTransition(record.id, type, event.sentAt, `${label} assigned to ${who}${by}`, { projectSlug: project, data: to ? { assignee: to } : null }));
+      break;
+    }
+    case 'ignored':
+    case 'archived': {
+      const substatus = record.status?.value.substatus;
+      records.push(issueTransition(record.id, 'issue.ignored', event.sentAt, `${label} archived${substatus ? ` (${substatus.replaceAll('_', ' ')})` : ''}${by}`, { projectSlug: project }));
+      break;
+    }
+    case 'unresolved': {
+      const regressed = record.status?.value.substatus === 'regressed' || !by;
+      const type = regressed ? 'issue.regressed' : 'issue.unresolved';
+      records.push(issueTransition(record.id, type, event.sentAt, `${label} ${regressed ? 'regressed' : 'reopened'}${by}`, { projectSlug: project, release: record.lastRelease ?? null }));
+      break;
+    }
+  }
+  return records;
+}
+
+/** An issue glimpsed through one of its events: fills gaps, extends last seen. */
+function issueFromEvent(issueId: string, event: ReturnType<typeof mapEvent>): MemoryRecord {
+  return {
+    kind: 'issue',
+    id: issueId,
+    observedAt: GAP_FILL,
+    title: event.title,
+    culprit: event.culprit,
+    errorType: event.errorType,
+    message: event.errorValue,
+    level: event.level,
+    platform: event.platform,
+    projectId: event.projectId,
+    lastSeen: event.occurredAt,
+    firstSeen: event.occurredAt,
+    topFrames: event.topFrames,
+    lastRelease: event.release,
+  };
+}
+
+function mapErrorWebhook(event: Of<'error'>): MemoryRecord[] {
+  const mapped = mapEvent(event.data.error, event.sentAt);
+  return mapped.issueId ? [mapped, issueFromEvent(mapped.issueId, mapped)] : [mapped];
+}
+
+function mapEventAlert(event: Of<'event_alert'>): MemoryRecord[] {
+  const mapped = mapEvent(event.data.event, event.sentAt);
+  const rule = text(event.data.triggered_rule) ?? text(obj(event.data.issue_alert)?.title) ?? 'issue alert';
+  const alertId = `issue_alert:${rule}:${mapped.id}`;
+  const records: MemoryRecord[] = [
+    mapped,
+    {
+      kind: 'alert',
+      id: alertId,
+      source: 'issue_alert',
+      ruleId: null,
+      ruleName: rule,
+      title: text(obj(event.data.issue_alert)?.title) ?? rule,
+      description: mapped.title,
+      issueId: mapped.issueId,
+      eventId: mapped.id,
+      projects: mapped.projectId ? [mapped.projectId] : [],
+      url: mapped.url,
+      startedAt: event.sentAt,
+      state: { value: 'triggered', at: event.sentAt },
+    },
+    observation({
+      id: `alert.triggered:${alertId}`,
+      type: 'alert.triggered',
+      occurredAt: event.sentAt,
+      subject: { type: 'alert', id: alertId },
+      issueId: mapped.issueId,
+      projectSlug: null,
+      release: mapped.release,
+      environment: mapped.environment,
+      summary: `Alert "${rule}" fired${mapped.issueId ? ` on issue ${mapped.issueId}` : ''}: ${mapped.title ?? ''}`.trim(),
+    }),
+  ];
+  if (mapped.issueId) records.push(issueFromEvent(mapped.issueId, mapped));
+  return records;
+}
+
+function mapMetricAlert(event: Of<'metric_alert'>): MemoryRecord[] {
+  const incident = event.data.metric_alert;
+  const rule = obj(incident.alert_rule) ?? {};
+  const alertId = `metric_alert:${incident.id}`;
+  const title = text(event.data.description_title) ?? text(rule.name) ?? text(incident.title) ?? `Metric alert ${incident.id}`;
+  const projects = arr(incident.projects ?? rule.projects).map(str).filter((p): p is string => p !== null);
+  const type = `alert.${event.action}` as const;
+  return [
+    {
+      kind: 'alert',
+      id: alertId,
+      source: 'metric_alert',
+      ruleId: str(rule.id),
+      ruleName: text(rule.name),
+      title,
+      // Sentry writes a literal backslash-n here; show it as the line break it means.
+      description: text(event.data.description_text)?.replaceAll('\\n', '\n') ?? null,
+      issueId: null,
+      eventId: null,
+      projects,
+      url: text(event.data.web_url),
+      startedAt: isoTime(incident.date_started) ?? isoTime(incident.date_detected),
+      state: { value: event.action, at: event.sentAt },
+    },
+    observation({
+      id: `${type}:${alertId}:${minuteOf(event.sentAt)}`,
+      type,
+      occurredAt: event.sentAt,
+      subject: { type: 'alert', id: alertId },
+      issueId: null,
+      projectSlug: projects[0] ?? null,
+      environment: text(rule.environment),
+      summary: `Metric alert "${text(rule.name) ?? title}" ${event.action}${projects.length ? ` (${projects.join(', ')})` : ''}`,
+    }),
+  ];
+}
+
+function mapComment(event: Of<'comment'>): MemoryRecord[] {
+  const { comment_id: id, issue_id: issueId, comment, project_slug: projectSlug } = event.data;
+  const author = event.actor?.type === 'user' && event.actor.id ? { id: event.actor.id, name: event.actor.name } : null;
+  const deleted = event.action === 'deleted';
+  const createdAt = event.action === 'created' ? (isoTime(event.data.timestamp) ?? event.sentAt) : null;
+  const who = author?.name ?? 'someone';
+  const type = `comment.${event.action}` as const;
+  return [
+    {
+      kind: 'comment',
+      id,
+      issueId,
+      projectSlug: projectSlug ?? null,
+      author,
+      createdAt,
+      body: { value: { text: deleted ? null : (comment ?? null), deleted }, at: event.sentAt },
+    },
+    observation({
+      id: event.action === 'created' ? `${type}:${id}` : `${type}:${id}:${minuteOf(event.sentAt)}`,
+      type,
+      occurredAt: createdAt ?? event.sentAt,
+      subject: { type: 'comment', id },
+      issueId,
+      projectSlug: projectSlug ?? null,
+      summary: deleted ? `${who} deleted a comment on issue ${issueId}` : `${who} ${event.action === 'created' ? 'commented' : 'edited a comment'} on issue ${issueId}: ${truncate(comment ?? '', 200)}`,
+    }),
+  ];
+}
+
+const stageNames: Record<InsightStage, string> = {
+  root_cause: 'root cause',
+  solution: 'solution',
+  coding: 'code change',
+  triage: 'triage',
+  impact_assessment: 'impact assessment',
+  pr: 'pull request',
+};
+
+/** What Seer concluded, in one line, and the details worth keeping (never the full diff). */
+function seerSummary(stage: InsightStage, data: Json): { summary: string | null; details: unknown } {
+  switch (stage) {
+    case 'root_cause': {
+      const rootCause = obj(data.root_cause);
+      const steps = arr(rootCause?.steps).map(obj).filter((s): s is Json => s !== null);
+      const key = steps.find((s) => s.is_most_important_event === true);
+      const file = obj(key?.relevant_code_file);
+      return {
+        summary: text(rootCause?.description),
+        details: rootCause ? { steps: steps.map((s) => text(s.title)).filter(Boolean), keyStep: text(key?.title), file: text(file?.file_path), repo: text(file?.repo_name) } : null,
+      };
+    }
+    case 'solution': {
+      const solution = obj(data.solution);
+      const steps = arr(solution?.steps).map((s) => text(obj(s)?.title)).filter(Boolean);
+      return { summary: text(solution?.description), details: solution ? { steps } : null };
+    }
+    case 'coding': {
+      const changes = arr(data.changes).map(obj).filter((c): c is Json => c !== null);
+      const summary = changes.map((c) => text(c.title)).filter(Boolean).join('; ') || null;
+      return { summary, details: changes.length ? { changes: changes.map((c) => ({ repo: text(c.repo_name), title: text(c.title), description: text(c.description), branch: text(c.branch_name) })) } : null };
+    }
+    case 'pr': {
+      const prs = arr(data.pull_requests).map(obj).filter((p): p is Json => p !== null);
+      const links = prs.map((p) => ({ url: text(obj(p.pull_request)?.pr_url), number: str(obj(p.pull_request)?.pr_number), repo: text(p.repo_name), provider: text(p.provider) }));
+      return { summary: links.map((l) => l.url).filter(Boolean).join(', ') || null, details: links.length ? { pullRequests: links } : null };
+    }
+    default: {
+      // triage_* and impact_assessment_* bodies are not documented with examples yet: keep the gist.
+      const payload = obj(data[stage]) ?? obj(data.result);
+      return { summary: text(payload?.description) ?? text(payload?.summary), details: payload };
+    }
+  }
+}
+
+function mapSeer(event: Of<'seer'>): MemoryRecord[] {
+  const action = event.action;
+  const stage = (action === 'pr_created' ? 'pr' : action.replace(/_(started|completed)$/, '')) as InsightStage;
+  const state = action.endsWith('_started') ? 'started' : 'completed';
+  const issueId = event.data.group_id;
+  const runId = event.data.run_id ?? 'unknown';
+  const { summary, details } = state === 'completed' ? seerSummary(stage, event.data) : { summary: null, details: null };
+  const type = `insight.${state}` as const;
+  const name = stageNames[stage];
+  return [
+    { kind: 'insight', issueId, runId, stage, state, summary, details, at: event.sentAt },
+    observation({
+      id: `${type}:${issueId}:${runId}:${stage}`,
+      type,
+      occurredAt: event.sentAt,
+      subject: { type: 'insight', id: `${runId}:${stage}` },
+      issueId,
+      projectSlug: null,
+      summary: state === 'started'
+        ? `Seer started ${name} analysis for issue ${issueId}`
+        : `Seer ${action === 'pr_created' ? 'opened a pull request' : `${name}`} for issue ${issueId}${summary ? `: ${truncate(summary, 240)}` : ''}`,
+    }),
+  ];
+}

@@ -1,0 +1,36 @@
+import type { SqliteDatabase } from '../../memory/sqlite.js';
+import type { InboxRow } from '../../queue/inbox.js';
+import { PermanentError, type ProcessOutcome } from '../../queue/worker.js';
+import { mapWebhookEvent } from '../mapping/webhook.js';
+import { parseWebhook } from './payloads.js';
+
+export const SENTRY_SOURCE = 'sentry';
+
+/** Turns a stored Sentry delivery into memory records (inside the worker's transaction). */
+export function createSentryProcessor(db: SqliteDatabase): (row: InboxRow) => ProcessOutcome {
+  return (row) => {
+    const parsed = parseWebhook(row.resource, JSON.parse(row.body), row.sent_at);
+    if (!parsed.ok) {
+      if (parsed.unsupported) return { skip: parsed.reason };
+      throw new PermanentError(parsed.reason);
+    }
+    const event = parsed.event;
+    if (event.resource !== 'installation' && event.installationUuid && isDeleted(db, row.workspace_id, event.installationUuid)) {
+      // An uninstalled integration's late deliveries are kept, not applied: uninstalling stops the data flow.
+      return { skip: `installation ${event.installationUuid} was deleted` };
+    }
+    return { records: mapWebhookEvent(event) };
+  };
+}
+
+function isDeleted(db: SqliteDatabase, workspaceId: string, installationUuid: string): boolean {
+  const connection = db.get(
+    db.qb
+      .selectFrom('connections')
+      .select('state')
+      .where('workspace_id', '=', workspaceId)
+      .where('source', '=', SENTRY_SOURCE)
+      .where('external_id', '=', installationUuid),
+  );
+  return connection?.state === 'deleted';
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import type { Delivery, EnqueueResult } from '../../queue/inbox.js';
+import { SENTRY_SOURCE } from './process.js';
+import { checkTimestamp, verifySignature } from './signature.js';
+
+export interface ReceiverOptions {
+  /** Accepted client secrets; more than one while a secret is being rotated. */
+  secrets: readonly string[];
+  toleranceSeconds: number;
+  workspaceId: string;
+  enqueue: (delivery: Delivery) => Promise<EnqueueResult>;
+  now?: () => number;
+}
+
+export interface ReceiverReply {
+  status: number;
+  body: { ok: boolean; duplicate?: boolean; error?: string };
+}
+
+/** Header lookup that is case-insensitive, whatever the transport. */
+export type HeaderLookup = (name: string) => string | undefined;
+
+/**
+ * Acknowledges one Sentry delivery: signature over the raw bytes, replay window, JSON check, then a
+ * durable write to the inbox. Nothing else happens on this path; processing is the worker's.
+ */
+export async function receiveSentryDelivery(options: ReceiverOptions, header: HeaderLookup, body: Uint8Array): Promise<ReceiverReply> {
+  if (!options.secrets.length) return { status: 401, body: { ok: false, error: 'no client secret is configured on this server (SENTRY_CLIENT_SECRET)' } };
+  const signature = header('sentry-hook-signature') ?? header('sentry-app-signature');
+  if (!verifySignature(body, signature, options.secrets)) {
+    return { status: 401, body: { ok: false, error: signature ? 'signature does not match the body' : 'missing Sentry-Hook-Signature' } };
+  }
+  const timestamp = checkTimestamp(header('sentry-hook-timestamp'), options.toleranceSeconds, options.now?.());
+  if (!timestamp.ok) return { status: 401, body: { ok: false, error: timestamp.reason } };
+  const resource = header('sentry-hook-resource');
+  if (!resource) return { status: 400, body: { ok: false, error: 'missing Sentry-Hook-Resource' } };
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { status: 400, body: { ok: false, error: 'body is not valid JSON' } };
+  }
+  const payload = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  if (!payload) return { status: 400, body: { ok: false, error: 'body must be a JSON object' } };
+  const installation = payload.installation as { uuid?: unknown } | undefined;
+  const deliveryId = header('request-id') || createHash('sha256').update(resource).update('\n').update(body).digest('hex');
+  try {
+    const result = await options.enqueue({
+      workspaceId: options.workspaceId,
+      source: SENTRY_SOURCE,
+      deliveryId,
+      resource,
+      action: typeof payload.action === 'string' ? payload.action : null,
+      externalId: typeof installation?.uuid === 'string' ? installation.uuid : null,
+      sentAt: timestamp.sentAt.toISOString(),
+      body: text,
+    });
+    return { status: 200, body: { ok: true, duplicate: result.duplicate } };
+  } catch {
+    // Not written, so not acknowledged: Sentry will deliver it again.
+    return { status: 503, body: { ok: false, error: 'could not store the delivery; retry' } };
+  }
+}
+
+/**
+ * A Web-standard `(Request) => Promise<Response>` handler, for Next.js/Hono/any fetch-style route.
+ * `maxBodyBytes` is enforced while reading, before the signature check.
+ */
+export function createWebhookHandler(options: ReceiverOptions & { maxBodyBytes?: number }): (request: Request) => Promise<Response> {
+  const maxBodyBytes = options.maxBodyBytes ?? 5 * 1024 * 1024;
+  return async (request) => {
+    if (request.method !== 'POST') return Response.json({ ok: false, error: 'method not allowed' }, { status: 405 });
+    const body = await readBody(request, maxBodyBytes);
+    if (!body) return Response.json({ ok: false, error: `body exceeds ${maxBodyBytes} bytes` }, { status: 413 });
+    const reply = await receiveSentryDelivery(options, (name) => request.headers.get(name) ?? undefined, body);
+    return Response.json(reply.body, { status: reply.status });
+  };
+}
+
+async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
+  const declared = Number(request.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) return null;
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
