@@ -1,0 +1,33 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The shared fixtures live beside the repository (`../shared/fixtures`), in CI as in a session. */
+export const fixturesDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures');
+
+export interface WebhookFixture {
+  name: string;
+  resource: string;
+  action: string;
+  /** The body exactly as the file holds it: signatures are over these bytes. */
+  raw: string;
+  json: Record<string, unknown>;
+}
+
+export function webhookFixtures(): WebhookFixture[] {
+  return readdirSync(join(fixturesDir, 'webhooks'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => webhookFixture(file.replace(/\.json$/, '')));
+}
+
+export function webhookFixture(name: string): WebhookFixture {
+  const raw = readFileSync(join(fixturesDir, 'webhooks', `${name}.json`), 'utf8');
+  const [resource] = name.split('.');
+  const json = JSON.parse(raw) as Record<string, unknown>;
+  return { name, resource, action: String(json.action), raw, json };
+}
+
+export function apiFixture<T = Record<string, unknown>>(name: string): T {
+  return JSON.parse(readFileSync(join(fixturesDir, 'api', `${name}.json`), 'utf8')) as T;
+}

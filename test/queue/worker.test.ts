@@ -1,0 +1,80 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_WORKSPACE } from '../../src/config.js';
+import { MemoryStore } from '../../src/memory/store.js';
+import { Inbox, type InboxRow } from '../../src/queue/inbox.js';
+import { InboxWorker, type ProcessOutcome } from '../../src/queue/worker.js';
+import { createSentryProcessor } from '../../src/sentry/webhooks/process.js';
+import { webhookFixture } from '../helpers/fixtures.js';
+import { tempDbPath } from '../helpers/runtime.js';
+
+const ws = DEFAULT_WORKSPACE;
+let db: ReturnType<typeof tempDbPath>;
+let store: MemoryStore;
+let inbox: Inbox;
+
+beforeEach(() => {
+  db = tempDbPath();
+  store = new MemoryStore(db.path);
+  inbox = new Inbox(store.db);
+});
+afterEach(() => {
+  store.close();
+  db.cleanup();
+});
+
+async function enqueue(name: string, deliveryId: string) {
+  const fixture = webhookFixture(name);
+  await inbox.enqueue({ workspaceId: ws, source: 'sentry', deliveryId, resource: fixture.resource, action: fixture.action, externalId: null, sentAt: new Date().toISOString(), body: fixture.raw });
+}
+
+const quiet = pino({ level: 'silent' });
+const due = () => inbox.due(100, '9999-01-01T00:00:00.000Z');
+
+describe('InboxWorker', () => {
+  it('retries a failing delivery with backoff and applies it once it succeeds', async () => {
+    await enqueue('issue.created', 'a');
+    const real = createSentryProcessor(store.db);
+    let calls = 0;
+    const flaky = (row: InboxRow): ProcessOutcome => {
+      calls += 1;
+      if (calls < 3) throw new Error(`database hiccup ${calls}`);
+      return real(row);
+    };
+    const worker = new InboxWorker(store.db, inbox, { sentry: flaky }, quiet, { retryBaseMs: 60_000, maxAttempts: 5 });
+    expect(worker.runBatch()).toBe(1);
+    // Not due again until its backoff has passed.
+    expect(worker.runBatch()).toBe(0);
+    const [row] = due();
+    expect(row).toMatchObject({ state: 'pending', attempts: 1, last_error: 'database hiccup 1' });
+    expect(Date.parse(row.next_attempt_at) - Date.now()).toBeGreaterThan(50_000);
+    store.db.raw.prepare('UPDATE inbox SET next_attempt_at = ?').run(new Date(0).toISOString());
+    worker.runBatch();
+    store.db.raw.prepare('UPDATE inbox SET next_attempt_at = ?').run(new Date(0).toISOString());
+    worker.runBatch();
+    expect(inbox.countsByState(ws)).toMatchObject({ processed: 1, pending: 0 });
+    expect(store.counts(ws).issues).toBe(1);
+  });
+
+  it('dead-letters after the bounded number of attempts, keeping the error; other deliveries in the batch are unaffected', async () => {
+    await enqueue('issue.created', 'poison');
+    await enqueue('comment.created', 'fine');
+    const real = createSentryProcessor(store.db);
+    const worker = new InboxWorker(store.db, inbox, { sentry: (row) => (row.delivery_id === 'poison' ? (() => { throw new Error('boom'); })() : real(row)) }, quiet, { retryBaseMs: 0, maxAttempts: 3 });
+    for (let i = 0; i < 5; i++) worker.drain();
+    expect(inbox.countsByState(ws)).toEqual({ pending: 0, processed: 1, skipped: 0, dead: 1 });
+    expect(inbox.problems(ws, 5)).toEqual([expect.objectContaining({ delivery_id: 'poison', state: 'dead', attempts: 3, last_error: 'boom' })]);
+    // A failure inside a delivery rolls back only that delivery's writes.
+    expect(store.counts(ws)).toMatchObject({ issues: 0, comments: 1 });
+  });
+
+  it('deliveries of a deleted installation are kept but not applied', async () => {
+    const installed = webhookFixture('installation.created').json as Record<string, unknown>;
+    await inbox.enqueue({ workspaceId: ws, source: 'sentry', deliveryId: 'del', resource: 'installation', action: 'deleted', externalId: null, sentAt: new Date().toISOString(), body: JSON.stringify({ ...installed, action: 'deleted' }) });
+    await enqueue('issue.created', 'late');
+    const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor(store.db) }, quiet);
+    worker.drain();
+    expect(inbox.countsByState(ws)).toMatchObject({ processed: 1, skipped: 1 });
+    expect(store.counts(ws)).toMatchObject({ issues: 0, connections: 1 });
+  });
+});
