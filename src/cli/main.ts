@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
+import { emulatorCommand } from './emulator.js';
 import { issueCommand, NotFoundError } from './issue.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
@@ -12,7 +13,8 @@ const program = new Command('sentry-memory')
   .addCommand(serveCommand())
   .addCommand(searchCommand())
   .addCommand(issueCommand())
-  .addCommand(statusCommand());
+  .addCommand(statusCommand())
+  .addCommand(emulatorCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,130 @@
+/**
+ * Webhook ingest benchmark: signed, unique, real-shaped deliveries at full speed (autocannon, 32
+ * connections) against `sentry-memory serve` and, in the same run, against the bare ceiling server.
+ * Then how fast the worker drains the inbox into memory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { DEFAULT_WORKSPACE } from '../src/config.js';
+import { openRuntime } from '../src/runtime.js';
+import { prepareDeliveries, type PreparedDelivery } from './deliveries.js';
+
+const SECRET = 'bench-secret';
+const root = resolve(import.meta.dirname, '..');
+const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
+const connections = 32;
+
+export interface LoadResult {
+  acknowledgedPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, SENTRY_CLIENT_SECRET: SECRET, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolvePromise, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/i.exec(output);
+      if (match) resolvePromise({ child, url: match[1] });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function load(url: string, deliveries: PreparedDelivery[]): Promise<LoadResult> {
+  let next = 0;
+  const result = await autocannon({
+    url: `${url}/webhooks/sentry`,
+    method: 'POST',
+    connections,
+    duration: durationSeconds,
+    requests: [
+      {
+        setupRequest: (request) => {
+          // Each request is a new delivery; past the prepared pool it would repeat (and count as a duplicate).
+          const delivery = deliveries[next++ % deliveries.length];
+          return { ...request, method: 'POST', path: '/webhooks/sentry', headers: delivery.headers, body: delivery.body };
+        },
+      },
+    ],
+  });
+  return {
+    acknowledgedPerSecond: Math.round(result['2xx'] / (result.duration || durationSeconds)),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    total: result['2xx'] + result.non2xx,
+  };
+}
+
+async function healthz(url: string): Promise<{ pending: number; processed: number }> {
+  return ((await (await fetch(`${url}/healthz`)).json()) as { inbox: { pending: number; processed: number } }).inbox;
+}
+
+export async function runIngestBench(log: (line: string) => void) {
+  log(`preparing deliveries…`);
+  const pool = prepareDeliveries(Math.max(60_000, durationSeconds * 16_000), SECRET);
+  const dir = mkdtempSync(join(tmpdir(), 'sentry-memory-bench-'));
+  try {
+    log(`ceiling: bare node:http + HMAC (${durationSeconds}s, ${connections} connections)…`);
+    const ceilingServer = await start(['bench/ceiling-server.ts']);
+    const ceiling = await load(ceilingServer.url, pool);
+    await stop(ceilingServer.child);
+
+    log('serve --no-worker: acknowledge only, every reply after its group commit…');
+    const ackDb = join(dir, 'ack.db');
+    const ackServer = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', ackDb, '--no-worker']);
+    const ack = await load(ackServer.url, pool);
+    await stop(ackServer.child);
+
+    log('drain: worker turns the stored inbox into memory…');
+    const runtime = openRuntime({ dbPath: ackDb });
+    const pending = runtime.inbox.countsByState(DEFAULT_WORKSPACE).pending;
+    const drainStart = performance.now();
+    const drained = runtime.worker.drain();
+    const drainSeconds = (performance.now() - drainStart) / 1000;
+    const counts = runtime.inbox.countsByState(DEFAULT_WORKSPACE);
+    runtime.close();
+
+    log('serve (default: worker in the same process)…');
+    const fullDb = join(dir, 'full.db');
+    const fullServer = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', fullDb]);
+    const full = await load(fullServer.url, pool);
+    const afterLoad = await healthz(fullServer.url);
+    const catchUpStart = performance.now();
+    let state = afterLoad;
+    while (state.pending > 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = await healthz(fullServer.url);
+    }
+    const catchUpSeconds = (performance.now() - catchUpStart) / 1000;
+    await stop(fullServer.child);
+
+    return {
+      ceiling,
+      serveAckOnly: { ...ack, ratioToCeiling: +(ack.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2) },
+      drain: { deliveries: drained, pendingBefore: pending, seconds: +drainSeconds.toFixed(2), perSecond: Math.round(drained / drainSeconds), dead: counts.dead, skipped: counts.skipped },
+      serveWithWorker: { ...full, ratioToCeiling: +(full.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2), pendingWhenLoadStopped: afterLoad.pending, catchUpSeconds: +catchUpSeconds.toFixed(2) },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

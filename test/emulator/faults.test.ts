@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js';
+import { api } from './helpers.js';
+
+async function outcome(emu: Emulator): Promise<string> {
+  try {
+    const res = await api(emu, '/api/0/organizations/acme/projects/');
+    await res.arrayBuffer();
+    return String(res.status);
+  } catch {
+    return 'dropped';
+  }
+}
+
+describe('latency and fault injection', () => {
+  const running: Emulator[] = [];
+  afterEach(async () => {
+    await Promise.all(running.map((e) => e.close()));
+    running.length = 0;
+  });
+  const start = async (opts: Parameters<typeof startEmulator>[0]) => {
+    const emu = await startEmulator({ issues: 10, ...opts });
+    running.push(emu);
+    return emu;
+  };
+
+  it('returns 5xx when serverErrorRate is 1, some as non-JSON pages', async () => {
+    const emu = await start({ faults: { serverErrorRate: 1 } });
+    const statuses = [];
+    for (let i = 0; i < 12; i++) statuses.push(await outcome(emu));
+    expect(statuses.every((s) => ['500', '502', '503'].includes(s))).toBe(true);
+    expect(emu.stats.serverErrors).toBe(12);
+  });
+
+  it('destroys the connection when dropRate is 1', async () => {
+    const emu = await start({ faults: { dropRate: 1 } });
+    expect(await outcome(emu)).toBe('dropped');
+    expect(emu.stats.dropped).toBe(1);
+  });
+
+  it('injects the same faults in the same order for the same seed', async () => {
+    const faults = { serverErrorRate: 0.3, dropRate: 0.2 };
+    const sequence = async (seed: number) => {
+      const emu = await start({ seed, faults });
+      const out = [];
+      for (let i = 0; i < 20; i++) out.push(await outcome(emu));
+      return out;
+    };
+    const first = await sequence(11);
+    expect(await sequence(11)).toEqual(first);
+    expect(first).toContain('dropped');
+    expect(first).toContain('200');
+    expect(first.some((s) => s.startsWith('5'))).toBe(true);
+  });
+
+  it('adds the configured latency', async () => {
+    const emu = await start({ latencyMs: 120 });
+    const t0 = performance.now();
+    await outcome(emu);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(110);
+  });
+});
