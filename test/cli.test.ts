@@ -36,11 +36,11 @@ describe('sentry-memory CLI', () => {
     expect(search('--since', '2019-01-01').length).toBeGreaterThan(0);
   });
 
-  it('search finds comments and Seer observations; FTS syntax in the query is harmless', () => {
+  it('search finds comments and Seer insights; FTS syntax in the query is harmless', () => {
     const comment = JSON.parse(runCli(['search', 'adding a comment', '--db', db.path, '--json']).stdout);
     expect(comment[0]).toMatchObject({ kind: 'comment', id: '1234' });
     const seer = JSON.parse(runCli(['search', 'Woah bug', '--db', db.path, '--json']).stdout);
-    expect(seer[0]).toMatchObject({ kind: 'observation', issueId: '1170820242' });
+    expect(seer[0]).toMatchObject({ kind: 'insight', issueId: '1170820242' });
     const weird = runCli(['search', '"unbalanced AND (NEAR', '--db', db.path, '--json']);
     expect(weird.status).toBe(0);
   });

@@ -1,10 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
+import { connectCommand } from './connect.js';
 import { emulatorCommand } from './emulator.js';
-import { issueCommand, NotFoundError } from './issue.js';
+import { NotInMemoryError, QueryError } from '../memory/context/errors.js';
+import { apikeyCommand } from './apikey.js';
+import { issueCommand } from './issue.js';
+import { mcpCommand } from './mcp.js';
+import { releaseCommand } from './release.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
+import { syncCommand } from './sync.js';
+import { timelineCommand } from './timeline.js';
 
 /** Exit codes: 0 ok, 1 not found or failure, 2 bad usage or configuration. */
 const program = new Command('sentry-memory')
@@ -13,7 +20,13 @@ const program = new Command('sentry-memory')
   .addCommand(serveCommand())
   .addCommand(searchCommand())
   .addCommand(issueCommand())
+  .addCommand(timelineCommand())
+  .addCommand(releaseCommand())
   .addCommand(statusCommand())
+  .addCommand(mcpCommand())
+  .addCommand(apikeyCommand())
+  .addCommand(connectCommand())
+  .addCommand(syncCommand())
   .addCommand(emulatorCommand());
 
 try {
@@ -24,9 +37,13 @@ try {
     console.error(`error: ${error.message}`);
     process.exit(2);
   }
-  if (error instanceof NotFoundError) {
+  if (error instanceof NotInMemoryError) {
     console.error(`error: ${error.message}`);
     process.exit(1);
+  }
+  if (error instanceof QueryError) {
+    console.error(`error: ${error.message}`);
+    process.exit(2);
   }
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

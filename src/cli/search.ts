@@ -1,37 +1,30 @@
 import { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { MemoryStore } from '../memory/store.js';
-import { dbOption, jsonOption, parseSince, printJson } from './options.js';
+import { searchTool } from '../agent/tools/search.js';
+import { dbOption, jsonOption, printJson } from './options.js';
+import { intArg, listArg, runTool } from './run-tool.js';
 
 export function searchCommand(): Command {
   return new Command('search')
-    .description('full-text search over issues, comments and the timeline')
+    .description('search issues, comments, Seer analyses and alerts (ranked by relevance, recency and impact)')
     .argument('<text>', 'words to search for')
     .option('--project <slug>', 'only this project')
+    .option('--environment <name>', 'only issues seen in this environment')
+    .option('--release <version>', 'only issues first/last seen in, or with events of, this release')
+    .option('--level <level>', 'only this level (fatal, error, warning, info, debug)')
     .option('--status <status>', 'only issues with this status (unresolved, resolved, ignored)')
-    .option('--since <when>', 'only what happened since, e.g. 7d, 12h or an ISO date')
-    .option('--limit <n>', 'how many results', '20')
+    .option('--kinds <kinds>', 'only these kinds, comma-separated: issue, comment, insight, alert', listArg)
+    .option('--since <when>', 'only what was active since, e.g. 7d, 12h or an ISO date')
+    .option('--until <when>', 'only what was active until, e.g. 1d or an ISO date')
+    .option('--limit <n>', 'results per page (default 10, at most 50)', intArg)
+    .option('--cursor <cursor>', 'continue from a previous answer')
+    .option('--max-tokens <n>', 'token budget of the text answer (default 2000)', intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
     .action((text: string, flags) => {
-      const config = loadConfig(flags);
-      const store = new MemoryStore(config.dbPath);
-      try {
-        const hits = store.search(config.workspaceId, {
-          text,
-          project: flags.project,
-          status: flags.status,
-          since: flags.since ? parseSince(flags.since) : undefined,
-          limit: Number(flags.limit),
-        });
-        if (flags.json) return printJson(hits);
-        if (!hits.length) return console.log(`No results for "${text}".`);
-        for (const hit of hits) {
-          const where = [hit.shortId ?? hit.issueId, hit.project, hit.status].filter(Boolean).join(' · ');
-          console.log(`${hit.kind.padEnd(11)} ${hit.occurredAt?.slice(0, 16) ?? '—'.padEnd(16)}  ${hit.title}${where ? `  [${where}]` : ''}`);
-        }
-      } finally {
-        store.close();
-      }
+      const { db: _db, json, maxTokens, ...filters } = flags;
+      const answer = runTool(flags, searchTool, { query: text, ...filters, maxTokens });
+      // --json: the hits, for scripts; the cursor and notes are in the text answer.
+      if (json) printJson(answer.structured.hits);
+      else console.log(answer.markdown);
     });
 }

@@ -13,6 +13,7 @@ export function serveCommand(): Command {
     .addOption(dbOption())
     .option('--replay-tolerance <seconds>', 'accepted age of Sentry-Hook-Timestamp (default 300)')
     .option('--body-limit <bytes>', 'largest accepted delivery, e.g. 5mb (default 5mb)')
+    .option('--allowed-hosts <hosts>', 'comma-separated hostnames beyond localhost that /mcp and /api/v1 answer to (env SENTRY_MEMORY_ALLOWED_HOSTS)')
     .option('--no-worker', 'only acknowledge and store deliveries; another process drains the inbox')
     .action(async (flags) => {
       const config = loadConfig(flags);
@@ -24,6 +25,7 @@ export function serveCommand(): Command {
         clientSecrets: config.clientSecrets,
         replayToleranceSeconds: config.replayToleranceSeconds,
         bodyLimitBytes: config.bodyLimitBytes,
+        allowedHosts: (flags.allowedHosts ?? process.env.SENTRY_MEMORY_ALLOWED_HOSTS ?? '').split(',').map((h: string) => h.trim()).filter(Boolean),
         logger,
       });
       if (!config.clientSecrets.length) logger.warn('SENTRY_CLIENT_SECRET is not set: every webhook delivery will be rejected with 401');

@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { getOverview } from '../memory/context/overview.js';
 import { MemoryStore } from '../memory/store.js';
 import { Inbox } from '../queue/inbox.js';
 import { dbOption, jsonOption, printJson } from './options.js';
 
 export function statusCommand(): Command {
   return new Command('status')
-    .description('inbox counts by state and records by kind')
+    .description('how fresh the memory is, connected orgs and projects, inbox counts and records by kind')
     .addOption(dbOption())
     .addOption(jsonOption())
     .action((flags) => {
@@ -20,9 +21,14 @@ export function statusCommand(): Command {
           lastDeliveryAt: inbox.lastReceivedAt(config.workspaceId),
           records: store.counts(config.workspaceId),
           problems: inbox.problems(config.workspaceId, 10),
+          ...getOverview(store.db, config.workspaceId),
         };
         if (flags.json) return printJson(status);
         console.log(`database: ${status.db}`);
+        console.log(`fresh: ${status.freshness.stale ? 'possibly STALE' : 'yes'} (last update ${status.freshness.lastUpdateAt ?? 'never'}, newest issue activity ${status.freshness.newestIssueActivity ?? 'none'})`);
+        for (const c of status.connections) console.log(`connection: ${c.source} org ${c.organization ?? '?'} ${c.state}`);
+        for (const s of status.freshness.syncs) console.log(`sync: ${s.stream} ${s.updatedAt}`);
+        console.log(`projects: ${status.projects.map((p) => `${p.slug ?? '?'} (${p.issues})`).join(' · ') || 'none'}`);
         console.log(`inbox: ${Object.entries(status.inbox).map(([k, v]) => `${k} ${v}`).join(' · ')} (last delivery ${status.lastDeliveryAt ?? 'never'})`);
         console.log(`records: ${Object.entries(status.records).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
         for (const p of status.problems) console.log(`  ${p.state} #${p.seq} ${p.resource}.${p.action ?? '?'}: ${p.last_error ?? ''}`);

@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { readSideMigrationSql } from './context/read-side-migration.js';
 
 /**
  * Ordered, append-only schema migrations for the embedded SQLite store. Each runs once, in a
@@ -142,6 +143,19 @@ CREATE TABLE sync_checkpoints (
 );
 `,
   },
+  {
+    id: 2,
+    name: 'organization people and environments',
+    sql: `
+CREATE TABLE teams (workspace_id TEXT NOT NULL, id TEXT NOT NULL, slug TEXT, name TEXT, PRIMARY KEY (workspace_id, id));
+CREATE TABLE members (
+  workspace_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT, email TEXT, role TEXT, teams TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE TABLE environments (workspace_id TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (workspace_id, name));
+`,
+  },
+  { id: 3, name: 'agent read side: issue-level search, facets, API keys', sql: readSideMigrationSql },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

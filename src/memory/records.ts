@@ -164,6 +164,28 @@ export interface CommitRecord {
   files: string[] | null;
 }
 
+export interface TeamRecord {
+  kind: 'team';
+  id: string;
+  slug: string | null;
+  name: string | null;
+}
+
+/** A person of the organization, keyed by their user id (what assignments and activity name). */
+export interface MemberRecord {
+  kind: 'member';
+  id: string;
+  name: string | null;
+  email: string | null;
+  role: string | null;
+  teams: string[];
+}
+
+export interface EnvironmentRecord {
+  kind: 'environment';
+  name: string;
+}
+
 /** A source connection's lifecycle as the source reports it (e.g. an app installation). */
 export interface ConnectionRecord {
   kind: 'connection';
@@ -225,6 +247,9 @@ export type MemoryRecord =
   | ReleaseRecord
   | DeployRecord
   | CommitRecord
+  | TeamRecord
+  | MemberRecord
+  | EnvironmentRecord
   | ConnectionRecord
   | ObservationRecord;
 

@@ -165,6 +165,27 @@ export interface CommitTable {
   files: string | null;
 }
 
+export interface TeamTable {
+  workspace_id: string;
+  id: string;
+  slug: string | null;
+  name: string | null;
+}
+
+export interface MemberTable {
+  workspace_id: string;
+  id: string;
+  name: string | null;
+  email: string | null;
+  role: string | null;
+  teams: string;
+}
+
+export interface EnvironmentTable {
+  workspace_id: string;
+  name: string;
+}
+
 export interface ConnectionTable {
   workspace_id: string;
   id: string;
@@ -226,6 +247,47 @@ export interface SyncCheckpointTable {
   updated_at: string;
 }
 
+/** Issue-level documents of the agent index; `row_id` is the `agent_fts` rowid (see context/read-side-migration.ts). */
+export interface AgentDocTable {
+  row_id: Generated<number>;
+  workspace_id: string;
+  kind: 'issue' | 'comment' | 'insight' | 'alert';
+  ref_id: string;
+  issue_id: string | null;
+  occurred_at: string | null;
+}
+
+export interface AgentFtsTable {
+  rowid: number;
+  title: string;
+  body: string;
+  agent_fts: string;
+}
+
+/** fts5vocab `row` view of `agent_fts`: how many documents hold each term. */
+export interface AgentFtsVocabTable {
+  term: string;
+  doc: number;
+  cnt: number;
+}
+
+export interface IssueFacetTable {
+  workspace_id: string;
+  facet: 'environment' | 'release';
+  value: string;
+  issue_id: string;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  key_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   inbox: InboxTable;
@@ -238,9 +300,17 @@ export interface Database {
   releases: ReleaseTable;
   deploys: DeployTable;
   commits: CommitTable;
+  teams: TeamTable;
+  members: MemberTable;
+  environments: EnvironmentTable;
   connections: ConnectionTable;
   observations: ObservationTable;
   search_docs: SearchDocTable;
   search_fts: SearchFtsTable;
   sync_checkpoints: SyncCheckpointTable;
+  agent_docs: AgentDocTable;
+  agent_fts: AgentFtsTable;
+  agent_fts_vocab: AgentFtsVocabTable;
+  issue_facets: IssueFacetTable;
+  api_keys: ApiKeyTable;
 }

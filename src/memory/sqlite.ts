@@ -49,6 +49,14 @@ export class SqliteDatabase {
     return { statement: this.prepare(sql), params: parameters.map(toParam) };
   }
 
+  /**
+   * A statement compiled once from a Kysely query, for hot paths where compiling per call would
+   * dominate. Bind values in the order the query lists them.
+   */
+  statement(query: Compilable<unknown>): BetterSqlite3.Statement {
+    return this.prepare(query.compile().sql);
+  }
+
   run(query: Compilable<unknown>): BetterSqlite3.RunResult {
     const { statement, params } = this.compiled(query);
     return statement.run(...params);

@@ -1,7 +1,7 @@
 import type { Database } from './schema.js';
 import type { SqliteDatabase } from './sqlite.js';
 
-const countedTables = ['issues', 'events', 'comments', 'alerts', 'insights', 'observations', 'projects', 'releases', 'deploys', 'commits', 'connections'] as const satisfies readonly (keyof Database)[];
+const countedTables = ['issues', 'events', 'comments', 'alerts', 'insights', 'observations', 'projects', 'releases', 'deploys', 'commits', 'teams', 'members', 'environments', 'connections'] as const satisfies readonly (keyof Database)[];
 
 export type RecordCounts = Record<(typeof countedTables)[number], number>;
 

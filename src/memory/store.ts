@@ -1,6 +1,6 @@
 import { getIssueView, type IssueView } from './issue-view.js';
 import type { MemoryRecord } from './records.js';
-import { searchDocuments, type SearchHit, type SearchQuery } from './search.js';
+import { searchMemory, type SearchQuery, type SearchResult } from './context/search.js';
 import { SqliteDatabase } from './sqlite.js';
 import { countRecords, type RecordCounts } from './stats.js';
 import { applyRecords } from './writer.js';
@@ -22,8 +22,8 @@ export class MemoryStore {
     return getIssueView(this.db, workspaceId, ref);
   }
 
-  search(workspaceId: string, query: SearchQuery): SearchHit[] {
-    return searchDocuments(this.db, workspaceId, query);
+  search(workspaceId: string, query: SearchQuery): SearchResult {
+    return searchMemory(this.db, workspaceId, query);
   }
 
   counts(workspaceId: string): RecordCounts {

@@ -56,6 +56,22 @@ export function applyRecords(db: SqliteDatabase, workspaceId: string, source: st
       case 'commit':
         applyCommit(db, workspaceId, record);
         break;
+      case 'team':
+        upsert(db, 'teams', ['workspace_id', 'id'], { workspace_id: workspaceId, id: record.id, slug: record.slug, name: record.name });
+        break;
+      case 'member':
+        upsert(db, 'members', ['workspace_id', 'id'], {
+          workspace_id: workspaceId,
+          id: record.id,
+          name: record.name,
+          email: record.email,
+          role: record.role,
+          teams: JSON.stringify([...record.teams].sort()),
+        });
+        break;
+      case 'environment':
+        upsert(db, 'environments', ['workspace_id', 'name'], { workspace_id: workspaceId, name: record.name });
+        break;
       case 'connection':
         applyConnection(db, workspaceId, source, record);
         break;
@@ -73,7 +89,7 @@ function upsert<T extends keyof Database>(db: SqliteDatabase, table: T, keys: re
   db.run(
     // Kysely's generic insert types cannot follow a table chosen at run time; the row type is checked by callers.
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    db.qb.insertInto(table).values(values as any).onConflict((oc) => oc.columns(keys as any).doUpdateSet(updates as any)),
+    db.qb.insertInto(table).values(values as any).onConflict((oc) => (Object.keys(updates).length ? oc.columns(keys as any).doUpdateSet(updates as any) : oc.doNothing())),
   );
 }
 

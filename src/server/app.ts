@@ -1,6 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
+import { agentHttp } from './agent-http.js';
+import { LOCAL_HOSTNAMES } from './host-check.js';
 import { sentryWebhookRoute } from './webhook-route.js';
 
 export interface AppOptions {
@@ -9,10 +11,12 @@ export interface AppOptions {
   clientSecrets: string[];
   replayToleranceSeconds: number;
   bodyLimitBytes: number;
+  /** Hostnames beyond localhost that `/mcp` and `/api/v1` answer to (DNS-rebinding protection). */
+  allowedHosts?: string[];
   logger?: Logger;
 }
 
-/** The HTTP service: webhook intake and health. Each concern is its own plugin. */
+/** The HTTP service: webhook intake, the agent query API and MCP, and health. Each concern is its own plugin. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger | undefined,
@@ -28,6 +32,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     enqueue: (delivery) => runtime.inbox.enqueue(delivery),
     bodyLimit: options.bodyLimitBytes,
   });
+  await app.register(agentHttp, { db: runtime.store.db, allowedHostnames: [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])] });
   app.get('/healthz', async () => {
     const inbox = runtime.inbox.countsByState(options.workspaceId);
     return { ok: true, inbox };

@@ -12,6 +12,18 @@ export function runCli(args: string[], env: Record<string, string> = {}) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Like runCli, without blocking the event loop (for tests that serve HTTP from the test process, e.g. the emulator). */
+export function runCliAsync(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('exit', (status) => resolvePromise({ status, stdout, stderr }));
+  });
+}
+
 /** Starts `sentry-memory serve` on a free port and resolves once it listens. */
 export function startServe(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [...tsxArgs, 'serve', '--port', '0', ...args], { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'info', ...env } });

@@ -104,7 +104,7 @@ describe('fixtures land in memory', () => {
   it('comment.created: the comment with its author on its issue, searchable', async () => {
     await accept('comment.created');
     expect(rows('comments')).toEqual([expect.objectContaining({ id: '1234', issue_id: '100', text: 'adding a comment', author_name: 'colleen', created_at: '2022-03-02T21:51:44.118Z', deleted: 0 })]);
-    expect(service.runtime.store.search(ws, { text: 'adding comment' })).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'comment', id: '1234', issueId: '100' })]));
+    expect(service.runtime.store.search(ws, { text: 'adding comment' }).hits).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'comment', id: '1234', issueId: '100' })]));
   });
 
   it('installation.created: a pending connection for the org', async () => {

@@ -108,7 +108,6 @@ export class SentryApiClient {
     let refreshedAfterUnauthorized = false;
     let retries = 0;
     for (;;) {
-      await this.pacer.waitForTurn();
       const token = retryToken ?? (await this.tokens.getToken());
       retryToken = null;
       const outcome = await this.attempt<T>(url, token);
@@ -174,7 +173,15 @@ export class SentryApiClient {
   private async attempt<T>(url: string, token: string): Promise<AttemptOutcome<T>> {
     let raw: RawResponse;
     try {
-      raw = await this.gate.run(() => this.send(url, token));
+      // The turn is taken inside the concurrency slot, right before sending, so the budget counts what is really in flight.
+      raw = await this.gate.run(async () => {
+        await this.pacer.waitForTurn();
+        try {
+          return await this.send(url, token);
+        } finally {
+          this.pacer.done();
+        }
+      });
     } catch (cause) {
       const kind = isTimeout(cause) ? 'timeout' : 'network';
       return { ok: false, error: new SentryApiError({ kind, status: null, url }), retryAfterMs: null };

@@ -43,18 +43,32 @@ export interface RequestPacerOptions {
 }
 
 /**
- * Holds requests back when Sentry says the window is used up, so that 429s stay
- * rare. Sentry counts per caller and endpoint; we cannot map paths to Sentry's
- * endpoint classes reliably, so one exhausted window pauses every request — at
- * worst that costs the rest of one window.
+ * Holds requests back when Sentry's window is used up, so that 429s stay rare. It keeps a local
+ * budget — the last `Remaining` minus requests sent since — because with many requests in flight,
+ * waiting for a response that says `Remaining: 0` is too late: the others already overshot.
+ * Sentry counts per caller and endpoint; paths cannot be mapped to Sentry's endpoint classes
+ * reliably, so one budget covers every request — at worst it is conservative.
  */
 export class RequestPacer {
   private resumeAtMs = 0;
+  private budget: number | null = null;
+  private windowEndsAtMs = 0;
+  private inFlight = 0;
 
   constructor(private readonly options: RequestPacerOptions) {}
 
+  /** Call with each response's headers, after `sent()` was called for it. */
   observe(snapshot: RateLimitSnapshot): void {
-    if (snapshot.remaining === 0 && snapshot.resetAtMs !== null) this.pauseUntil(snapshot.resetAtMs);
+    if (snapshot.remaining === null || snapshot.resetAtMs === null) return;
+    // The response's own request is still counted in flight, and `remaining` already includes it.
+    const budget = snapshot.remaining - (this.inFlight - 1);
+    if (snapshot.resetAtMs > this.windowEndsAtMs) {
+      this.windowEndsAtMs = snapshot.resetAtMs;
+      this.budget = budget;
+    } else if (snapshot.resetAtMs === this.windowEndsAtMs) {
+      this.budget = Math.min(this.budget ?? budget, budget);
+    }
+    if (snapshot.remaining === 0) this.pauseUntil(snapshot.resetAtMs);
   }
 
   /** Used for `Retry-After`: the server told everyone, not just one request, to wait. */
@@ -62,9 +76,30 @@ export class RequestPacer {
     this.pauseUntil(this.options.now() + ms);
   }
 
+  /** Waits until a request may be sent, then counts it as sent until `done()`. */
   async waitForTurn(): Promise<void> {
-    const waitMs = this.resumeAtMs - this.options.now();
-    if (waitMs > 0) await this.options.sleep(waitMs);
+    for (;;) {
+      const now = this.options.now();
+      if (this.resumeAtMs > now) {
+        await this.options.sleep(this.resumeAtMs - now);
+        continue;
+      }
+      if (this.budget !== null && this.budget <= 0) {
+        if (this.windowEndsAtMs > now) {
+          await this.options.sleep(Math.min(this.windowEndsAtMs - now, this.options.maxPauseMs));
+          continue;
+        }
+        // A new window has begun; its budget is unknown until the next response.
+        this.budget = null;
+      }
+      break;
+    }
+    if (this.budget !== null) this.budget -= 1;
+    this.inFlight += 1;
+  }
+
+  done(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
   }
 
   private pauseUntil(atMs: number): void {

@@ -1,4 +1,4 @@
-import type { Actor, IssueRecord } from '../../memory/records.js';
+import type { Actor, EventRecord, IssueRecord } from '../../memory/records.js';
 import { isoTime, num, obj, str, text, type Json } from './values.js';
 
 /** `assignedTo` is an object `{type, id, name, email}` or, in some API responses, a string like `team:12`. */
@@ -57,4 +57,30 @@ export function mapIssue(issue: Json, at: string): IssueRecord {
 
 export function issueLabel(issue: { shortId?: string | null; id: string }): string {
   return issue.shortId ?? `issue ${issue.id}`;
+}
+
+/**
+ * Gap-filling snapshots are dated at the epoch so they never override what a real issue snapshot
+ * said, only fill what is still unknown.
+ */
+const GAP_FILL = new Date(0).toISOString();
+
+/** An issue glimpsed through one of its events: fills gaps, widens first/last seen, brings top frames. */
+export function issueSeenInEvent(issueId: string, event: EventRecord): IssueRecord {
+  return {
+    kind: 'issue',
+    id: issueId,
+    observedAt: GAP_FILL,
+    title: event.title,
+    culprit: event.culprit,
+    errorType: event.errorType,
+    message: event.errorValue,
+    level: event.level,
+    platform: event.platform,
+    projectId: event.projectId,
+    lastSeen: event.occurredAt,
+    firstSeen: event.occurredAt,
+    topFrames: event.topFrames,
+    lastRelease: event.release,
+  };
 }

@@ -1,21 +1,9 @@
-import type { InsightStage, MemoryRecord, ObservationRecord, ObservationType } from '../../memory/records.js';
+import type { InsightStage, MemoryRecord } from '../../memory/records.js';
 import type { SentryWebhookEvent } from '../webhooks/payloads.js';
 import { mapEvent } from './event.js';
-import { issueLabel, mapIssue } from './issue.js';
+import { issueLabel, issueSeenInEvent, mapIssue } from './issue.js';
+import { issueTransition, observation } from './observations.js';
 import { arr, isoTime, minuteOf, obj, str, text, truncate, type Json } from './values.js';
-
-/**
- * Gap-filling snapshots (an issue glimpsed through one of its events) are dated at the epoch so they
- * never override what a real issue snapshot said, only fill what is still unknown.
- */
-const GAP_FILL = new Date(0).toISOString();
-
-type ObservationInput = Omit<ObservationRecord, 'kind' | 'release' | 'environment' | 'data'> &
-  Partial<Pick<ObservationRecord, 'release' | 'environment' | 'data'>>;
-
-function observation(input: ObservationInput): ObservationRecord {
-  return { kind: 'observation', release: null, environment: null, data: null, ...input };
-}
 
 /** Turns one parsed webhook into memory records. The API backfill reuses the same object mappers. */
 export function mapWebhookEvent(event: SentryWebhookEvent): MemoryRecord[] {
@@ -61,20 +49,6 @@ function mapInstallation(event: Of<'installation'>): MemoryRecord[] {
       summary: `Sentry installation ${state} for org ${orgSlug ?? 'unknown'}${event.actor?.name ? ` by ${event.actor.name}` : ''}`,
     }),
   ];
-}
-
-/** Exported for the API backfill: an issue's status seen at `at` is the same fact as this webhook's. */
-export function issueTransition(issueId: string, type: ObservationType, at: string, summary: string, extra: Partial<ObservationRecord> = {}): ObservationRecord {
-  return observation({
-    id: `${type}:${issueId}:${minuteOf(at)}`,
-    type,
-    occurredAt: at,
-    subject: { type: 'issue', id: issueId },
-    issueId,
-    projectSlug: null,
-    summary,
-    ...extra,
-  });
 }
 
 function mapIssueWebhook(event: Of<'issue'>): MemoryRecord[] {
@@ -128,29 +102,9 @@ function mapIssueWebhook(event: Of<'issue'>): MemoryRecord[] {
   return records;
 }
 
-/** An issue glimpsed through one of its events: fills gaps, extends last seen. */
-function issueFromEvent(issueId: string, event: ReturnType<typeof mapEvent>): MemoryRecord {
-  return {
-    kind: 'issue',
-    id: issueId,
-    observedAt: GAP_FILL,
-    title: event.title,
-    culprit: event.culprit,
-    errorType: event.errorType,
-    message: event.errorValue,
-    level: event.level,
-    platform: event.platform,
-    projectId: event.projectId,
-    lastSeen: event.occurredAt,
-    firstSeen: event.occurredAt,
-    topFrames: event.topFrames,
-    lastRelease: event.release,
-  };
-}
-
 function mapErrorWebhook(event: Of<'error'>): MemoryRecord[] {
   const mapped = mapEvent(event.data.error, event.sentAt);
-  return mapped.issueId ? [mapped, issueFromEvent(mapped.issueId, mapped)] : [mapped];
+  return mapped.issueId ? [mapped, issueSeenInEvent(mapped.issueId, mapped)] : [mapped];
 }
 
 function mapEventAlert(event: Of<'event_alert'>): MemoryRecord[] {
@@ -186,7 +140,7 @@ function mapEventAlert(event: Of<'event_alert'>): MemoryRecord[] {
       summary: `Alert "${rule}" fired${mapped.issueId ? ` on issue ${mapped.issueId}` : ''}: ${mapped.title ?? ''}`.trim(),
     }),
   ];
-  if (mapped.issueId) records.push(issueFromEvent(mapped.issueId, mapped));
+  if (mapped.issueId) records.push(issueSeenInEvent(mapped.issueId, mapped));
   return records;
 }
 

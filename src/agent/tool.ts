@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { SqliteDatabase } from '../memory/sqlite.js';
+import { QueryError } from '../memory/context/errors.js';
+import { DEFAULT_MAX_TOKENS, MAX_MAX_TOKENS, MIN_MAX_TOKENS } from './budget.js';
+import { parseTime } from './time.js';
+
+/** What every tool runs against: one workspace of one store. Agents never choose the workspace. */
+export interface ToolContext {
+  db: SqliteDatabase;
+  workspaceId: string;
+  now: () => number;
+}
+
+export interface ToolAnswer<S> {
+  /** Compact markdown for the model, within the token budget. */
+  markdown: string;
+  /** The same answer for programs; matches the tool's output schema. */
+  structured: S;
+}
+
+/**
+ * One capability, exposed identically as an MCP tool, an HTTP endpoint and a CLI command: the
+ * schemas describe it to clients and validate its input and output; `run` answers synchronously.
+ */
+export interface AgentTool<I extends z.ZodRawShape, O extends z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: I;
+  outputSchema: O;
+  run(ctx: ToolContext, input: z.infer<z.ZodObject<I>>): ToolAnswer<z.infer<z.ZodObject<O>>>;
+}
+
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: AgentTool<I, O>): AgentTool<I, O> {
+  return tool;
+}
+
+export const maxTokensInput = z
+  .number()
+  .int()
+  .min(MIN_MAX_TOKENS)
+  .max(MAX_MAX_TOKENS)
+  .optional()
+  .describe(`Token budget for the answer (default ${DEFAULT_MAX_TOKENS}). Least important parts are cut first; raise it to see more.`);
+
+export const timeInput = (what: string) => z.string().optional().describe(`${what}: ISO date/time or a duration before now such as 30m, 24h, 7d, 2w`);
+
+/** Converts a time argument, or says how to write one. */
+export function timeArg(name: string, value: string | undefined, now: number): string | undefined {
+  if (value === undefined) return undefined;
+  const iso = parseTime(value, now);
+  if (!iso) throw new QueryError(`${name} must be an ISO date/time or a duration like 30m, 24h, 7d, got "${value}"`);
+  return iso;
+}
+
+/** What the answer left out and how to get it; null when nothing was cut. */
+export const truncationOutput = z
+  .object({ omitted: z.record(z.string(), z.number()), hint: z.string() })
+  .nullable()
+  .describe('What the token budget cut, and how to get it');
+
+export function truncation(omitted: Record<string, number>, hint: string): z.infer<typeof truncationOutput> {
+  return Object.keys(omitted).length ? { omitted, hint } : null;
+}
+
+/** "1,234" — agents read counts, not digits. */
+export function count(n: number | null | undefined): string {
+  return n == null ? '?' : n.toLocaleString('en-US');
+}
+
+/** "2026-11-20 14:03Z" — minute precision is what a timeline needs. */
+export function at(iso: string | null | undefined): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : '—';
+}
+
+/** Validates raw input (HTTP query, CLI flags) as MCP would; the error names each bad field. */
+export function parseToolInput<I extends z.ZodRawShape>(tool: AgentTool<I, z.ZodRawShape>, raw: Record<string, unknown>): z.infer<z.ZodObject<I>> {
+  const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const result = z.strictObject(tool.inputSchema).safeParse(defined);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
+  throw new QueryError(`invalid input for ${tool.name}: ${problems.join('; ')}`);
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { getIssueContext, type IssueContext } from '../../memory/context/issue-context.js';
+import { clip } from '../../memory/context/search.js';
+import { DEFAULT_MAX_TOKENS, fitToBudget, type Section } from '../budget.js';
+import { at, count, defineTool, maxTokensInput, truncation, truncationOutput } from '../tool.js';
+
+const nullableString = z.string().nullable();
+
+export const issueContextTool = defineTool({
+  name: 'get_issue_context',
+  title: 'Issue context',
+  description: [
+    'Everything known about one Sentry issue, most important first: what it is (type, message, culprit, top in-app frames),',
+    'how bad (events, users, trend), since when and in which release, status history, assignee and team, comments, alerts,',
+    'Seer root cause / solution / PR, suspect deploys (of its project shortly before it appeared or regressed) and suspect commits',
+    '(of its first or regression release, touching files in its frames). Never returns full stack traces.',
+  ].join(' '),
+  inputSchema: {
+    issue: z.string().min(1).describe('Issue id (6507376925), short id (CHECKOUT-API-7) or Sentry issue URL'),
+    maxTokens: maxTokensInput,
+  },
+  outputSchema: {
+    id: z.string(),
+    shortId: nullableString,
+    title: nullableString,
+    type: nullableString,
+    errorType: nullableString,
+    message: nullableString,
+    culprit: nullableString,
+    level: nullableString,
+    project: nullableString,
+    permalink: nullableString,
+    status: nullableString,
+    substatus: nullableString,
+    count: z.number().nullable(),
+    userCount: z.number().nullable(),
+    trend: z.object({ label: z.string(), eventsPerDay: z.number().nullable() }),
+    firstSeen: nullableString,
+    lastSeen: nullableString,
+    firstRelease: nullableString,
+    lastRelease: nullableString,
+    assignee: z.object({ type: z.enum(['user', 'team']), id: z.string(), name: nullableString, email: nullableString, teams: z.array(z.string()) }).nullable(),
+    topFrames: z.array(z.object({ function: nullableString, filename: nullableString, lineNo: z.number().nullable() })),
+    environments: z.array(z.string()),
+    statusHistory: z.array(z.object({ type: z.string(), occurredAt: z.string(), summary: z.string(), release: nullableString })),
+    comments: z.array(z.object({ id: z.string(), author: nullableString, createdAt: nullableString, text: z.string() })),
+    alerts: z.array(z.object({ id: z.string(), source: z.string(), title: z.string(), state: z.string(), startedAt: nullableString })),
+    seer: z.array(z.object({ stage: z.string(), state: z.string(), summary: nullableString, at: z.string() })),
+    suspectDeploys: z.array(z.object({ id: z.string(), release: z.string(), environment: z.string(), finishedAt: z.string(), hoursBefore: z.number(), before: z.string() })),
+    suspectCommits: z.array(z.object({ id: z.string(), release: z.string(), message: nullableString, author: nullableString, files: z.array(z.string()), reason: z.string() })),
+    truncated: truncationOutput,
+  },
+  run(ctx, input) {
+    const issue = getIssueContext(ctx.db, ctx.workspaceId, input.issue, ctx.now());
+    const sections = issueSections(issue);
+    const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const hint = `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;
+    const fitted = fitToBudget(issueHead(issue), sections, maxTokens, () => hint);
+    const keep = <T>(key: SectionKey, items: T[]): T[] => items.slice(0, fitted.kept[key]);
+    return {
+      markdown: fitted.markdown,
+      structured: {
+        ...issue,
+        topFrames: keep('frames', issue.topFrames),
+        seer: keep('seer', issue.seer),
+        suspectCommits: keep('suspect commits', issue.suspectCommits),
+        suspectDeploys: keep('suspect deploys', issue.suspectDeploys),
+        statusHistory: keep('status changes', [...issue.statusHistory].reverse()),
+        alerts: keep('alerts', issue.alerts),
+        comments: keep('comments', issue.comments),
+        truncated: truncation(fitted.omitted, hint),
+      },
+    };
+  },
+});
+
+/** Sections as the budget names them in "left out" notes. */
+type SectionKey = 'frames' | 'seer' | 'suspect commits' | 'suspect deploys' | 'status changes' | 'alerts' | 'comments';
+
+export function issueHead(issue: IssueContext): string[] {
+  const status = `${issue.status ?? 'unknown'}${issue.substatus ? ` (${issue.substatus.replaceAll('_', ' ')})` : ''}`;
+  const assignee = issue.assignee
+    ? `${issue.assignee.name ?? issue.assignee.email ?? issue.assignee.id} (${issue.assignee.type}${issue.assignee.teams.length ? `; teams: ${issue.assignee.teams.join(', ')}` : ''})`
+    : 'nobody';
+  const lines = [
+    `## ${issue.shortId ?? issue.id}: ${issue.title ?? '(untitled)'}`,
+    `- **Status:** ${status} · **level** ${issue.level ?? '?'} · **type** ${issue.type ?? '?'} · **project** ${issue.project ?? '?'} · id ${issue.id}`,
+    `- **Impact:** ${count(issue.count)} events, ${count(issue.userCount)} users · trend: ${issue.trend.label}${issue.trend.eventsPerDay !== null ? ` (~${issue.trend.eventsPerDay}/day)` : ''}`,
+    `- **Seen:** first ${at(issue.firstSeen)}${issue.firstRelease ? ` in ${issue.firstRelease}` : ''} · last ${at(issue.lastSeen)}${issue.lastRelease ? ` in ${issue.lastRelease}` : ''}${issue.environments.length ? ` · envs: ${issue.environments.join(', ')}` : ''}`,
+  ];
+  if (issue.errorType || issue.message) lines.push(`- **Error:** ${[issue.errorType, clip(issue.message ?? '', 300)].filter(Boolean).join(': ')}`);
+  if (issue.culprit) lines.push(`- **Culprit:** ${issue.culprit}`);
+  lines.push(`- **Assignee:** ${assignee}`);
+  if (issue.permalink) lines.push(`- **Link:** ${issue.permalink}`);
+  return lines;
+}
+
+function issueSections(issue: IssueContext): (Section & { key: SectionKey })[] {
+  return [
+    { key: 'frames', heading: 'Top in-app frames', priority: 1, lines: issue.topFrames.map((f) => `- \`${f.function ?? '?'}\` in ${f.filename ?? '?'}${f.lineNo ? `:${f.lineNo}` : ''}`) },
+    {
+      key: 'seer',
+      heading: 'Seer',
+      priority: 2,
+      lines: issue.seer.map((s) => `- ${s.stage.replaceAll('_', ' ')} (${s.state}, ${at(s.at)})${s.summary ? `: ${clip(s.summary, 400)}` : ''}`),
+    },
+    {
+      key: 'suspect commits',
+      heading: 'Suspect commits',
+      priority: 3,
+      lines: issue.suspectCommits.map((c) => `- ${c.id.slice(0, 12)} "${clip(c.message ?? '', 100)}" by ${c.author ?? '?'} in ${c.release} (${c.reason}); touches ${c.files.join(', ')}`),
+    },
+    {
+      key: 'suspect deploys',
+      heading: 'Suspect deploys',
+      priority: 4,
+      lines: issue.suspectDeploys.map((d) => `- ${d.release} to ${d.environment}, finished ${at(d.finishedAt)} — ${d.hoursBefore} h before ${d.before}`),
+    },
+    { key: 'status changes', heading: 'Status history (newest first)', priority: 5, lines: [...issue.statusHistory].reverse().map((h) => `- ${at(h.occurredAt)} ${h.summary}`) },
+    { key: 'alerts', heading: 'Alerts', priority: 6, lines: issue.alerts.map((a) => `- ${at(a.startedAt)} "${a.title}" (${a.source.replace('_', ' ')}, ${a.state})`) },
+    { key: 'comments', heading: 'Comments (newest first)', priority: 7, lines: issue.comments.map((c) => `- ${at(c.createdAt)} ${c.author ?? 'someone'}: ${clip(c.text, 300)}`) },
+  ];
+}

@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+import { parseToolInput, type AgentTool, type ToolAnswer } from '../agent/tool.js';
+import { loadConfig, type ConfigFlags } from '../config.js';
+import { MemoryStore } from '../memory/store.js';
+
+/**
+ * Runs one agent tool against the configured store, with the same input validation as MCP and HTTP,
+ * so the CLI answers exactly what an agent would get.
+ */
+export function runTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(flags: ConfigFlags, tool: AgentTool<I, O>, input: Record<string, unknown>): ToolAnswer<z.infer<z.ZodObject<O>>> {
+  const config = loadConfig(flags);
+  const store = new MemoryStore(config.dbPath);
+  try {
+    return tool.run({ db: store.db, workspaceId: config.workspaceId, now: Date.now }, parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input));
+  } finally {
+    store.close();
+  }
+}
+
+/** `--max-tokens`, `--limit`: integers, validated by the tool's schema afterwards. */
+export const intArg = (value: string): number => (/^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN);
+
+/** `--kinds issue,comment` → ['issue', 'comment']. */
+export const listArg = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);

@@ -1,0 +1,82 @@
+import { Command } from 'commander';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../config.js';
+import { MemoryStore } from '../memory/store.js';
+import { SentrySync, SYNC_STREAMS, type SyncProgress, type SyncStream, type SyncSummary } from '../sentry/sync/sync.js';
+import { clientFor, openConnections } from './connections.js';
+import { dbOption, jsonOption, parseDuration, parseSince, printJson } from './options.js';
+
+/** One line rewritten in place on a terminal; silent when stderr is not one. */
+function progressReporter(orgSlug: string): (p: SyncProgress) => void {
+  if (!process.stderr.isTTY) return () => {};
+  return (p) => {
+    process.stderr.write(`\r\x1b[2K${orgSlug} ${p.stream}: ${p.items} items, ${p.pages} pages${p.done ? ' ✓\n' : ''}`);
+  };
+}
+
+function printSummary(summary: SyncSummary): void {
+  const streams = Object.entries(summary.streams).map(([name, s]) => `${name} ${s.items}`).join(' · ');
+  console.log(`${summary.organization}: ${streams} — ${summary.requests} requests, ${summary.rateLimited} rate-limited, ${(summary.durationMs / 1000).toFixed(1)} s`);
+}
+
+export function syncCommand(): Command {
+  return new Command('sync')
+    .description('backfill and reconcile memory from the Sentry REST API (every connected organization)')
+    .option('--since <when>', 'how far back the first backfill reaches', '90d')
+    .option('--streams <list>', `comma-separated subset of ${SYNC_STREAMS.join(',')},issues.reconcile`)
+    .option('--watch', 'keep running: incremental sync and reconcile every --interval')
+    .option('--interval <duration>', 'with --watch: time between runs, e.g. 5m', '5m')
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action(async (flags) => {
+      const config = loadConfig(flags);
+      const since = parseSince(flags.since);
+      const streams = flags.streams ? (String(flags.streams).split(',').map((s) => s.trim()) as SyncStream[]) : undefined;
+      const known = [...SYNC_STREAMS, 'issues.reconcile'];
+      for (const stream of streams ?? []) if (!known.includes(stream)) throw new ConfigError(`unknown stream "${stream}"; streams are ${known.join(', ')}`);
+      const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
+      const store = new MemoryStore(config.dbPath);
+      try {
+        const repository = await openConnections(store, config.dbPath, config.workspaceId);
+        const connections = repository.active();
+        if (!connections.length) throw new ConfigError('no Sentry connection in this database: run `sentry-memory connect` first');
+        const runOnce = async (reconcile: boolean) => {
+          const summaries: SyncSummary[] = [];
+          for (const connection of connections) {
+            const sync = new SentrySync({
+              client: clientFor(connection, repository, logger),
+              organization: connection.orgSlug,
+              workspaceId: config.workspaceId,
+              connectionId: connection.id,
+              db: store.db,
+              since,
+              streams,
+              onProgress: flags.json ? undefined : progressReporter(connection.orgSlug),
+              logger,
+            });
+            const summary = await sync.run();
+            summaries.push(reconcile ? await sync.reconcile() : summary);
+          }
+          return summaries;
+        };
+        if (!flags.watch) {
+          const summaries = await runOnce(false);
+          if (flags.json) printJson(summaries.length === 1 ? summaries[0] : summaries);
+          else summaries.forEach(printSummary);
+          return;
+        }
+        const intervalMs = parseDuration(flags.interval);
+        let stopping = false;
+        process.once('SIGINT', () => (stopping = true));
+        process.once('SIGTERM', () => (stopping = true));
+        while (!stopping) {
+          const summaries = await runOnce(true);
+          summaries.forEach((s) => (flags.json ? console.log(JSON.stringify(s)) : printSummary(s)));
+          const until = Date.now() + intervalMs;
+          while (!stopping && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+        }
+      } finally {
+        store.close();
+      }
+    });
+}

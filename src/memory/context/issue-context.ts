@@ -1,0 +1,210 @@
+import { sql } from 'kysely';
+import type { Actor, StackFrame } from '../records.js';
+import type { SqliteDatabase } from '../sqlite.js';
+import { resolveIssue } from './issue-ref.js';
+import { samePath } from './paths.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** A deploy is a suspect when it finished at most this long before the issue appeared or regressed. */
+export const SUSPECT_DEPLOY_WINDOW_MS = 48 * HOUR;
+const MAX_FRAMES = 5;
+
+export interface IssueContext {
+  id: string;
+  shortId: string | null;
+  title: string | null;
+  type: string | null;
+  errorType: string | null;
+  message: string | null;
+  culprit: string | null;
+  level: string | null;
+  platform: string | null;
+  priority: string | null;
+  project: string | null;
+  permalink: string | null;
+  status: string | null;
+  substatus: string | null;
+  count: number | null;
+  userCount: number | null;
+  trend: { label: 'new' | 'escalating' | 'regressed' | 'active' | 'ongoing' | 'quiet'; eventsPerDay: number | null };
+  firstSeen: string | null;
+  lastSeen: string | null;
+  firstRelease: string | null;
+  lastRelease: string | null;
+  assignee: (Actor & { teams: string[] }) | null;
+  /** Innermost in-app frames (never the full trace). */
+  topFrames: { function: string | null; filename: string | null; lineNo: number | null }[];
+  latestEvent: { id: string; occurredAt: string; release: string | null; environment: string | null } | null;
+  environments: string[];
+  statusHistory: { type: string; occurredAt: string; summary: string; release: string | null }[];
+  comments: { id: string; author: string | null; createdAt: string | null; text: string }[];
+  alerts: { id: string; source: string; title: string; state: string; startedAt: string | null }[];
+  seer: { stage: string; state: string; summary: string | null; at: string; details: unknown }[];
+  suspectDeploys: { id: string; release: string; environment: string; finishedAt: string; hoursBefore: number; before: 'first seen' | 'regression' }[];
+  suspectCommits: { id: string; release: string; message: string | null; author: string | null; files: string[]; reason: 'first release' | 'regression release' }[];
+}
+
+/** Everything the memory knows about one issue, most important first. `now` drives the trend label. */
+export function getIssueContext(db: SqliteDatabase, workspaceId: string, ref: string, now = Date.now()): IssueContext {
+  const id = resolveIssue(db, workspaceId, ref);
+  const issue = db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id))!;
+  const latestEvent = db.get(
+    db.qb.selectFrom('events').select(['id', 'occurred_at', 'release', 'environment', 'top_frames']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at', 'desc').limit(1),
+  );
+  const frames = inAppFrames(issue.top_frames, latestEvent?.top_frames ?? null);
+  const statusHistory = db.all(
+    db.qb
+      .selectFrom('observations')
+      .select(['type', 'occurred_at', 'summary', 'release'])
+      .where('workspace_id', '=', workspaceId)
+      .where('issue_id', '=', id)
+      .where('type', 'like', 'issue.%')
+      .orderBy('occurred_at')
+      .orderBy('id'),
+  );
+  const environments = db
+    .all(db.qb.selectFrom('issue_facets').select('value').where('workspace_id', '=', workspaceId).where('facet', '=', 'environment').where('issue_id', '=', id))
+    .map((r) => r.value)
+    .sort();
+  const regressions = statusHistory.filter((h) => h.type === 'issue.regressed');
+  const projectKeys = [issue.project_slug, issue.project_id].filter((p): p is string => p !== null);
+
+  return {
+    id: issue.id,
+    shortId: issue.short_id,
+    title: issue.title,
+    type: issue.category,
+    errorType: issue.error_type,
+    message: issue.message,
+    culprit: issue.culprit,
+    level: issue.level,
+    platform: issue.platform,
+    priority: issue.priority,
+    project: issue.project_slug,
+    permalink: issue.permalink,
+    status: issue.status,
+    substatus: issue.substatus,
+    count: issue.count,
+    userCount: issue.user_count,
+    trend: trendOf(issue, now),
+    firstSeen: issue.first_seen,
+    lastSeen: issue.last_seen,
+    firstRelease: issue.first_release,
+    lastRelease: issue.last_release,
+    assignee: assigneeOf(db, workspaceId, issue),
+    topFrames: frames.map((f) => ({ function: f.function, filename: f.filename, lineNo: f.lineNo })),
+    latestEvent: latestEvent ? { id: latestEvent.id, occurredAt: latestEvent.occurred_at, release: latestEvent.release, environment: latestEvent.environment } : null,
+    environments,
+    statusHistory: statusHistory.map((h) => ({ type: h.type, occurredAt: h.occurred_at, summary: h.summary, release: h.release })),
+    comments: db
+      .all(db.qb.selectFrom('comments').select(['id', 'author_name', 'created_at', 'text']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).where('deleted', '=', 0).orderBy('created_at', 'desc').orderBy('id'))
+      .map((c) => ({ id: c.id, author: c.author_name, createdAt: c.created_at, text: c.text ?? '' })),
+    alerts: db
+      .all(db.qb.selectFrom('alerts').select(['id', 'source', 'title', 'state', 'started_at']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('started_at', 'desc'))
+      .map((a) => ({ id: a.id, source: a.source, title: a.title, state: a.state, startedAt: a.started_at })),
+    seer: db
+      .all(db.qb.selectFrom('insights').selectAll().where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('at', 'desc'))
+      .map((s) => ({ stage: s.stage, state: s.state, summary: s.summary, at: s.at, details: s.details ? (JSON.parse(s.details) as unknown) : null })),
+    suspectDeploys: suspectDeploys(db, workspaceId, projectKeys, environments, issue.first_seen, regressions.map((r) => r.occurred_at)),
+    suspectCommits: suspectCommits(db, workspaceId, frames, issue.first_release, regressions.map((r) => r.release).filter((r): r is string => r !== null)),
+  };
+}
+
+function inAppFrames(issueFrames: string | null, eventFrames: string | null): StackFrame[] {
+  const parse = (json: string | null) => (json ? (JSON.parse(json) as StackFrame[]) : []);
+  const frames = [...parse(issueFrames), ...parse(eventFrames)];
+  const inApp = frames.filter((f) => f.inApp);
+  const seen = new Set<string>();
+  return (inApp.length ? inApp : frames).filter((f) => {
+    const key = `${f.filename}|${f.function}|${f.lineNo}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  }).slice(0, MAX_FRAMES);
+}
+
+interface IssueRow {
+  substatus: string | null;
+  first_seen: string | null;
+  last_seen: string | null;
+  count: number | null;
+}
+
+/** Sentry's own substatus says most; otherwise how recently it was seen. */
+export function trendOf(issue: IssueRow, now: number): IssueContext['trend'] {
+  const first = issue.first_seen ? Date.parse(issue.first_seen) : null;
+  const last = issue.last_seen ? Date.parse(issue.last_seen) : null;
+  const days = first !== null && last !== null ? Math.max(1, (last - first) / DAY) : null;
+  const eventsPerDay = issue.count !== null && days !== null ? Math.round((issue.count / days) * 10) / 10 : null;
+  let label: IssueContext['trend']['label'];
+  if (issue.substatus === 'escalating') label = 'escalating';
+  else if (issue.substatus === 'regressed') label = 'regressed';
+  else if (first !== null && now - first < 7 * DAY) label = 'new';
+  else if (last !== null && now - last < DAY) label = 'active';
+  else if (last !== null && now - last < 7 * DAY) label = 'ongoing';
+  else label = 'quiet';
+  return { label, eventsPerDay };
+}
+
+function assigneeOf(db: SqliteDatabase, workspaceId: string, issue: { assignee_type: string | null; assignee_id: string | null; assignee_name: string | null; assignee_email: string | null }): IssueContext['assignee'] {
+  if (!issue.assignee_id) return null;
+  const type = issue.assignee_type === 'team' ? 'team' : 'user';
+  if (type === 'team') {
+    const team = db.get(db.qb.selectFrom('teams').select(['slug', 'name']).where('workspace_id', '=', workspaceId).where('id', '=', issue.assignee_id));
+    return { type, id: issue.assignee_id, name: issue.assignee_name ?? team?.slug ?? null, email: null, teams: team?.slug ? [team.slug] : [] };
+  }
+  const member = db.get(db.qb.selectFrom('members').select(['name', 'email', 'teams']).where('workspace_id', '=', workspaceId).where('id', '=', issue.assignee_id));
+  return {
+    type,
+    id: issue.assignee_id,
+    name: issue.assignee_name ?? member?.name ?? null,
+    email: issue.assignee_email ?? member?.email ?? null,
+    teams: member ? (JSON.parse(member.teams) as string[]) : [],
+  };
+}
+
+/** Deploys of the issue's project (in an environment it was seen in, when known) shortly before it first appeared or regressed. */
+function suspectDeploys(db: SqliteDatabase, workspaceId: string, projects: string[], environments: string[], firstSeen: string | null, regressedAt: string[]): IssueContext['suspectDeploys'] {
+  if (!projects.length) return [];
+  const moments = [
+    ...(firstSeen ? [{ at: firstSeen, before: 'first seen' as const }] : []),
+    ...regressedAt.map((at) => ({ at, before: 'regression' as const })),
+  ];
+  const suspects: IssueContext['suspectDeploys'] = [];
+  for (const moment of moments) {
+    const end = Date.parse(moment.at);
+    let q = db.qb
+      .selectFrom('deploys')
+      .select(['id', 'release', 'environment', 'finished_at'])
+      .where('workspace_id', '=', workspaceId)
+      .where('finished_at', '>=', new Date(end - SUSPECT_DEPLOY_WINDOW_MS).toISOString())
+      .where('finished_at', '<=', moment.at)
+      .where(sql<boolean>`EXISTS (SELECT 1 FROM json_each(deploys.projects) p WHERE p.value IN (${sql.join(projects)}))`);
+    if (environments.length) q = q.where('environment', 'in', environments);
+    for (const d of db.all(q.orderBy('finished_at', 'desc'))) {
+      if (suspects.some((s) => s.id === d.id)) continue;
+      suspects.push({ id: d.id, release: d.release, environment: d.environment, finishedAt: d.finished_at!, hoursBefore: Math.round(((end - Date.parse(d.finished_at!)) / HOUR) * 10) / 10, before: moment.before });
+    }
+  }
+  return suspects;
+}
+
+/** Commits of the release it appeared in (or regressed in) that changed a file its in-app frames ran. */
+function suspectCommits(db: SqliteDatabase, workspaceId: string, frames: StackFrame[], firstRelease: string | null, regressionReleases: string[]): IssueContext['suspectCommits'] {
+  const framePaths = frames.map((f) => f.filename).filter((f): f is string => f !== null);
+  if (!framePaths.length) return [];
+  const releases = [
+    ...(firstRelease ? [{ version: firstRelease, reason: 'first release' as const }] : []),
+    ...[...new Set(regressionReleases)].filter((r) => r !== firstRelease).map((version) => ({ version, reason: 'regression release' as const })),
+  ];
+  const suspects: IssueContext['suspectCommits'] = [];
+  for (const release of releases) {
+    const commits = db.all(db.qb.selectFrom('commits').selectAll().where('workspace_id', '=', workspaceId).where('release', '=', release.version).orderBy('created_at', 'desc'));
+    for (const commit of commits) {
+      const files = (commit.files ? (JSON.parse(commit.files) as string[]) : []).filter((file) => framePaths.some((frame) => samePath(frame, file)));
+      if (files.length) suspects.push({ id: commit.id, release: release.version, message: commit.message, author: commit.author_name ?? commit.author_email, files, reason: release.reason });
+    }
+  }
+  return suspects;
+}

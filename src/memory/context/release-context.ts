@@ -1,0 +1,135 @@
+import { sql } from 'kysely';
+import type { SqliteDatabase } from '../sqlite.js';
+import { NotInMemoryError, QueryError } from './errors.js';
+
+const MAX_ISSUES = 25;
+
+export interface ReleaseIssue {
+  id: string;
+  shortId: string | null;
+  title: string | null;
+  project: string | null;
+  status: string | null;
+  count: number | null;
+  userCount: number | null;
+  firstSeen: string | null;
+}
+
+export interface ReleaseContext {
+  version: string;
+  shortVersion: string | null;
+  projects: string[];
+  createdAt: string | null;
+  releasedAt: string | null;
+  commitCount: number | null;
+  deploys: { id: string; environment: string; startedAt: string | null; finishedAt: string | null; url: string | null }[];
+  /** The release deployed after this one to the same projects, which bounds "after its deploys". */
+  nextRelease: { version: string; createdAt: string | null } | null;
+  newIssues: { total: number; top: ReleaseIssue[] };
+  regressions: { occurredAt: string; issueId: string | null; shortId: string | null; summary: string }[];
+  resolved: { occurredAt: string; issueId: string | null; shortId: string | null; summary: string }[];
+  commits: { id: string; message: string | null; author: string | null; files: string[] }[];
+}
+
+/** Finds a release by full version (`checkout-api@2.14.0`), or by its short version when that is unambiguous. */
+export function resolveRelease(db: SqliteDatabase, workspaceId: string, ref: string): string {
+  const version = ref.trim();
+  if (!version) throw new QueryError('version must be a release version such as checkout-api@2.14.0');
+  const exact = db.get(db.qb.selectFrom('releases').select('version').where('workspace_id', '=', workspaceId).where('version', '=', version));
+  if (exact) return exact.version;
+  const candidates = db.all(
+    db.qb
+      .selectFrom('releases')
+      .select('version')
+      .where('workspace_id', '=', workspaceId)
+      .where((eb) => eb.or([eb('short_version', '=', version), eb('version', 'like', `%@${version.replace(/[%_]/g, '')}`)]))
+      .orderBy('created_at', 'desc')
+      .limit(6),
+  );
+  if (candidates.length === 1) return candidates[0].version;
+  if (candidates.length > 1) throw new QueryError(`"${version}" names several releases (${candidates.map((c) => c.version).join(', ')}): pass the full version`);
+  throw new NotInMemoryError(`no release "${version}" in memory: pass a full version such as project@1.2.3`);
+}
+
+export function getReleaseContext(db: SqliteDatabase, workspaceId: string, ref: string): ReleaseContext {
+  const version = resolveRelease(db, workspaceId, ref);
+  const release = db.get(db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', version))!;
+  const projects = JSON.parse(release.projects) as string[];
+  const deploys = db.all(
+    db.qb.selectFrom('deploys').select(['id', 'environment', 'started_at', 'finished_at', 'url']).where('workspace_id', '=', workspaceId).where('release', '=', version).orderBy('finished_at'),
+  );
+  const nextRelease = projects.length
+    ? db.get(
+        db.qb
+          .selectFrom('releases')
+          .select(['version', 'created_at'])
+          .where('workspace_id', '=', workspaceId)
+          .where('created_at', '>', release.created_at ?? '')
+          .where(sql<boolean>`EXISTS (SELECT 1 FROM json_each(releases.projects) p WHERE p.value IN (${sql.join(projects)}))`)
+          .orderBy('created_at')
+          .limit(1),
+      )
+    : undefined;
+  const nextDeploy = nextRelease
+    ? db.get(db.qb.selectFrom('deploys').select((eb) => eb.fn.min('finished_at').as('at')).where('workspace_id', '=', workspaceId).where('release', '=', nextRelease.version))
+    : undefined;
+  const firstDeploy = deploys.find((d) => d.finished_at)?.finished_at ?? null;
+  const newIssueFilter = db.qb.selectFrom('issues').where('workspace_id', '=', workspaceId).where('first_release', '=', version);
+  const newTotal = db.get(newIssueFilter.select((eb) => eb.fn.countAll<number>().as('n')));
+  const top = db.all(
+    newIssueFilter
+      .select(['id', 'short_id', 'title', 'project_slug', 'status', 'count', 'user_count', 'first_seen'])
+      .orderBy(sql`coalesce(user_count, 0)`, 'desc')
+      .orderBy(sql`coalesce(count, 0)`, 'desc')
+      .limit(MAX_ISSUES),
+  );
+  return {
+    version,
+    shortVersion: release.short_version,
+    projects,
+    createdAt: release.created_at,
+    releasedAt: release.released_at,
+    commitCount: release.commit_count,
+    deploys: deploys.map((d) => ({ id: d.id, environment: d.environment, startedAt: d.started_at, finishedAt: d.finished_at, url: d.url })),
+    nextRelease: nextRelease ? { version: nextRelease.version, createdAt: nextRelease.created_at } : null,
+    newIssues: {
+      total: Number(newTotal?.n ?? 0),
+      top: top.map((i) => ({ id: i.id, shortId: i.short_id, title: i.title, project: i.project_slug, status: i.status, count: i.count, userCount: i.user_count, firstSeen: i.first_seen })),
+    },
+    regressions: regressionsAfter(db, workspaceId, version, projects, firstDeploy, (nextDeploy?.at as string | null | undefined) ?? null),
+    resolved: transitions(db, workspaceId, 'issue.resolved', (q) => q.where('o.release', '=', version)),
+    commits: db
+      .all(db.qb.selectFrom('commits').select(['id', 'message', 'author_name', 'author_email', 'files']).where('workspace_id', '=', workspaceId).where('release', '=', version).orderBy('created_at', 'desc'))
+      .map((c) => ({ id: c.id, message: c.message, author: c.author_name ?? c.author_email, files: c.files ? (JSON.parse(c.files) as string[]) : [] })),
+  };
+}
+
+type TransitionQuery = ReturnType<typeof transitionQuery>;
+
+function transitions(db: SqliteDatabase, workspaceId: string, type: string, narrow: (q: TransitionQuery) => TransitionQuery): ReleaseContext['regressions'] {
+  return db
+    .all(narrow(transitionQuery(db, workspaceId, type)).orderBy('o.occurred_at', 'desc').limit(MAX_ISSUES))
+    .map((r) => ({ occurredAt: r.occurred_at, issueId: r.issue_id, shortId: r.short_id, summary: r.summary }));
+}
+
+function transitionQuery(db: SqliteDatabase, workspaceId: string, type: string) {
+  return db.qb
+    .selectFrom('observations as o')
+    .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'o.workspace_id').onRef('i.id', '=', 'o.issue_id'))
+    .select(['o.occurred_at', 'o.issue_id', 'i.short_id', 'o.summary'])
+    .where('o.workspace_id', '=', workspaceId)
+    .where('o.type', '=', type);
+}
+
+/** Regressions Sentry attributed to this release, and regressions of its projects between its first deploy and the next release's. */
+function regressionsAfter(db: SqliteDatabase, workspaceId: string, version: string, projects: string[], from: string | null, until: string | null): ReleaseContext['regressions'] {
+  return transitions(db, workspaceId, 'issue.regressed', (q) =>
+    q.where((eb) => {
+      const attributed = eb('o.release', '=', version);
+      if (!from || !projects.length) return attributed;
+      const inWindow = [eb('o.occurred_at', '>=', from), eb(sql`coalesce(o.project_slug, i.project_slug)`, 'in', projects)];
+      if (until) inWindow.push(eb('o.occurred_at', '<', until));
+      return eb.or([attributed, eb.and(inWindow)]);
+    }),
+  );
+}

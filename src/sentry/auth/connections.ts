@@ -1,0 +1,134 @@
+import type { SqliteDatabase } from '../../memory/sqlite.js';
+import { versionOf } from '../../memory/versions.js';
+import type { ApiLogger } from '../api/client.js';
+import type { CredentialStore, Credentials } from './credentials.js';
+import { decryptSecret, encryptSecret } from './crypto.js';
+import { InstallationTokenProvider } from './installation.js';
+import { OAuthTokenProvider } from './oauth.js';
+import { StaticTokenProvider, type TokenProvider } from './token-provider.js';
+
+const SOURCE = 'sentry';
+
+/** How a connection authenticates. Stored encrypted as one blob; never printed or logged. */
+export type ConnectionAuth =
+  | { kind: 'internal'; token: string }
+  | { kind: 'installation'; authUrl: string; installationUuid: string; clientId: string; clientSecret: string; credentials: Credentials }
+  | { kind: 'oauth'; authUrl: string; clientId: string; clientSecret: string; credentials: Credentials };
+
+export interface SentryConnection {
+  id: string;
+  orgSlug: string;
+  /** Where API calls go: the org's region URL on sentry.io, the root of a self-hosted install. */
+  apiUrl: string;
+  state: string;
+  auth: ConnectionAuth;
+}
+
+/** Public view of a connection, safe to print. */
+export interface ConnectionSummary {
+  id: string;
+  orgSlug: string | null;
+  apiUrl: string | null;
+  authKind: string | null;
+  state: string;
+  updatedAt: string;
+}
+
+/** Sentry connections of a workspace, with their credentials encrypted at rest (AES-256-GCM). */
+export class ConnectionRepository {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly workspaceId: string,
+    private readonly key: Buffer,
+  ) {}
+
+  save(connection: Omit<SentryConnection, 'id' | 'state'> & { id?: string }): SentryConnection {
+    const externalId = connection.auth.kind === 'installation' ? connection.auth.installationUuid : `org:${connection.orgSlug}`;
+    const existing = this.db.get(
+      this.db.qb.selectFrom('connections').select('id').where('workspace_id', '=', this.workspaceId).where('source', '=', SOURCE).where('external_id', '=', externalId),
+    );
+    const id = connection.id ?? existing?.id ?? `${SOURCE}:${externalId}`;
+    const now = new Date().toISOString();
+    const row = {
+      workspace_id: this.workspaceId,
+      id,
+      source: SOURCE,
+      external_id: externalId,
+      org_slug: connection.orgSlug,
+      app_slug: null,
+      base_url: connection.apiUrl,
+      auth_kind: connection.auth.kind,
+      credentials: encryptSecret(JSON.stringify(connection.auth), this.key),
+      state: 'installed',
+      state_version: versionOf(now, 'installed'),
+      updated_at: now,
+    };
+    this.db.run(
+      this.db.qb
+        .insertInto('connections')
+        .values(row)
+        .onConflict((oc) => oc.columns(['workspace_id', 'id']).doUpdateSet({ ...row, workspace_id: undefined, id: undefined })),
+    );
+    return { id, orgSlug: connection.orgSlug, apiUrl: connection.apiUrl, state: 'installed', auth: connection.auth };
+  }
+
+  /** Connections that can sync: credentials present and not uninstalled. */
+  active(): SentryConnection[] {
+    const rows = this.db.all(
+      this.db.qb
+        .selectFrom('connections')
+        .selectAll()
+        .where('workspace_id', '=', this.workspaceId)
+        .where('source', '=', SOURCE)
+        .where('credentials', 'is not', null)
+        .where('state', '!=', 'deleted')
+        .orderBy('id'),
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      orgSlug: row.org_slug ?? '',
+      apiUrl: row.base_url ?? '',
+      state: row.state,
+      auth: JSON.parse(decryptSecret(row.credentials!, this.key)) as ConnectionAuth,
+    }));
+  }
+
+  summaries(): ConnectionSummary[] {
+    return this.db
+      .all(this.db.qb.selectFrom('connections').select(['id', 'org_slug', 'base_url', 'auth_kind', 'state', 'updated_at']).where('workspace_id', '=', this.workspaceId).orderBy('id'))
+      .map((r) => ({ id: r.id, orgSlug: r.org_slug, apiUrl: r.base_url, authKind: r.auth_kind, state: r.state, updatedAt: r.updated_at }));
+  }
+
+  /** Persists refreshed token pairs into the connection's encrypted blob. */
+  credentialStore(connectionId: string): CredentialStore {
+    const read = (): SentryConnection => {
+      const connection = this.active().find((c) => c.id === connectionId);
+      if (!connection) throw new Error(`connection ${connectionId} not found or not active`);
+      return connection;
+    };
+    return {
+      load: async () => {
+        const { auth } = read();
+        return auth.kind === 'internal' ? null : auth.credentials;
+      },
+      save: async (credentials) => {
+        const connection = read();
+        if (connection.auth.kind === 'internal') return;
+        this.save({ ...connection, auth: { ...connection.auth, credentials } });
+      },
+    };
+  }
+}
+
+/** The token provider a connection needs: static for internal integrations, refreshing otherwise. */
+export function tokenProviderFor(connection: SentryConnection, store: CredentialStore, logger?: ApiLogger): TokenProvider {
+  const { auth } = connection;
+  switch (auth.kind) {
+    case 'internal':
+      return new StaticTokenProvider(auth.token);
+    case 'installation':
+      return new InstallationTokenProvider({ baseUrl: auth.authUrl, installationUuid: auth.installationUuid, clientId: auth.clientId, clientSecret: auth.clientSecret, store, logger });
+    case 'oauth':
+      return new OAuthTokenProvider({ baseUrl: auth.authUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, store, logger });
+  }
+}

@@ -1,0 +1,60 @@
+import type { SqliteDatabase } from '../../memory/sqlite.js';
+
+/** Where a stream stands: the cursor of the next page to fetch, and stream-specific state. */
+export interface Checkpoint<S = Record<string, unknown>> {
+  cursor: string | null;
+  state: S | null;
+  updatedAt: string;
+}
+
+/** Per-connection, per-stream checkpoints, written in the same transaction as the page they follow. */
+export class CheckpointStore {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly workspaceId: string,
+    private readonly connectionId: string,
+  ) {}
+
+  get<S>(stream: string): Checkpoint<S> | null {
+    const row = this.db.get(
+      this.db.qb
+        .selectFrom('sync_checkpoints')
+        .select(['cursor', 'state', 'updated_at'])
+        .where('workspace_id', '=', this.workspaceId)
+        .where('connection_id', '=', this.connectionId)
+        .where('stream', '=', stream),
+    );
+    return row ? { cursor: row.cursor, state: row.state ? (JSON.parse(row.state) as S) : null, updatedAt: row.updated_at } : null;
+  }
+
+  save(stream: string, cursor: string | null, state: unknown): void {
+    const row = {
+      workspace_id: this.workspaceId,
+      connection_id: this.connectionId,
+      stream,
+      cursor,
+      state: state == null ? null : JSON.stringify(state),
+      updated_at: new Date().toISOString(),
+    };
+    this.db.run(
+      this.db.qb
+        .insertInto('sync_checkpoints')
+        .values(row)
+        .onConflict((oc) => oc.columns(['workspace_id', 'connection_id', 'stream']).doUpdateSet({ cursor: row.cursor, state: row.state, updated_at: row.updated_at })),
+    );
+  }
+
+  /** Every stream's checkpoint, for status/freshness reports. */
+  all(): ({ stream: string } & Checkpoint)[] {
+    return this.db
+      .all(
+        this.db.qb
+          .selectFrom('sync_checkpoints')
+          .select(['stream', 'cursor', 'state', 'updated_at'])
+          .where('workspace_id', '=', this.workspaceId)
+          .where('connection_id', '=', this.connectionId)
+          .orderBy('stream'),
+      )
+      .map((r) => ({ stream: r.stream, cursor: r.cursor, state: r.state ? JSON.parse(r.state) : null, updatedAt: r.updated_at }));
+  }
+}

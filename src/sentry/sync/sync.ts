@@ -1,0 +1,304 @@
+import type { Logger } from 'pino';
+import type { MemoryRecord } from '../../memory/records.js';
+import type { SqliteDatabase } from '../../memory/sqlite.js';
+import { applyRecords } from '../../memory/writer.js';
+import type { ApiStats, Page } from '../api/client.js';
+import {
+  getIssueActivities,
+  getIssueEvent,
+  paginateEnvironments,
+  paginateIssues,
+  paginateMembers,
+  paginateProjects,
+  paginateReleaseCommitFiles,
+  paginateReleaseCommits,
+  paginateReleaseDeploys,
+  paginateReleases,
+  paginateTeams,
+  type SentryReader,
+} from '../api/endpoints.js';
+import { SentryApiError } from '../api/errors.js';
+import { mapApiCommit, mapApiDeploy, mapApiIssue, mapApiMember, mapApiProject, mapApiRelease, mapApiTeam } from '../mapping/api.js';
+import { isoTime, type Json } from '../mapping/values.js';
+import { SENTRY_SOURCE } from '../webhooks/process.js';
+import { CheckpointStore } from './checkpoints.js';
+
+export const SYNC_STREAMS = ['projects', 'teams', 'members', 'environments', 'releases', 'issues'] as const;
+export type SyncStream = (typeof SYNC_STREAMS)[number] | 'issues.reconcile';
+
+export interface SyncProgress {
+  stream: SyncStream;
+  pages: number;
+  items: number;
+  done: boolean;
+}
+
+export interface SyncOptions {
+  client: SentryReader & { stats: ApiStats };
+  organization: string;
+  workspaceId: string;
+  connectionId: string;
+  db: SqliteDatabase;
+  /** ISO time: how far back the first backfill of issues and releases reaches. */
+  since: string;
+  streams?: readonly SyncStream[];
+  now?: () => Date;
+  onProgress?: (progress: SyncProgress) => void;
+  logger?: Logger;
+}
+
+export interface SyncSummary {
+  organization: string;
+  streams: Partial<Record<SyncStream, { pages: number; items: number }>>;
+  requests: number;
+  retries: number;
+  rateLimited: number;
+  durationMs: number;
+}
+
+/** Re-read issues active this recently: status and assignment changes do not move `lastSeen`. */
+export const DEFAULT_RECONCILE_WINDOW_MS = 14 * 24 * 3600 * 1000;
+/** Incremental windows overlap the last one a little, for clock skew and late-arriving events. */
+const WINDOW_OVERLAP_MS = 5 * 60 * 1000;
+
+interface ListState {
+  phase: 'running' | 'done';
+  completedAt?: string;
+}
+
+interface IssueState extends ListState {
+  window: { start: string; end: string };
+  syncedUntil?: string;
+}
+
+/**
+ * Backfill and incremental sync. Every page's records and the checkpoint that follows it commit in
+ * one transaction, so a sync killed at any point resumes at the first page it had not stored, and
+ * merging is idempotent, so a page fetched twice changes nothing.
+ */
+export class SentrySync {
+  private readonly checkpoints: CheckpointStore;
+  private readonly now: () => Date;
+  private readonly summary: SyncSummary;
+
+  constructor(private readonly options: SyncOptions) {
+    this.checkpoints = new CheckpointStore(options.db, options.workspaceId, options.connectionId);
+    this.now = options.now ?? (() => new Date());
+    this.summary = { organization: options.organization, streams: {}, requests: 0, retries: 0, rateLimited: 0, durationMs: 0 };
+  }
+
+  async run(): Promise<SyncSummary> {
+    return this.measure(async () => {
+      const streams = this.options.streams ?? SYNC_STREAMS;
+      for (const stream of streams) {
+        if (stream === 'issues') await this.syncIssues('issues', (state) => this.nextIssueWindow(state));
+        else if (stream === 'issues.reconcile') await this.reconcile();
+        else if (stream === 'releases') await this.syncReleases();
+        else await this.syncList(stream);
+      }
+    });
+  }
+
+  /** Re-lists recently active issues so status and assignment changes reach memory without webhooks. */
+  async reconcile(windowMs = DEFAULT_RECONCILE_WINDOW_MS): Promise<SyncSummary> {
+    return this.measure(() =>
+      this.syncIssues('issues.reconcile', () => {
+        const end = this.now();
+        return { start: new Date(end.getTime() - windowMs).toISOString(), end: end.toISOString() };
+      }),
+    );
+  }
+
+  private async measure(work: () => Promise<void>): Promise<SyncSummary> {
+    const started = performance.now();
+    const before = { ...this.options.client.stats };
+    try {
+      await work();
+    } finally {
+      const stats = this.options.client.stats;
+      this.summary.requests += stats.requests - before.requests;
+      this.summary.retries += stats.retries - before.retries;
+      this.summary.rateLimited += stats.rateLimited - before.rateLimited;
+      this.summary.durationMs += Math.round(performance.now() - started);
+    }
+    return this.summary;
+  }
+
+  private commit(stream: SyncStream, records: MemoryRecord[], cursor: string | null, state: unknown): void {
+    const { db, workspaceId } = this.options;
+    db.transaction(() => {
+      applyRecords(db, workspaceId, SENTRY_SOURCE, records);
+      this.checkpoints.save(stream, cursor, state);
+    });
+  }
+
+  private count(stream: SyncStream, items: number, done: boolean): void {
+    const entry = (this.summary.streams[stream] ??= { pages: 0, items: 0 });
+    if (!done) {
+      entry.pages += 1;
+      entry.items += items;
+    }
+    this.options.onProgress?.({ stream, pages: entry.pages, items: entry.items, done });
+  }
+
+  /** Pages from a checkpoint: resume a stream that was cut off, else start at its first page. */
+  private resume<S extends ListState>(stream: SyncStream): { cursor: string | null; state: S | null } {
+    const checkpoint = this.checkpoints.get<S>(stream);
+    if (checkpoint?.state?.phase === 'running') return { cursor: checkpoint.cursor, state: checkpoint.state };
+    return { cursor: null, state: checkpoint?.state ?? null };
+  }
+
+  private async syncList(stream: 'projects' | 'teams' | 'members' | 'environments'): Promise<void> {
+    const { client, organization } = this.options;
+    const { cursor } = this.resume<ListState>(stream);
+    const pages: AsyncGenerator<Page<Json>> = {
+      projects: () => paginateProjects(client, organization, cursor),
+      teams: () => paginateTeams(client, organization, cursor),
+      members: () => paginateMembers(client, organization, cursor),
+      environments: () => paginateEnvironments(client, organization, cursor),
+    }[stream]() as AsyncGenerator<Page<Json>>;
+    const map = (item: Json): MemoryRecord | null => {
+      switch (stream) {
+        case 'projects':
+          return mapApiProject(item);
+        case 'teams':
+          return mapApiTeam(item);
+        case 'members':
+          return mapApiMember(item);
+        case 'environments':
+          return typeof item.name === 'string' ? { kind: 'environment', name: item.name } : null;
+      }
+    };
+    for await (const page of pages) {
+      const records = page.items.map(map).filter((r): r is MemoryRecord => r !== null);
+      this.commit(stream, records, page.nextCursor, { phase: 'running' } satisfies ListState);
+      this.count(stream, page.items.length, false);
+    }
+    this.commit(stream, [], null, { phase: 'done', completedAt: this.now().toISOString() } satisfies ListState);
+    this.count(stream, 0, true);
+  }
+
+  private nextIssueWindow(previous: IssueState | null): IssueState['window'] {
+    const end = this.now().toISOString();
+    const start = previous?.syncedUntil ? new Date(Date.parse(previous.syncedUntil) - WINDOW_OVERLAP_MS).toISOString() : this.options.since;
+    return { start, end };
+  }
+
+  private async syncIssues(stream: 'issues' | 'issues.reconcile', windowFor: (previous: IssueState | null) => IssueState['window']): Promise<void> {
+    const { client, organization } = this.options;
+    const resumed = this.resume<IssueState>(stream);
+    const resuming = resumed.state?.phase === 'running';
+    const window = resuming ? resumed.state!.window : windowFor(resumed.state);
+    const syncedUntil = resumed.state?.syncedUntil;
+    // `query` is always explicit: Sentry's default hides resolved and archived issues.
+    const pages = paginateIssues(client, organization, { query: '', sort: 'date', start: window.start, end: window.end, limit: 100 }, resuming ? resumed.cursor : null);
+    for await (const page of pages) {
+      const syncedAt = this.now().toISOString();
+      const bundles = await Promise.all(page.items.map((issue) => this.issueBundle(issue as Json)));
+      const records = bundles.flatMap(({ issue, event, activities }) => mapApiIssue(issue, syncedAt, { event, activities }));
+      this.commit(stream, records, page.nextCursor, { phase: 'running', window, syncedUntil } satisfies IssueState);
+      this.count(stream, page.items.length, false);
+    }
+    this.commit(stream, [], null, { phase: 'done', window, completedAt: this.now().toISOString(), syncedUntil: window.end } satisfies IssueState);
+    this.count(stream, 0, true);
+  }
+
+  /**
+   * An issue plus its recommended event and activity — fetched only when the issue is new or changed
+   * since memory last saw it, which keeps re-runs and reconciles cheap.
+   */
+  private async issueBundle(issue: Json): Promise<{ issue: Json; event: Json | null; activities: Json[] }> {
+    const { client, organization, db, workspaceId } = this.options;
+    const id = String(issue.id);
+    const stored = db.get(
+      db.qb
+        .selectFrom('issues')
+        .select(['last_seen', 'status', 'substatus', 'assignee_id'])
+        .select((eb) => [
+          eb.selectFrom('events').select((e) => e.fn.countAll<number>().as('n')).whereRef('events.workspace_id', '=', 'issues.workspace_id').whereRef('events.issue_id', '=', 'issues.id').as('events'),
+          eb
+            .selectFrom('comments')
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .whereRef('comments.workspace_id', '=', 'issues.workspace_id')
+            .whereRef('comments.issue_id', '=', 'issues.id')
+            .where('comments.deleted', '=', 0)
+            .as('comments'),
+        ])
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', id),
+    );
+    const lastSeenChanged = stored?.last_seen !== isoTime(issue.lastSeen);
+    const assignee = issue.assignedTo as { id?: unknown } | null | undefined;
+    const needEvent = !stored || !stored.events || lastSeenChanged;
+    const needActivity =
+      !stored ||
+      lastSeenChanged ||
+      stored.status !== issue.status ||
+      (stored.substatus ?? null) !== (issue.substatus ?? null) ||
+      (stored.assignee_id ?? null) !== (assignee?.id == null ? null : String(assignee.id)) ||
+      Number(stored.comments ?? 0) !== Number(issue.numComments ?? 0);
+    const [event, activities] = await Promise.all([
+      needEvent ? getIssueEvent(client, organization, id, 'recommended').catch(notFoundAs(null)) : null,
+      needActivity ? getIssueActivities(client, organization, id).catch(notFoundAs([])) : [],
+    ]);
+    return { issue, event: event as Json | null, activities: activities as Json[] };
+  }
+
+  private async syncReleases(): Promise<void> {
+    const { client, organization, db, workspaceId, since } = this.options;
+    const { cursor } = this.resume<ListState>('releases');
+    for await (const page of paginateReleases(client, organization, {}, cursor)) {
+      const perRelease = await Promise.all(
+        (page.items as Json[]).map(async (release) => {
+          const record = mapApiRelease(release);
+          const stored = db.get(
+            db.qb
+              .selectFrom('releases')
+              .select(['commit_count'])
+              .select((eb) =>
+                eb.selectFrom('deploys').select((e) => e.fn.countAll<number>().as('n')).whereRef('deploys.workspace_id', '=', 'releases.workspace_id').whereRef('deploys.release', '=', 'releases.version').as('deploys'),
+              )
+              .where('workspace_id', '=', workspaceId)
+              .where('version', '=', record.version),
+          );
+          const recent = (record.createdAt ?? '') >= since || stored !== undefined;
+          const changed = !stored || stored.commit_count !== record.commitCount || Number(stored.deploys ?? 0) !== Number(release.deployCount ?? 0);
+          if (!recent || !changed) return [record] as MemoryRecord[];
+          return [record, ...(await this.releaseDetails(record.version, record.projects))];
+        }),
+      );
+      this.commit('releases', perRelease.flat(), page.nextCursor, { phase: 'running' } satisfies ListState);
+      this.count('releases', page.items.length, false);
+    }
+    this.commit('releases', [], null, { phase: 'done', completedAt: this.now().toISOString() } satisfies ListState);
+    this.count('releases', 0, true);
+  }
+
+  private async releaseDetails(version: string, projects: string[]): Promise<MemoryRecord[]> {
+    const { client, organization } = this.options;
+    const [deploys, commits, files] = await Promise.all([
+      collect(paginateReleaseDeploys(client, organization, version)),
+      collect(paginateReleaseCommits(client, organization, version)),
+      collect(paginateReleaseCommitFiles(client, organization, version)),
+    ]);
+    return [
+      ...deploys.flatMap((deploy) => mapApiDeploy(deploy as Json, version, projects)),
+      ...commits.map((commit) => mapApiCommit(commit as Json, version, files as Json[])),
+    ];
+  }
+}
+
+async function collect<T>(pages: AsyncGenerator<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const page of pages) items.push(...page.items);
+  return items;
+}
+
+/** A sub-resource that is gone (issue deleted, no event kept) is simply absent. */
+function notFoundAs<T>(value: T): (error: unknown) => T {
+  return (error) => {
+    if (error instanceof SentryApiError && error.kind === 'not_found') return value;
+    throw error;
+  };
+}
+

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { SqliteDatabase } from '../memory/sqlite.js';
+import { apiKeyAuth } from './api-key-auth.js';
+import { hostGuard } from './host-check.js';
+import { mcpRoute } from './mcp-route.js';
+import { queryApiRoutes } from './query-api.js';
+
+export interface AgentHttpOptions {
+  db: SqliteDatabase;
+  /** Hostnames (any port) this server may be reached by: DNS-rebinding protection. */
+  allowedHostnames: readonly string[];
+  now?: () => number;
+}
+
+/** Everything agents reach over HTTP — `/api/v1/*` and `/mcp` — behind the host check and API-key auth, in one encapsulated context. */
+export async function agentHttp(app: FastifyInstance, options: AgentHttpOptions): Promise<void> {
+  app.addHook('onRequest', hostGuard(options.allowedHostnames));
+  app.addHook('onRequest', apiKeyAuth(options.db));
+  const context = (workspaceId: string) => ({ db: options.db, workspaceId, now: options.now ?? Date.now });
+  await app.register(queryApiRoutes, { context });
+  await app.register(mcpRoute, { context });
+}

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_WORKSPACE } from '../../src/config.js';
+import { MemoryStore } from '../../src/memory/store.js';
+import { SentryApiClient } from '../../src/sentry/api/client.js';
+import type { Credentials } from '../../src/sentry/auth/credentials.js';
+import { completeInstallation, InstallationTokenProvider } from '../../src/sentry/auth/installation.js';
+import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js';
+import { tempDbPath } from '../helpers/runtime.js';
+import { expectMemoryMatches, memorySnapshot, syncFor } from '../helpers/sync.js';
+
+function memoryCredentials(initial: Credentials) {
+  let current = initial;
+  return { load: async () => current, save: async (c: Credentials) => void (current = c) };
+}
+
+async function installationProvider(emu: Emulator) {
+  const { uuid, code } = await emu.createInstallation();
+  const app = { baseUrl: emu.url, installationUuid: uuid, clientId: emu.clientId, clientSecret: emu.clientSecret };
+  let initial: Credentials = { accessToken: '', refreshToken: '', expiresAt: 0 };
+  await completeInstallation({ ...app, code, store: { load: async () => initial, save: async (c) => void (initial = c) } });
+  const store = memoryCredentials(initial);
+  return { provider: new InstallationTokenProvider({ ...app, store }), store, app };
+}
+
+describe('full sync of a large organization', () => {
+  let emu: Emulator;
+  const db = tempDbPath();
+  let store: MemoryStore;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ seed: 11, issues: 2500, projects: 4, rateLimit: { perSecond: 100_000 } });
+    store = new MemoryStore(db.path);
+  });
+  afterAll(async () => {
+    store.close();
+    await emu.close();
+    db.cleanup();
+  });
+
+  it('memory equals the emulator exactly, across pages; a re-run fetches only what changed', async () => {
+    const summary = await syncFor(emu, store).run();
+    expect(summary.streams.issues).toEqual({ pages: 25, items: 2500 });
+    expectMemoryMatches(store.db.raw, emu);
+
+    const before = memorySnapshot(store.db.raw);
+    const again = await syncFor(emu, store).run();
+    // Incremental: the issue window starts where the last one ended, and unchanged releases are not re-read.
+    expect(again.requests).toBeLessThan(summary.requests / 20);
+    expect(memorySnapshot(store.db.raw)).toEqual(before);
+  });
+
+  it('reconcile picks up status and assignment changes that do not move lastSeen', async () => {
+    const active = emu.data.issues.filter((i) => i.status === 'unresolved').sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
+    const [toResolve, toAssign] = active;
+    const member = emu.data.members[1].userId;
+    await emu.resolveIssue(toResolve.id);
+    await emu.assignIssue(toAssign.id, { type: 'user', id: member });
+    const plain = await syncFor(emu, store).run();
+    expect(store.issue(DEFAULT_WORKSPACE, toResolve.id)?.status).toBe('unresolved');
+    const summary = await syncFor(emu, store).reconcile();
+    expect(summary.streams['issues.reconcile']!.items).toBeGreaterThan(0);
+    expect(plain.streams.issues!.items).toBeLessThan(summary.streams['issues.reconcile']!.items);
+    expect(store.issue(DEFAULT_WORKSPACE, toResolve.id)).toMatchObject({ status: 'resolved' });
+    expect(store.issue(DEFAULT_WORKSPACE, toResolve.id)!.timeline.map((t) => t.kind)).toContain('issue.resolved');
+    expect(store.issue(DEFAULT_WORKSPACE, toAssign.id)!.assignee).toMatchObject({ type: 'user', id: member });
+    expectMemoryMatches(store.db.raw, emu);
+  });
+});
+
+describe('a hostile API', () => {
+  it('5xx, dropped connections and tokens expiring mid-sync are absorbed without losing a page', async () => {
+    const emu = await startEmulator({ seed: 5, issues: 250, rateLimit: { perSecond: 400, concurrent: 4 }, faults: { serverErrorRate: 0.05, dropRate: 0.03 } });
+    const db = tempDbPath();
+    const store = new MemoryStore(db.path);
+    try {
+      const { provider } = await installationProvider(emu);
+      let expired = false;
+      const sync = syncFor(emu, store, {
+        tokens: provider,
+        onProgress: (p) => {
+          // Mid-sync, every access token dies: the next request gets a 401 and must refresh once.
+          if (p.stream === 'issues' && p.pages === 1 && !expired) {
+            expired = true;
+            emu.expireTokens();
+          }
+        },
+      });
+      const summary = await sync.run();
+      expect(expired).toBe(true);
+      expect(emu.stats.serverErrors).toBeGreaterThan(0);
+      expect(emu.stats.dropped).toBeGreaterThan(0);
+      expect(emu.stats.refreshes).toBe(1);
+      expect(summary.retries).toBeGreaterThan(0);
+      expectMemoryMatches(store.db.raw, emu);
+    } finally {
+      store.close();
+      await emu.close();
+      db.cleanup();
+    }
+  });
+
+  it('429s from a rate limit shared with another tool are waited out without losing a page', async () => {
+    const emu = await startEmulator({ seed: 6, issues: 80, rateLimit: { perSecond: 40 } });
+    const db = tempDbPath();
+    const store = new MemoryStore(db.path);
+    let syncing = true;
+    // Another program using the same token spends the same per-caller budget.
+    const neighbour = (async () => {
+      while (syncing) {
+        await fetch(`${emu.url}/api/0/organizations/${emu.orgSlug}/projects/`, { headers: { Authorization: `Bearer ${emu.internalToken}` } }).then((r) => r.arrayBuffer());
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+    try {
+      const summary = await syncFor(emu, store).run();
+      expect(summary.rateLimited).toBeGreaterThan(0);
+      expectMemoryMatches(store.db.raw, emu);
+    } finally {
+      syncing = false;
+      await neighbour;
+      store.close();
+      await emu.close();
+      db.cleanup();
+    }
+  });
+
+  it('two concurrent requests on an expired token cause exactly one refresh', async () => {
+    const emu = await startEmulator({ seed: 2, issues: 5 });
+    try {
+      const { provider } = await installationProvider(emu);
+      const client = new SentryApiClient({ baseUrl: emu.url, tokens: provider });
+      emu.expireTokens();
+      const [a, b] = await Promise.all([
+        client.get(`/api/0/organizations/${emu.orgSlug}/projects/`),
+        client.get(`/api/0/organizations/${emu.orgSlug}/teams/`),
+      ]);
+      expect(a.data).toHaveLength(emu.data.projects.length);
+      expect(b.data).toHaveLength(emu.data.teams.length);
+      expect(emu.stats.refreshes).toBe(1);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+describe('since', () => {
+  it('a first sync only reaches back to --since', async () => {
+    const emu = await startEmulator({ seed: 4, issues: 300, rateLimit: { perSecond: 100_000 } });
+    const db = tempDbPath();
+    const store = new MemoryStore(db.path);
+    try {
+      const since = new Date(Date.now() - 30 * 86400_000).toISOString();
+      await syncFor(emu, store, { since }).run();
+      const expected = emu.data.issues.filter((i) => i.lastSeen >= since).length;
+      expect(expected).toBeGreaterThan(0);
+      expect(expected).toBeLessThan(300);
+      expect(store.counts(DEFAULT_WORKSPACE).issues).toBe(expected);
+    } finally {
+      store.close();
+      await emu.close();
+      db.cleanup();
+    }
+  });
+});
+
