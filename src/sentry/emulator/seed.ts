@@ -332,7 +332,7 @@ function seedIssues(rng: Prng, ids: IdSequences, ctx: IssueContext): IssueRecord
     else if (roll < 0.5) issue.assignedTo = { type: 'team', id: rng.pick(ctx.teams).id };
     if (issue.assignedTo) {
       const assignee = issue.assignedTo;
-      activity('assigned', firstSeen + rng.int(1, 48) * 3_600_000, rng.pick(actors).id, { assignee: assignee.id, assigneeType: assignee.type });
+      activity('assigned', Math.min(epoch, firstSeen + rng.int(1, 48) * 3_600_000), rng.pick(actors).id, { assignee: assignee.id, assigneeType: assignee.type });
     }
     const comments = rng.chance(0.25) ? rng.int(1, 3) : 0;
     for (let i = 0; i < comments; i++) {

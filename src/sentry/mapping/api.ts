@@ -37,12 +37,34 @@ const transitionVerbs: Partial<Record<ObservationType, string>> = {
   'issue.unassigned': 'unassigned',
 };
 
+const statusActivity = new Set(['first_seen', ...Object.keys(transitionTypes).filter((t) => t.startsWith('set_'))]);
+const assignmentActivity = new Set(['assigned', 'unassigned']);
+
+/** When the issue's status (or assignment) last changed, per its activity log. */
+function lastChange(activities: Json[], types: Set<string>): string | null {
+  let latest: string | null = null;
+  for (const a of activities) {
+    const at = types.has(String(a.type)) ? isoTime(a.dateCreated) : null;
+    if (at && (!latest || at > latest)) latest = at;
+  }
+  return latest;
+}
+
 /**
  * One issue from the REST API with what the sync fetched around it: its recommended event and its
- * activity. `syncedAt` versions status and assignment (the API's answer is the truth at that time).
+ * activity log. Status and assignment are versioned at the time they last changed per the log (so
+ * a webhook about a later change still wins), or at `syncedAt` when the log does not say. Without
+ * `activities` the sync did not re-read them because nothing changed, and they are left out.
  */
 export function mapApiIssue(issue: Json, syncedAt: string, extras: { event?: Json | null; activities?: Json[] } = {}): MemoryRecord[] {
   const record = mapIssue(issue, syncedAt);
+  if (extras.activities) {
+    if (record.status) record.status.at = lastChange(extras.activities, statusActivity) ?? syncedAt;
+    if (record.assignee) record.assignee.at = lastChange(extras.activities, assignmentActivity) ?? syncedAt;
+  } else {
+    delete record.status;
+    delete record.assignee;
+  }
   const label = issueLabel(record);
   const project = obj(issue.project);
   const records: MemoryRecord[] = [record];

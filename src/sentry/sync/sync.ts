@@ -207,7 +207,7 @@ export class SentrySync {
    * An issue plus its recommended event and activity — fetched only when the issue is new or changed
    * since memory last saw it, which keeps re-runs and reconciles cheap.
    */
-  private async issueBundle(issue: Json): Promise<{ issue: Json; event: Json | null; activities: Json[] }> {
+  private async issueBundle(issue: Json): Promise<{ issue: Json; event: Json | null; activities: Json[] | undefined }> {
     const { client, organization, db, workspaceId } = this.options;
     const id = String(issue.id);
     const stored = db.get(
@@ -239,9 +239,9 @@ export class SentrySync {
       Number(stored.comments ?? 0) !== Number(issue.numComments ?? 0);
     const [event, activities] = await Promise.all([
       needEvent ? getIssueEvent(client, organization, id, 'recommended').catch(notFoundAs(null)) : null,
-      needActivity ? getIssueActivities(client, organization, id).catch(notFoundAs([])) : [],
+      needActivity ? getIssueActivities(client, organization, id).catch(notFoundAs([])) : undefined,
     ]);
-    return { issue, event: event as Json | null, activities: activities as Json[] };
+    return { issue, event: event as Json | null, activities: activities as Json[] | undefined };
   }
 
   private async syncReleases(): Promise<void> {

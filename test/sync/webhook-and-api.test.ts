@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_WORKSPACE } from '../../src/config.js';
+import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js';
+import { startTestService, type TestService } from '../helpers/runtime.js';
+import { expectMemoryMatches, syncFor } from '../helpers/sync.js';
+
+const ws = DEFAULT_WORKSPACE;
+let emu: Emulator;
+let service: TestService;
+
+beforeAll(async () => {
+  emu = await startEmulator({ seed: 8, issues: 120, rateLimit: { perSecond: 100_000 } });
+  service = await startTestService({ secrets: [emu.clientSecret] });
+  await service.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = service.app.server.address();
+  emu.webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/webhooks/sentry`;
+});
+afterAll(async () => {
+  await service.close();
+  await emu.close();
+});
+
+const rows = (sql: string, ...params: unknown[]) => service.runtime.store.db.raw.prepare(sql).all(...params) as Record<string, unknown>[];
+
+describe('the same fact from a webhook and from the API', () => {
+  it('is stored once: comments, status transitions and issues converge with the emulator', async () => {
+    await syncFor(emu, service.runtime.store).run();
+    const issue = emu.data.issues.find((i) => i.status === 'unresolved')!;
+
+    const { id: commentId } = await emu.addComment(issue.id, 'Rolled back checkout-api, watching the error rate');
+    await emu.resolveIssue(issue.id);
+    expect(emu.webhookDeliveries.filter((d) => d.status === 200)).toHaveLength(2);
+    service.runtime.worker.drain();
+    expect(service.runtime.inbox.countsByState(ws)).toMatchObject({ processed: 2, dead: 0 });
+    expect(service.runtime.store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
+
+    // The API now reports the same comment (as an activity note) and the same resolution.
+    await syncFor(emu, service.runtime.store).reconcile();
+    expect(rows('SELECT id, text FROM comments WHERE id = ?', commentId)).toEqual([{ id: commentId, text: 'Rolled back checkout-api, watching the error rate' }]);
+    expect(rows("SELECT id FROM observations WHERE type = 'comment.created' AND subject_id = ?", commentId)).toHaveLength(1);
+    expect(rows("SELECT id FROM observations WHERE type = 'issue.resolved' AND issue_id = ?", issue.id)).toHaveLength(1);
+    expectMemoryMatches(service.runtime.store.db.raw, emu);
+  });
+});
