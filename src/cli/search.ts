@@ -15,6 +15,7 @@ export function searchCommand(): Command {
     .option('--kinds <kinds>', 'only these kinds, comma-separated: issue, comment, insight, alert', listArg)
     .option('--since <when>', 'only what was active since, e.g. 7d, 12h or an ISO date')
     .option('--until <when>', 'only what was active until, e.g. 1d or an ISO date')
+    .option('--sort <order>', 'relevance (default), events, users or recent')
     .option('--limit <n>', 'results per page (default 10, at most 50)', intArg)
     .option('--cursor <cursor>', 'continue from a previous answer')
     .option('--max-tokens <n>', 'token budget of the text answer (default 2000)', intArg)

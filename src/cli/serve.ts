@@ -3,7 +3,9 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { buildApp } from '../server/app.js';
-import { dbOption } from './options.js';
+import { startSyncScheduler } from '../sentry/sync/scheduler.js';
+import { openConnections } from './connections.js';
+import { dbOption, parseDuration, parseSince } from './options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -15,6 +17,8 @@ export function serveCommand(): Command {
     .option('--body-limit <bytes>', 'largest accepted delivery, e.g. 5mb (default 5mb)')
     .option('--allowed-hosts <hosts>', 'comma-separated hostnames beyond localhost that /mcp and /api/v1 answer to (env SENTRY_MEMORY_ALLOWED_HOSTS)')
     .option('--no-worker', 'only acknowledge and store deliveries; another process drains the inbox')
+    .option('--sync-interval <duration>', 'sync and reconcile connected organizations this often, or "off"', '10m')
+    .option('--since <when>', 'how far back a new connection\'s first backfill reaches', '90d')
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
@@ -31,8 +35,23 @@ export function serveCommand(): Command {
       if (!config.clientSecrets.length) logger.warn('SENTRY_CLIENT_SECRET is not set: every webhook delivery will be rejected with 401');
       await app.listen({ port: config.port, host: config.host });
       if (config.worker) runtime.worker.start();
+      const clientId = process.env.SENTRY_CLIENT_ID;
+      const scheduler =
+        flags.syncInterval === 'off'
+          ? null
+          : startSyncScheduler({
+              db: runtime.store.db,
+              workspaceId: config.workspaceId,
+              repository: await openConnections(runtime.store, config.dbPath, config.workspaceId),
+              // A public integration's installs are completed here when its client id and secret are known.
+              app: clientId && config.clientSecrets[0] ? { baseUrl: process.env.SENTRY_URL ?? 'https://sentry.io', clientId, clientSecret: config.clientSecrets[0] } : null,
+              intervalMs: parseDuration(flags.syncInterval),
+              since: parseSince(flags.since),
+              logger,
+            });
       logger.info({ db: config.dbPath, worker: config.worker, secrets: config.clientSecrets.length }, 'sentry-memory is serving');
       const shutdown = async () => {
+        scheduler?.stop();
         await app.close();
         runtime.close();
         process.exit(0);

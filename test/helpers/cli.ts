@@ -13,13 +13,22 @@ export function runCli(args: string[], env: Record<string, string> = {}) {
 }
 
 /** Like runCli, without blocking the event loop (for tests that serve HTTP from the test process, e.g. the emulator). */
-export function runCliAsync(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runCliAsync(
+  args: string[],
+  env: Record<string, string> = {},
+  /** Called with stderr so far until it returns true: for commands that wait on an interaction. */
+  interact?: (stderr: string) => Promise<boolean>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
+    let interacted = !interact;
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stderr.on('data', async (c: Buffer) => {
+      stderr += c.toString();
+      if (!interacted && interact) interacted = await interact(stderr);
+    });
     child.once('exit', (status) => resolvePromise({ status, stdout, stderr }));
   });
 }

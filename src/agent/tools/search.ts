@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../../memory/context/cursor.js';
-import { DOC_KINDS, searchMemory, type SearchHit } from '../../memory/context/search.js';
+import { DOC_KINDS, SEARCH_ORDERS, searchMemory, type SearchHit } from '../../memory/context/search.js';
 import { DEFAULT_MAX_TOKENS, fitToBudget } from '../budget.js';
 import { at, count, defineTool, maxTokensInput, timeArg, timeInput, truncation, truncationOutput } from '../tool.js';
 
@@ -33,6 +33,7 @@ export const searchTool = defineTool({
     'Full-text search over the Sentry issues in memory, with their comments, Seer analyses and alerts.',
     'Ranks by word relevance (BM25) blended with recency and impact (events, users). All words must match; if none do, any word may.',
     'Use it to find issues by error type, message, function, file, project or comment text; narrow with filters.',
+    'To list a project\'s noisiest issues, search its slug with project and sort=events.',
     'Each result carries an issueId/shortId to pass to get_issue_context.',
   ].join(' '),
   inputSchema: {
@@ -45,6 +46,7 @@ export const searchTool = defineTool({
     kinds: z.array(z.enum(DOC_KINDS)).optional().describe('Only these kinds of record (default all: issue, comment, insight = Seer analysis, alert)'),
     since: timeInput('Only records active since'),
     until: timeInput('Only records active until'),
+    sort: z.enum(SEARCH_ORDERS).optional().describe('relevance (default: words blended with recency and impact), events or users (noisiest first), recent (last seen first)'),
     limit: z.number().int().min(1).max(50).optional().describe('Results per page (default 10)'),
     cursor: z.string().optional().describe('nextCursor of a previous answer, for the next page'),
     maxTokens: maxTokensInput,
@@ -68,6 +70,7 @@ export const searchTool = defineTool({
       level: input.level,
       status: input.status,
       kinds: input.kinds,
+      sort: input.sort,
       since: timeArg('since', input.since, now),
       until: timeArg('until', input.until, now),
       limit: input.limit,

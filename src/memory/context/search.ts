@@ -19,8 +19,12 @@ export interface SearchFilters {
   until?: string;
 }
 
+export const SEARCH_ORDERS = ['relevance', 'events', 'users', 'recent'] as const;
+
 export interface SearchQuery extends SearchFilters {
   text: string;
+  /** `relevance` (default) blends words, recency and impact; the others order the matches by events, users or last seen. */
+  sort?: (typeof SEARCH_ORDERS)[number];
   limit?: number;
   offset?: number;
   /** Reference time for recency (ISO); defaults to now. */
@@ -83,8 +87,14 @@ export function searchMemory(db: SqliteDatabase, workspaceId: string, query: Sea
   const now = Date.parse(query.now ?? new Date().toISOString());
   const all = rank(db, workspaceId, query, terms.join(' AND '), Math.min(...frequencies), now);
   const found = all.rows.length || terms.length === 1 ? { ...all, match: 'all-words' as const } : { ...rank(db, workspaceId, query, terms.join(' OR '), frequencies.reduce((a, b) => a + b, 0), now), match: 'any-word' as const };
-  const page = found.rows.slice(offset, offset + limit);
+  const rows = query.sort && query.sort !== 'relevance' ? [...found.rows].sort(orderBy(query.sort)) : found.rows;
+  const page = rows.slice(offset, offset + limit);
   return { hits: page.map((row) => describe(db, workspaceId, row)), more: found.rows.length > offset + limit, match: found.match, strategy: found.strategy };
+}
+
+function orderBy(sort: Exclude<SearchQuery['sort'], 'relevance' | undefined>): (a: RankedRow, b: RankedRow) => number {
+  const key = (r: RankedRow) => (sort === 'events' ? (r.count ?? 0) : sort === 'users' ? (r.user_count ?? 0) : Date.parse(r.last_seen ?? r.occurred_at ?? '') || 0);
+  return (a, b) => key(b) - key(a) || b.score - a.score;
 }
 
 /** How many documents hold each term (all workspaces): cheap, from the FTS index's vocabulary. */

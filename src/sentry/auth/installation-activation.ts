@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import type { SqliteDatabase } from '../../memory/sqlite.js';
+import { resolveRegionUrl } from '../api/region.js';
+import { SentryApiClient } from '../api/client.js';
+import type { ConnectionRepository } from './connections.js';
+import type { Credentials } from './credentials.js';
+import { completeInstallation } from './installation.js';
+import { StaticTokenProvider } from './token-provider.js';
+
+export interface PublicIntegration {
+  /** Sentry's control URL (`https://sentry.io` or self-hosted root), where installations authorize. */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/**
+ * Completes public-integration installs: for every installation that `installation.created` left
+ * pending, trades its one-time code for tokens, marks it installed in Sentry and stores the
+ * connection (encrypted) so that sync can start. Runs outside the webhook path and the worker's
+ * transaction, since it talks to Sentry. Returns the connection ids it activated.
+ */
+export async function activatePendingInstallations(args: {
+  db: SqliteDatabase;
+  workspaceId: string;
+  repository: ConnectionRepository;
+  app: PublicIntegration;
+  /** Installations already tried by this process: a failed code is not retried in a loop. */
+  attempted: Set<string>;
+  logger: Logger;
+}): Promise<string[]> {
+  const { db, workspaceId, repository, app, attempted, logger } = args;
+  const pending = db.all(
+    db.qb
+      .selectFrom('connections')
+      .select(['external_id', 'org_slug'])
+      .where('workspace_id', '=', workspaceId)
+      .where('source', '=', 'sentry')
+      .where('state', '=', 'pending')
+      .where('credentials', 'is', null),
+  );
+  const activated: string[] = [];
+  for (const { external_id: installationUuid, org_slug: orgSlug } of pending) {
+    if (!installationUuid || !orgSlug || attempted.has(installationUuid)) continue;
+    attempted.add(installationUuid);
+    const delivery = db.get(
+      db.qb
+        .selectFrom('inbox')
+        .select('body')
+        .where('workspace_id', '=', workspaceId)
+        .where('resource', '=', 'installation')
+        .where('action', '=', 'created')
+        .where('external_id', '=', installationUuid)
+        .orderBy('seq', 'desc')
+        .limit(1),
+    );
+    const code = delivery ? (JSON.parse(delivery.body) as { data?: { installation?: { code?: unknown } } }).data?.installation?.code : undefined;
+    if (typeof code !== 'string') continue;
+    try {
+      let credentials: Credentials | null = null;
+      await completeInstallation({
+        ...app,
+        installationUuid,
+        code,
+        store: { load: async () => credentials, save: async (c) => void (credentials = c) },
+      });
+      const probe = new SentryApiClient({ baseUrl: app.baseUrl, tokens: new StaticTokenProvider(credentials!.accessToken) });
+      const apiUrl = await resolveRegionUrl(probe, orgSlug);
+      const connection = repository.save({ orgSlug, apiUrl, auth: { kind: 'installation', authUrl: app.baseUrl, installationUuid, clientId: app.clientId, clientSecret: app.clientSecret, credentials: credentials! } });
+      activated.push(connection.id);
+      logger.info({ connection: connection.id, org: orgSlug }, 'installation activated');
+    } catch (error) {
+      logger.error({ installation: installationUuid, err: error instanceof Error ? error.message : String(error) }, 'could not activate installation; reinstall the integration or use `sentry-memory connect`');
+    }
+  }
+  return activated;
+}

@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { SqliteDatabase } from '../../memory/sqlite.js';
+import { SentryApiClient } from '../api/client.js';
+import { tokenProviderFor, type ConnectionRepository } from '../auth/connections.js';
+import { activatePendingInstallations, type PublicIntegration } from '../auth/installation-activation.js';
+import { SentrySync } from './sync.js';
+
+export interface SyncSchedulerOptions {
+  db: SqliteDatabase;
+  workspaceId: string;
+  repository: ConnectionRepository;
+  /** Set when serving a public integration: pending installations are activated automatically. */
+  app: PublicIntegration | null;
+  intervalMs: number;
+  /** How far back a connection's first backfill reaches (ISO). */
+  since: string;
+  logger: Logger;
+}
+
+const ACTIVATION_POLL_MS = 2000;
+
+/**
+ * `serve`'s background work against the REST API: activate new installations, then for every
+ * connection an incremental sync and a reconcile, every interval. Runs never overlap.
+ */
+export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): void; runNow(): Promise<void> } {
+  const attempted = new Set<string>();
+  let running: Promise<void> | null = null;
+
+  const activate = async (): Promise<boolean> => {
+    const { db, workspaceId, repository, app, logger } = options;
+    return app ? (await activatePendingInstallations({ db, workspaceId, repository, app, attempted, logger })).length > 0 : false;
+  };
+
+  const tick = async () => {
+    const { db, workspaceId, repository, logger } = options;
+    await activate();
+    for (const connection of repository.active()) {
+      const client = new SentryApiClient({ baseUrl: connection.apiUrl, tokens: tokenProviderFor(connection, repository.credentialStore(connection.id), logger), logger });
+      const sync = new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db, since: options.since, logger });
+      try {
+        await sync.run();
+        const summary = await sync.reconcile();
+        logger.info({ connection: connection.id, streams: summary.streams, requests: summary.requests, rateLimited: summary.rateLimited }, 'sync finished');
+      } catch (error) {
+        logger.error({ connection: connection.id, err: error instanceof Error ? error.message : String(error) }, 'sync failed; will retry next interval');
+      }
+    }
+  };
+
+  const runNow = () => {
+    running ??= tick().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  const timer = setInterval(() => void runNow(), options.intervalMs);
+  timer.unref();
+  // A new installation should not wait a whole interval for its first sync.
+  const activation = setInterval(() => {
+    if (!running) void activate().then((activated) => (activated ? runNow() : undefined));
+  }, ACTIVATION_POLL_MS);
+  activation.unref();
+  void runNow();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      clearInterval(activation);
+    },
+    runNow,
+  };
+}
