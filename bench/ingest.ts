@@ -102,7 +102,7 @@ export async function runIngestBench(log: (line: string) => void) {
     const drained = runtime.worker.drain();
     const drainSeconds = (performance.now() - drainStart) / 1000;
     const counts = runtime.inbox.countsByState(DEFAULT_WORKSPACE);
-    runtime.close();
+    await runtime.close();
 
     log('serve (default: worker in the same process)…');
     const fullDb = join(dir, 'full.db');

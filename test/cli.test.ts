@@ -14,7 +14,7 @@ beforeAll(async () => {
     await runtime.inbox.enqueue({ workspaceId: DEFAULT_WORKSPACE, source: 'sentry', deliveryId: fixture.name, resource: fixture.resource, action: fixture.action, externalId: null, sentAt, body: fixture.raw });
   }
   runtime.worker.drain();
-  runtime.close();
+  await runtime.close();
 });
 afterAll(() => db.cleanup());
 

@@ -22,7 +22,7 @@ export function serveCommand(): Command {
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
-      const runtime = openRuntime({ dbPath: config.dbPath, logger });
+      const runtime = openRuntime({ dbPath: config.dbPath, logger, threads: true });
       const app = await buildApp({
         runtime,
         workspaceId: config.workspaceId,
@@ -34,7 +34,7 @@ export function serveCommand(): Command {
       });
       if (!config.clientSecrets.length) logger.warn('SENTRY_CLIENT_SECRET is not set: every webhook delivery will be rejected with 401');
       await app.listen({ port: config.port, host: config.host });
-      if (config.worker) runtime.worker.start();
+      if (config.worker) runtime.startProcessing();
       const clientId = process.env.SENTRY_CLIENT_ID;
       const scheduler =
         flags.syncInterval === 'off'
@@ -53,7 +53,7 @@ export function serveCommand(): Command {
       const shutdown = async () => {
         scheduler?.stop();
         await app.close();
-        runtime.close();
+        await runtime.close();
         process.exit(0);
       };
       process.once('SIGINT', shutdown);

@@ -17,12 +17,17 @@ export class SqliteDatabase {
   readonly qb: Kysely<Database>;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(path: string) {
+  /**
+   * `durable` (the default): a commit is on disk when it returns (synchronous=FULL), so an
+   * acknowledged delivery survives power loss. A connection that only writes what can be derived
+   * again from durable rows (the inbox worker) may pass false: WAL keeps it consistent, and a
+   * later durable commit persists it too.
+   */
+  constructor(path: string, options: { durable?: boolean } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.raw = new BetterSqlite3(path);
     this.raw.pragma('journal_mode = WAL');
-    // FULL: a commit is on disk when it returns, so an acknowledged delivery survives power loss.
-    this.raw.pragma('synchronous = FULL');
+    this.raw.pragma(`synchronous = ${options.durable === false ? 'NORMAL' : 'FULL'}`);
     this.raw.pragma('busy_timeout = 5000');
     runMigrations(this.raw);
     this.qb = new Kysely<Database>({

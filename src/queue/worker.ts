@@ -18,6 +18,8 @@ export interface WorkerOptions {
   retryBaseMs?: number;
   /** How often to look for work that another process enqueued or that became due. */
   pollMs?: number;
+  /** Runs before each batch takes the write lock, e.g. to let waiting acknowledgements go first. */
+  beforeBatch?: () => void;
 }
 
 /**
@@ -31,6 +33,7 @@ export class InboxWorker {
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
   private readonly pollMs: number;
+  private readonly beforeBatch: (() => void) | undefined;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private unsubscribe: (() => void) | null = null;
@@ -46,12 +49,18 @@ export class InboxWorker {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryBaseMs = options.retryBaseMs ?? 1000;
     this.pollMs = options.pollMs ?? 1000;
+    this.beforeBatch = options.beforeBatch;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.inbox.onEnqueued(() => this.schedule(0));
+    this.unsubscribe = this.inbox.onEnqueued(() => this.wake());
+    this.wake();
+  }
+
+  /** New work was committed (here or by another thread): look now rather than at the next poll. */
+  wake(): void {
     this.schedule(0);
   }
 
@@ -85,6 +94,7 @@ export class InboxWorker {
   }
 
   runBatch(): number {
+    this.beforeBatch?.();
     const rows = this.inbox.due(this.batchSize);
     if (!rows.length) return 0;
     this.db.transaction(() => {

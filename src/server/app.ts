@@ -29,7 +29,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     secrets: options.clientSecrets,
     toleranceSeconds: options.replayToleranceSeconds,
     workspaceId: options.workspaceId,
-    enqueue: (delivery) => runtime.inbox.enqueue(delivery),
+    enqueue: (delivery) => runtime.enqueue(delivery),
     bodyLimit: options.bodyLimitBytes,
   });
   await app.register(agentHttp, { db: runtime.store.db, allowedHostnames: [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])] });

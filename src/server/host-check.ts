@@ -25,12 +25,7 @@ export function hostGuard(allowedHostnames: readonly string[]) {
     }
     const origin = request.headers.origin;
     if (origin !== undefined) {
-      let originHost: string | null = null;
-      try {
-        originHost = new URL(origin).host;
-      } catch {
-        originHost = null;
-      }
+      const originHost = URL.canParse(origin) ? new URL(origin).host : '';
       if (!originHost || !allowed.has(hostnameOf(originHost))) {
         await reply.code(403).send({ error: `Origin "${origin}" is not allowed` });
       }

@@ -38,7 +38,7 @@ export async function startTestService(options: { secrets?: string[]; bodyLimitB
     dbPath: db.path,
     async close() {
       await app.close();
-      runtime.close();
+      await runtime.close();
       db.cleanup();
     },
   };

@@ -140,7 +140,7 @@ export function trendOf(issue: IssueRow, now: number): IssueContext['trend'] {
   let label: IssueContext['trend']['label'];
   if (issue.substatus === 'escalating') label = 'escalating';
   else if (issue.substatus === 'regressed') label = 'regressed';
-  else if (first !== null && now - first < 7 * DAY) label = 'new';
+  else if (issue.substatus === 'new' || (first !== null && now - first < 7 * DAY)) label = 'new';
   else if (last !== null && now - last < DAY) label = 'active';
   else if (last !== null && now - last < 7 * DAY) label = 'ongoing';
   else label = 'quiet';

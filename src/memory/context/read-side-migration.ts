@@ -90,6 +90,7 @@ END;
 CREATE INDEX issues_first_seen ON issues (workspace_id, first_seen);
 CREATE INDEX issues_first_release ON issues (workspace_id, first_release);
 CREATE INDEX observations_type_time ON observations (workspace_id, type, occurred_at);
+CREATE INDEX observations_release ON observations (workspace_id, release, type, occurred_at);
 CREATE INDEX insights_issue ON insights (workspace_id, issue_id);
 
 -- API keys: only a SHA-256 of the key is stored; the key itself is shown once, when created.

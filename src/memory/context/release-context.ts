@@ -121,15 +121,26 @@ function transitionQuery(db: SqliteDatabase, workspaceId: string, type: string) 
     .where('o.type', '=', type);
 }
 
-/** Regressions Sentry attributed to this release, and regressions of its projects between its first deploy and the next release's. */
+/**
+ * Regressions Sentry attributed to this release, and regressions of its projects between its first
+ * deploy and the next release's. Two queries, each on its own index, rather than one OR that scans.
+ */
 function regressionsAfter(db: SqliteDatabase, workspaceId: string, version: string, projects: string[], from: string | null, until: string | null): ReleaseContext['regressions'] {
-  return transitions(db, workspaceId, 'issue.regressed', (q) =>
-    q.where((eb) => {
-      const attributed = eb('o.release', '=', version);
-      if (!from || !projects.length) return attributed;
-      const inWindow = [eb('o.occurred_at', '>=', from), eb(sql`coalesce(o.project_slug, i.project_slug)`, 'in', projects)];
-      if (until) inWindow.push(eb('o.occurred_at', '<', until));
-      return eb.or([attributed, eb.and(inWindow)]);
-    }),
-  );
+  const attributed = transitions(db, workspaceId, 'issue.regressed', (q) => q.where('o.release', '=', version));
+  const inWindow = from && projects.length
+    ? transitions(db, workspaceId, 'issue.regressed', (q) => {
+        const after = q.where('o.occurred_at', '>=', from).where(sql<boolean>`lower(coalesce(o.project_slug, i.project_slug)) IN (${sql.join(projects.map((p) => p.toLowerCase()))})`);
+        return until ? after.where('o.occurred_at', '<', until) : after;
+      })
+    : [];
+  const seen = new Set<string>();
+  return [...attributed, ...inWindow]
+    .filter((r) => {
+      const key = `${r.issueId}|${r.occurredAt}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => b.occurredAt.localeCompare(a.occurredAt))
+    .slice(0, MAX_ISSUES);
 }

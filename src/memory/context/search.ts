@@ -63,8 +63,8 @@ export interface SearchResult {
 }
 
 /** Above this many estimated matches, only the most recently active ones are ranked (see NOTES: BM25 cost grows with matches). */
-const RANK_ALL_LIMIT = 4_000;
-const RECENT_CANDIDATES = 600;
+const RANK_ALL_LIMIT = 1_500;
+const RECENT_CANDIDATES = 300;
 export const MAX_SEARCH_OFFSET = 200;
 
 /** Words of the query as FTS5 string literals: user text never reaches FTS5 syntax unquoted. */
