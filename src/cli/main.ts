@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { connectCommand } from './connect.js';
+import { demoCommand } from './demo.js';
 import { emulatorCommand } from './emulator.js';
 import { NotInMemoryError, QueryError } from '../memory/context/errors.js';
 import { apikeyCommand } from './apikey.js';
@@ -27,7 +28,8 @@ const program = new Command('sentry-memory')
   .addCommand(apikeyCommand())
   .addCommand(connectCommand())
   .addCommand(syncCommand())
-  .addCommand(emulatorCommand());
+  .addCommand(emulatorCommand())
+  .addCommand(demoCommand());
 
 try {
   await program.parseAsync(process.argv);
