@@ -127,4 +127,15 @@ describe('fixtures land in memory', () => {
     expect(String(insights.coding.details)).not.toContain('<the diff as a string>');
     expect(insights.pr).toMatchObject({ summary: 'https://github.com/owner/repo/pull/123' });
   });
+
+  it('the event of an error.created, seen again in an event_alert, lands once (no conflict in derived indexes)', async () => {
+    const error = webhookFixture('error.created').json as { data: { error: Record<string, unknown> } };
+    const alert = webhookFixture('event_alert.triggered').json as { data: { event: Record<string, unknown> } };
+    const same = { event_id: 'bb78c1407cea4519aa397afc059c793d', issue_id: '1170820242', environment: 'production', release: 'front-end@1.2.0' };
+    await deliver(service.app, 'error', JSON.stringify({ ...error, data: { error: { ...error.data.error, ...same } } }));
+    await deliver(service.app, 'event_alert', JSON.stringify({ ...alert, data: { ...alert.data, event: { ...alert.data.event, ...same } } }));
+    service.runtime.worker.drain();
+    expect(service.runtime.inbox.countsByState(ws)).toMatchObject({ processed: 2, dead: 0 });
+    expect(rows('events').map((e) => [e.id, e.environment])).toEqual([['bb78c1407cea4519aa397afc059c793d', 'production']]);
+  });
 });

@@ -78,13 +78,19 @@ CREATE TABLE issue_facets (
   workspace_id TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, issue_id TEXT NOT NULL,
   PRIMARY KEY (workspace_id, facet, value, issue_id)
 ) WITHOUT ROWID;
+-- NOT EXISTS rather than OR IGNORE: events are written with an upsert, and SQLite lets the outer
+-- statement's conflict handling (ABORT) override a trigger's OR IGNORE.
 CREATE TRIGGER issue_facets_event_ai AFTER INSERT ON events WHEN new.issue_id IS NOT NULL BEGIN
-  INSERT OR IGNORE INTO issue_facets SELECT new.workspace_id, 'environment', new.environment, new.issue_id WHERE new.environment IS NOT NULL;
-  INSERT OR IGNORE INTO issue_facets SELECT new.workspace_id, 'release', new.release, new.issue_id WHERE new.release IS NOT NULL;
+  INSERT INTO issue_facets SELECT new.workspace_id, 'environment', new.environment, new.issue_id WHERE new.environment IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM issue_facets WHERE workspace_id = new.workspace_id AND facet = 'environment' AND value = new.environment AND issue_id = new.issue_id);
+  INSERT INTO issue_facets SELECT new.workspace_id, 'release', new.release, new.issue_id WHERE new.release IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM issue_facets WHERE workspace_id = new.workspace_id AND facet = 'release' AND value = new.release AND issue_id = new.issue_id);
 END;
 CREATE TRIGGER issue_facets_event_au AFTER UPDATE ON events WHEN new.issue_id IS NOT NULL BEGIN
-  INSERT OR IGNORE INTO issue_facets SELECT new.workspace_id, 'environment', new.environment, new.issue_id WHERE new.environment IS NOT NULL;
-  INSERT OR IGNORE INTO issue_facets SELECT new.workspace_id, 'release', new.release, new.issue_id WHERE new.release IS NOT NULL;
+  INSERT INTO issue_facets SELECT new.workspace_id, 'environment', new.environment, new.issue_id WHERE new.environment IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM issue_facets WHERE workspace_id = new.workspace_id AND facet = 'environment' AND value = new.environment AND issue_id = new.issue_id);
+  INSERT INTO issue_facets SELECT new.workspace_id, 'release', new.release, new.issue_id WHERE new.release IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM issue_facets WHERE workspace_id = new.workspace_id AND facet = 'release' AND value = new.release AND issue_id = new.issue_id);
 END;
 
 CREATE INDEX issues_first_seen ON issues (workspace_id, first_seen);
