@@ -2,13 +2,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { runAgentBench } from './agent.js';
 import { runIngestBench } from './ingest.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
 
 const ingest = await runIngestBench(log);
-const results = { machine, ingest };
+const agent = await runAgentBench(log);
+const results = { machine, ingest, agent };
 
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
@@ -23,3 +25,8 @@ console.log(`| serve --no-worker (acknowledged after group commit) | ${serveAckO
 console.log(`| serve with its worker in-process | ${serveWithWorker.acknowledgedPerSecond} | ${serveWithWorker.p50Ms} ms | ${serveWithWorker.p99Ms} ms | ${Math.round(serveWithWorker.ratioToCeiling * 100)}% |`);
 console.log(`Drain: ${drain.deliveries} deliveries into memory in ${drain.seconds} s = ${drain.perSecond}/s (dead ${drain.dead}, skipped ${drain.skipped}).`);
 console.log(`With the worker in-process: ${serveWithWorker.pendingWhenLoadStopped} pending when the load stopped, caught up ${serveWithWorker.catchUpSeconds} s later.`);
+console.log(`\nAgent read path: ${agent.issues} issues, ${agent.observations} observations; RSS ${agent.rssMB} MB`);
+console.log('| capability, through MCP | n | p50 | p99 | max |');
+console.log('|---|---|---|---|---|');
+for (const [name, s] of Object.entries(agent.capabilities)) console.log(`| ${name} | ${s.n} | ${s.p50Ms} ms | ${s.p99Ms} ms | ${s.maxMs} ms |`);
+for (const [name, s] of Object.entries(agent.bareFts)) console.log(`| ${name} | ${s.n} | ${s.p50Ms} ms | ${s.p99Ms} ms | ${s.maxMs} ms |`);

@@ -45,6 +45,13 @@ describe('sentry-memory CLI', () => {
     expect(weird.status).toBe(0);
   });
 
+  it('search --kinds observation: timeline entries (lifecycle facts), which the default search leaves out', () => {
+    const facts = JSON.parse(runCli(['search', 'alert fired', '--kinds', 'observation', '--db', db.path, '--json']).stdout);
+    expect(facts[0]).toMatchObject({ kind: 'observation', issueId: '1117540176', title: expect.stringContaining('Very Important Alert Rule!') });
+    const mixed = JSON.parse(runCli(['search', 'alert fired', '--db', db.path, '--json']).stdout) as { kind: string }[];
+    expect(mixed.map((h) => h.kind)).not.toContain('observation');
+  });
+
   it('issue <shortId> --json: the issue with comments and timeline', () => {
     const { status, stdout } = runCli(['issue', 'FRONT-END-9', '--db', db.path, '--json']);
     expect(status).toBe(0);

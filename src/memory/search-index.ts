@@ -1,37 +1,25 @@
+import type { ObservationRecord } from './records.js';
 import type { SqliteDatabase } from './sqlite.js';
 
-export interface SearchDocument {
-  workspaceId: string;
-  kind: 'issue' | 'comment' | 'observation';
-  refId: string;
-  issueId: string | null;
-  projectSlug: string | null;
-  occurredAt: string | null;
-  title: string;
-  body: string;
-}
-
-/** Inserts or refreshes one document; FTS rows follow through triggers on `search_docs`. */
-export function indexDocument(db: SqliteDatabase, doc: SearchDocument): void {
+/**
+ * Timeline entries' full-text index (`search_docs` + `search_fts`, kind `observation`). Issue-level
+ * documents have their own index, kept by triggers (context/read-side-migration.ts).
+ */
+export function indexObservation(db: SqliteDatabase, workspaceId: string, r: ObservationRecord): void {
   const current = db.get(
     db.qb
       .selectFrom('search_docs')
-      .select(['doc_id', 'title', 'body', 'project_slug', 'occurred_at', 'issue_id'])
-      .where('workspace_id', '=', doc.workspaceId)
-      .where('kind', '=', doc.kind)
-      .where('ref_id', '=', doc.refId),
+      .select(['doc_id', 'title', 'project_slug', 'occurred_at', 'issue_id'])
+      .where('workspace_id', '=', workspaceId)
+      .where('kind', '=', 'observation')
+      .where('ref_id', '=', r.id),
   );
-  const values = { issue_id: doc.issueId, project_slug: doc.projectSlug, occurred_at: doc.occurredAt, title: doc.title, body: doc.body };
+  const values = { issue_id: r.issueId, project_slug: r.projectSlug, occurred_at: r.occurredAt, title: r.summary, body: '' };
   if (!current) {
-    db.run(db.qb.insertInto('search_docs').values({ workspace_id: doc.workspaceId, kind: doc.kind, ref_id: doc.refId, ...values }));
+    db.run(db.qb.insertInto('search_docs').values({ workspace_id: workspaceId, kind: 'observation', ref_id: r.id, ...values }));
     return;
   }
   // Re-indexing unchanged text would rewrite FTS segments for nothing; replays are common.
-  const unchanged = current.title === doc.title && current.body === doc.body && current.project_slug === doc.projectSlug
-    && current.occurred_at === doc.occurredAt && current.issue_id === doc.issueId;
+  const unchanged = current.title === r.summary && current.project_slug === r.projectSlug && current.occurred_at === r.occurredAt && current.issue_id === r.issueId;
   if (!unchanged) db.run(db.qb.updateTable('search_docs').set(values).where('doc_id', '=', current.doc_id));
-}
-
-export function removeDocument(db: SqliteDatabase, workspaceId: string, kind: SearchDocument['kind'], refId: string): void {
-  db.run(db.qb.deleteFrom('search_docs').where('workspace_id', '=', workspaceId).where('kind', '=', kind).where('ref_id', '=', refId));
 }

@@ -14,7 +14,7 @@ import type {
   ReleaseRecord,
 } from './records.js';
 import type { Database, IssueTable } from './schema.js';
-import { indexDocument, removeDocument } from './search-index.js';
+import { indexObservation } from './search-index.js';
 import type { SqliteDatabase } from './sqlite.js';
 import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
 
@@ -155,17 +155,6 @@ function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): vo
     }
   }
   upsert(db, 'issues', ['workspace_id', 'id'], row);
-  const frames = row.top_frames ? (JSON.parse(row.top_frames) as { function: string | null; filename: string | null }[]) : [];
-  indexDocument(db, {
-    workspaceId,
-    kind: 'issue',
-    refId: row.id,
-    issueId: row.id,
-    projectSlug: row.project_slug,
-    occurredAt: row.last_seen ?? row.first_seen,
-    title: [row.short_id, row.title].filter(Boolean).join(' '),
-    body: [row.error_type, row.message, row.culprit, ...frames.flatMap((f) => [f.function, f.filename])].filter(Boolean).join('\n'),
-  });
 }
 
 function applyEvent(db: SqliteDatabase, workspaceId: string, r: EventRecord): void {
@@ -207,20 +196,6 @@ function applyComment(db: SqliteDatabase, workspaceId: string, r: CommentRecord)
     version: newer ? version : current!.version,
   };
   upsert(db, 'comments', ['workspace_id', 'id'], row);
-  if (row.deleted || !row.text) {
-    removeDocument(db, workspaceId, 'comment', row.id);
-  } else {
-    indexDocument(db, {
-      workspaceId,
-      kind: 'comment',
-      refId: row.id,
-      issueId: row.issue_id,
-      projectSlug: row.project_slug,
-      occurredAt: row.created_at,
-      title: row.text.slice(0, 120),
-      body: row.text,
-    });
-  }
 }
 
 function applyAlert(db: SqliteDatabase, workspaceId: string, r: AlertRecord): void {
@@ -376,14 +351,5 @@ function applyObservation(db: SqliteDatabase, workspaceId: string, r: Observatio
     summary: r.summary,
     data: r.data ? JSON.stringify(r.data) : null,
   });
-  indexDocument(db, {
-    workspaceId,
-    kind: 'observation',
-    refId: r.id,
-    issueId: r.issueId,
-    projectSlug: r.projectSlug,
-    occurredAt: r.occurredAt,
-    title: r.summary,
-    body: '',
-  });
+  indexObservation(db, workspaceId, r);
 }

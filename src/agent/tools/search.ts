@@ -43,7 +43,7 @@ export const searchTool = defineTool({
     release: z.string().optional().describe('Only issues first or last seen in, or with events of, this release version'),
     level: z.enum(LEVELS).optional().describe('Only issues of this level'),
     status: z.enum(STATUSES).optional().describe('Only issues with this status'),
-    kinds: z.array(z.enum(DOC_KINDS)).optional().describe('Only these kinds of record (default all: issue, comment, insight = Seer analysis, alert)'),
+    kinds: z.array(z.enum(DOC_KINDS)).optional().describe('Only these kinds of record (default: issue, comment, insight = Seer analysis, alert; add observation for timeline entries such as "resolved", "assigned", "deployed")'),
     since: timeInput('Only records active since'),
     until: timeInput('Only records active until'),
     sort: z.enum(SEARCH_ORDERS).optional().describe('relevance (default: words blended with recency and impact), events or users (noisiest first), recent (last seen first)'),

@@ -2,8 +2,11 @@ import { sql } from 'kysely';
 import type { SqliteDatabase } from '../sqlite.js';
 import { QueryError } from './errors.js';
 
-export const DOC_KINDS = ['issue', 'comment', 'insight', 'alert'] as const;
+export const DOC_KINDS = ['issue', 'comment', 'insight', 'alert', 'observation'] as const;
 export type DocKind = (typeof DOC_KINDS)[number];
+/** Searched when no kinds are given. Timeline entries (`observation`) are searched only on request: a million of them repeat issue titles. */
+const DEFAULT_KINDS = ['issue', 'comment', 'insight', 'alert'] as const;
+type IssueLevelKind = (typeof DEFAULT_KINDS)[number];
 
 export interface SearchFilters {
   project?: string;
@@ -107,6 +110,8 @@ function documentFrequencies(db: SqliteDatabase, terms: string[]): number[] {
 
 interface RankedRow {
   kind: DocKind;
+  /** The matched timeline entry's text, for observations. */
+  summary?: string | null;
   ref_id: string;
   issue_id: string | null;
   occurred_at: string | null;
@@ -124,6 +129,54 @@ interface RankedRow {
 
 function rank(db: SqliteDatabase, workspaceId: string, query: SearchQuery, match: string, estimate: number, now: number): { rows: RankedRow[]; strategy: SearchResult['strategy'] } {
   const strategy = estimate > RANK_ALL_LIMIT ? 'recent' : 'ranked';
+  const kinds: readonly DocKind[] = query.kinds?.length ? query.kinds : DEFAULT_KINDS;
+  const issueLevel = kinds.filter((k): k is IssueLevelKind => k !== 'observation');
+  const documents = issueLevel.length ? rankDocuments(db, workspaceId, query, issueLevel, match, strategy, now) : [];
+  const observations = kinds.includes('observation') ? rankObservations(db, workspaceId, query, match, now) : [];
+  return { strategy, rows: [...documents, ...observations].sort(byScore) };
+}
+
+const byScore = (a: RankedRow, b: RankedRow) => b.score - a.score || (b.occurred_at ?? '').localeCompare(a.occurred_at ?? '') || a.ref_id.localeCompare(b.ref_id);
+
+/**
+ * Timeline entries, from their own index (`search_fts`). Always newest matches first and bounded,
+ * whatever the words: at a million entries, ranking every match of a frequent word is too slow.
+ */
+function rankObservations(db: SqliteDatabase, workspaceId: string, query: SearchQuery, match: string, now: number): RankedRow[] {
+  let q = db.qb
+    .selectFrom('search_fts')
+    .innerJoin('search_docs as d', 'd.doc_id', 'search_fts.rowid')
+    .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'd.workspace_id').onRef('i.id', '=', 'd.issue_id'))
+    .select([
+      'd.ref_id',
+      'd.issue_id',
+      'd.occurred_at',
+      'd.title as summary',
+      'i.short_id',
+      'i.title',
+      (eb) => eb.fn.coalesce('d.project_slug', 'i.project_slug').as('project_slug'),
+      'i.status',
+      'i.level',
+      'i.count',
+      'i.user_count',
+      'i.first_seen',
+      'i.last_seen',
+      sql<number>`bm25(search_fts, 5.0, 1.0)`.as('bm25'),
+    ])
+    .where(sql<boolean>`search_fts MATCH ${match}`)
+    .where('d.workspace_id', '=', workspaceId)
+    .where('d.kind', '=', 'observation');
+  if (query.project) q = q.where(sql<boolean>`lower(coalesce(d.project_slug, i.project_slug)) = lower(${query.project})`);
+  if (query.level) q = q.where('i.level', '=', query.level);
+  if (query.status) q = q.where('i.status', '=', query.status);
+  if (query.since) q = q.where('d.occurred_at', '>=', query.since);
+  if (query.until) q = q.where('d.occurred_at', '<=', query.until);
+  const rows = db.all(q.orderBy(sql`search_fts.rowid`, 'desc').limit(RECENT_CANDIDATES));
+  const best = Math.max(1e-9, ...rows.map((r) => -r.bm25));
+  return rows.map((r) => ({ ...r, kind: 'observation' as const, score: blend(-r.bm25 / best, r.occurred_at, r.count, r.user_count, now) }));
+}
+
+function rankDocuments(db: SqliteDatabase, workspaceId: string, query: SearchQuery, kinds: readonly IssueLevelKind[], match: string, strategy: SearchResult['strategy'], now: number): RankedRow[] {
   let q = db.qb
     .selectFrom('agent_fts')
     .innerJoin('agent_docs as d', 'd.row_id', 'agent_fts.rowid')
@@ -146,7 +199,7 @@ function rank(db: SqliteDatabase, workspaceId: string, query: SearchQuery, match
     ])
     .where(sql<boolean>`agent_fts MATCH ${match}`)
     .where('d.workspace_id', '=', workspaceId);
-  if (query.kinds?.length) q = q.where('d.kind', 'in', query.kinds);
+  q = q.where('d.kind', 'in', kinds);
   if (query.project) q = q.where(sql<boolean>`lower(i.project_slug) = lower(${query.project})`);
   if (query.level) q = q.where('i.level', '=', query.level);
   if (query.status) q = q.where('i.status', '=', query.status);
@@ -161,12 +214,7 @@ function rank(db: SqliteDatabase, workspaceId: string, query: SearchQuery, match
   if (strategy === 'recent') q = q.orderBy(sql`agent_fts.rowid`, 'desc').limit(RECENT_CANDIDATES);
   const rows = db.all(q);
   const best = Math.max(1e-9, ...rows.map((r) => -r.bm25));
-  return {
-    strategy,
-    rows: rows
-      .map((r) => ({ ...r, kind: r.kind, score: blend(-r.bm25 / best, r.last_seen ?? r.occurred_at, r.count, r.user_count, now) }))
-      .sort((a, b) => b.score - a.score || (b.occurred_at ?? '').localeCompare(a.occurred_at ?? '') || a.ref_id.localeCompare(b.ref_id)),
-  };
+  return rows.map((r) => ({ ...r, kind: r.kind as DocKind, score: blend(-r.bm25 / best, r.last_seen ?? r.occurred_at, r.count, r.user_count, now) }));
 }
 
 /**
@@ -214,6 +262,8 @@ function hitTitle(db: SqliteDatabase, workspaceId: string, row: RankedRow): stri
       const s = db.get(db.qb.selectFrom('insights').select('summary').where('workspace_id', '=', workspaceId).where('issue_id', '=', issueId).where('run_id', '=', runId).where('stage', '=', stage));
       return `Seer ${stage.replaceAll('_', ' ')} for ${row.short_id ?? issueId}: ${clip(s?.summary ?? '', 160)}`;
     }
+    case 'observation':
+      return row.summary ?? row.ref_id;
     case 'alert': {
       const a = db.get(db.qb.selectFrom('alerts').select(['title', 'state']).where('workspace_id', '=', workspaceId).where('id', '=', row.ref_id));
       return `Alert "${a?.title ?? row.ref_id}" (${a?.state ?? 'unknown'})${row.short_id ? ` on ${row.short_id}` : ''}`;
