@@ -6,7 +6,8 @@ import { ThreadedInboxWriter } from './queue/threaded-inbox-writer.js';
 import { startThread } from './queue/threads.js';
 import { InboxWorker, type WorkerOptions } from './queue/worker.js';
 import { WritePriority } from './queue/write-priority.js';
-import { createSentryProcessor, SENTRY_SOURCE } from './sentry/webhooks/process.js';
+import { SENTRY_SOURCE } from './sentry/source.js';
+import { createSentryProcessor } from './sentry/webhooks/process.js';
 
 export interface Runtime {
   store: MemoryStore;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SqliteDatabase } from '../memory/sqlite.js';
 import { QueryError } from '../memory/context/errors.js';
 import { DEFAULT_MAX_TOKENS, MAX_MAX_TOKENS, MIN_MAX_TOKENS } from './budget.js';
-import { parseTime } from './time.js';
+import { parseTime } from '../time.js';
 
 /** What every tool runs against: one workspace of one store. Agents never choose the workspace. */
 export interface ToolContext {

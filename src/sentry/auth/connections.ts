@@ -1,13 +1,13 @@
 import type { SqliteDatabase } from '../../memory/sqlite.js';
 import { versionOf } from '../../memory/versions.js';
 import type { ApiLogger } from '../api/client.js';
+import { SENTRY_SOURCE } from '../source.js';
 import type { CredentialStore, Credentials } from './credentials.js';
 import { decryptSecret, encryptSecret } from './crypto.js';
 import { InstallationTokenProvider } from './installation.js';
 import { OAuthTokenProvider } from './oauth.js';
 import { StaticTokenProvider, type TokenProvider } from './token-provider.js';
 
-const SOURCE = 'sentry';
 
 /** How a connection authenticates. Stored encrypted as one blob; never printed or logged. */
 export type ConnectionAuth =
@@ -45,14 +45,14 @@ export class ConnectionRepository {
   save(connection: Omit<SentryConnection, 'id' | 'state'> & { id?: string }): SentryConnection {
     const externalId = connection.auth.kind === 'installation' ? connection.auth.installationUuid : `org:${connection.orgSlug}`;
     const existing = this.db.get(
-      this.db.qb.selectFrom('connections').select('id').where('workspace_id', '=', this.workspaceId).where('source', '=', SOURCE).where('external_id', '=', externalId),
+      this.db.qb.selectFrom('connections').select('id').where('workspace_id', '=', this.workspaceId).where('source', '=', SENTRY_SOURCE).where('external_id', '=', externalId),
     );
-    const id = connection.id ?? existing?.id ?? `${SOURCE}:${externalId}`;
+    const id = connection.id ?? existing?.id ?? `${SENTRY_SOURCE}:${externalId}`;
     const now = new Date().toISOString();
     const row = {
       workspace_id: this.workspaceId,
       id,
-      source: SOURCE,
+      source: SENTRY_SOURCE,
       external_id: externalId,
       org_slug: connection.orgSlug,
       app_slug: null,
@@ -79,7 +79,7 @@ export class ConnectionRepository {
         .selectFrom('connections')
         .selectAll()
         .where('workspace_id', '=', this.workspaceId)
-        .where('source', '=', SOURCE)
+        .where('source', '=', SENTRY_SOURCE)
         .where('credentials', 'is not', null)
         .where('state', '!=', 'deleted')
         .orderBy('id'),

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SqliteDatabase } from '../../memory/sqlite.js';
 import { resolveRegionUrl } from '../api/region.js';
 import { SentryApiClient } from '../api/client.js';
+import { SENTRY_SOURCE } from '../source.js';
 import type { ConnectionRepository } from './connections.js';
 import type { Credentials } from './credentials.js';
 import { completeInstallation } from './installation.js';
@@ -35,7 +36,7 @@ export async function activatePendingInstallations(args: {
       .selectFrom('connections')
       .select(['external_id', 'org_slug'])
       .where('workspace_id', '=', workspaceId)
-      .where('source', '=', 'sentry')
+      .where('source', '=', SENTRY_SOURCE)
       .where('state', '=', 'pending')
       .where('credentials', 'is', null),
   );

@@ -20,7 +20,7 @@ import {
 import { SentryApiError } from '../api/errors.js';
 import { mapApiCommit, mapApiDeploy, mapApiIssue, mapApiMember, mapApiProject, mapApiRelease, mapApiTeam } from '../mapping/api.js';
 import { isoTime, type Json } from '../mapping/values.js';
-import { SENTRY_SOURCE } from '../webhooks/process.js';
+import { SENTRY_SOURCE } from '../source.js';
 import { CheckpointStore } from './checkpoints.js';
 
 export const SYNC_STREAMS = ['projects', 'teams', 'members', 'environments', 'releases', 'issues'] as const;

@@ -2,9 +2,9 @@ import type { SqliteDatabase } from '../../memory/sqlite.js';
 import type { InboxRow } from '../../queue/inbox.js';
 import { PermanentError, type ProcessOutcome } from '../../queue/worker.js';
 import { mapWebhookEvent } from '../mapping/webhook.js';
+import { SENTRY_SOURCE } from '../source.js';
 import { parseWebhook } from './payloads.js';
 
-export const SENTRY_SOURCE = 'sentry';
 
 /** Turns a stored Sentry delivery into memory records (inside the worker's transaction). */
 export function createSentryProcessor(db: SqliteDatabase): (row: InboxRow) => ProcessOutcome {

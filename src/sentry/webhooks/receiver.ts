@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Delivery, EnqueueResult } from '../../queue/inbox.js';
-import { SENTRY_SOURCE } from './process.js';
+import { SENTRY_SOURCE } from '../source.js';
 import { checkTimestamp, verifySignature } from './signature.js';
 
 export interface ReceiverOptions {

@@ -1,0 +1,16 @@
+const DURATION = /^(\d+)\s*([smhdw])$/i;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as const;
+
+/** `30s`, `5m`, `12h`, `7d`, `2w` in milliseconds; null when it is not a duration. */
+export function durationMs(value: string): number | null {
+  const match = DURATION.exec(value.trim());
+  return match ? Number(match[1]) * UNIT_SECONDS[match[2].toLowerCase() as keyof typeof UNIT_SECONDS] * 1000 : null;
+}
+
+/** `7d`, `12h`, `30m`, `2w` before `now`, or an ISO date/time; null when it is neither. */
+export function parseTime(value: string, now = Date.now()): string | null {
+  const ms = durationMs(value);
+  if (ms !== null) return new Date(now - ms).toISOString();
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
