@@ -22,7 +22,7 @@ export function serveCommand(): Command {
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
-      const runtime = openRuntime({ dbPath: config.dbPath, logger, threads: true });
+      const runtime = openRuntime({ dbPath: config.dbPath, logger });
       const app = await buildApp({
         runtime,
         workspaceId: config.workspaceId,

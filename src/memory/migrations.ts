@@ -30,7 +30,8 @@ CREATE TABLE inbox (
   processed_at TEXT,
   UNIQUE (workspace_id, source, delivery_id)
 );
-CREATE INDEX inbox_pending ON inbox (state, next_attempt_at) WHERE state = 'pending';
+-- Oldest pending first: the worker walks this in order and skips the few waiting for a retry.
+CREATE INDEX inbox_pending ON inbox (seq) WHERE state = 'pending';
 
 CREATE TABLE issues (
   workspace_id TEXT NOT NULL, id TEXT NOT NULL,

@@ -17,17 +17,12 @@ export class SqliteDatabase {
   readonly qb: Kysely<Database>;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  /**
-   * `durable` (the default): a commit is on disk when it returns (synchronous=FULL), so an
-   * acknowledged delivery survives power loss. A connection that only writes what can be derived
-   * again from durable rows (the inbox worker) may pass false: WAL keeps it consistent, and a
-   * later durable commit persists it too.
-   */
-  constructor(path: string, options: { durable?: boolean } = {}) {
+  constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.raw = new BetterSqlite3(path);
     this.raw.pragma('journal_mode = WAL');
-    this.raw.pragma(`synchronous = ${options.durable === false ? 'NORMAL' : 'FULL'}`);
+    // FULL: a commit is on disk when it returns, so an acknowledged delivery survives power loss.
+    this.raw.pragma('synchronous = FULL');
     this.raw.pragma('busy_timeout = 5000');
     runMigrations(this.raw);
     this.qb = new Kysely<Database>({
@@ -77,9 +72,19 @@ export class SqliteDatabase {
     return statement.get(...params) as R | undefined;
   }
 
-  /** Runs `fn` in a write transaction (nested calls become savepoints). */
-  transaction<T>(fn: () => T): T {
-    return this.raw.transaction(fn).immediate();
+  /**
+   * Runs `fn` in a write transaction (nested calls become savepoints). `durable: false` commits
+   * without waiting for fsync (synchronous=NORMAL), for writes that can be derived again from
+   * durable rows: WAL keeps them atomic, and the next durable commit persists them too.
+   */
+  transaction<T>(fn: () => T, options: { durable?: boolean } = {}): T {
+    if (options.durable !== false || this.raw.inTransaction) return this.raw.transaction(fn).immediate();
+    this.raw.pragma('synchronous = NORMAL');
+    try {
+      return this.raw.transaction(fn).immediate();
+    } finally {
+      this.raw.pragma('synchronous = FULL');
+    }
   }
 
   close(): void {

@@ -9,8 +9,8 @@ import { applyRecords } from './writer.js';
 export class MemoryStore {
   readonly db: SqliteDatabase;
 
-  constructor(path: string, options: { durable?: boolean } = {}) {
-    this.db = new SqliteDatabase(path, options);
+  constructor(path: string) {
+    this.db = new SqliteDatabase(path);
   }
 
   /** Merges records from one source in a single transaction. */

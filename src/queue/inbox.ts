@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { InboxTable } from '../memory/schema.js';
 import type { SqliteDatabase } from '../memory/sqlite.js';
 
@@ -111,17 +111,12 @@ export class Inbox {
       this.db.qb
         .selectFrom('inbox')
         .selectAll()
-        .where('state', '=', 'pending')
+        // A literal, not a parameter: only then can SQLite use the partial index of pending rows.
+        .where('state', '=', sql.lit('pending'))
         .where('next_attempt_at', '<=', now)
         .orderBy('seq')
         .limit(limit),
     );
-  }
-
-  /** When the next pending delivery becomes due, or null when none is pending. */
-  nextDueAt(): string | null {
-    const row = this.db.get(this.db.qb.selectFrom('inbox').select((eb) => eb.fn.min('next_attempt_at').as('at')).where('state', '=', 'pending'));
-    return (row?.at as string | null | undefined) ?? null;
   }
 
   settle(seq: number, state: Exclude<InboxState, 'pending'>, error: string | null = null): void {

@@ -34,9 +34,13 @@ function unindex(kind: string, ws: string, ref: string): string {
   DELETE FROM agent_docs WHERE workspace_id = ${ws} AND kind = '${kind}' AND ref_id = ${ref};`;
 }
 
-const issueChanged = ['short_id', 'title', 'error_type', 'message', 'culprit', 'project_slug', 'top_frames', 'last_seen', 'first_seen']
-  .map((c) => `new.${c} IS NOT old.${c}`)
-  .join(' OR ');
+// Text changes re-index at once; activity only when it moves to a new hour, which keeps "most recently
+// active first" accurate to the hour without rewriting the index on every event of a busy issue.
+const issueChanged = [
+  ...['short_id', 'title', 'error_type', 'message', 'culprit', 'project_slug', 'top_frames'].map((c) => `new.${c} IS NOT old.${c}`),
+  'substr(new.last_seen, 1, 13) IS NOT substr(old.last_seen, 1, 13)',
+  'new.first_seen IS NOT old.first_seen',
+].join(' OR ');
 
 const insightRef = (r: string) => `${r}.issue_id || ':' || ${r}.run_id || ':' || ${r}.stage`;
 
