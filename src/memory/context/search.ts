@@ -138,6 +138,9 @@ function rank(db: SqliteDatabase, workspaceId: string, query: SearchQuery, match
 
 const byScore = (a: RankedRow, b: RankedRow) => b.score - a.score || (b.occurred_at ?? '').localeCompare(a.occurred_at ?? '') || a.ref_id.localeCompare(b.ref_id);
 
+/** What a hit shows of the issue it belongs to. */
+const ISSUE_COLUMNS = ['i.short_id', 'i.title', 'i.status', 'i.level', 'i.count', 'i.user_count', 'i.first_seen', 'i.last_seen'] as const;
+
 /**
  * Timeline entries, from their own index (`search_fts`). Always newest matches first and bounded,
  * whatever the words: at a million entries, ranking every match of a frequent word is too slow.
@@ -152,15 +155,8 @@ function rankObservations(db: SqliteDatabase, workspaceId: string, query: Search
       'd.issue_id',
       'd.occurred_at',
       'd.title as summary',
-      'i.short_id',
-      'i.title',
+      ...ISSUE_COLUMNS,
       (eb) => eb.fn.coalesce('d.project_slug', 'i.project_slug').as('project_slug'),
-      'i.status',
-      'i.level',
-      'i.count',
-      'i.user_count',
-      'i.first_seen',
-      'i.last_seen',
       sql<number>`bm25(search_fts, 5.0, 1.0)`.as('bm25'),
     ])
     .where(sql<boolean>`search_fts MATCH ${match}`)
@@ -186,15 +182,8 @@ function rankDocuments(db: SqliteDatabase, workspaceId: string, query: SearchQue
       'd.ref_id',
       'd.issue_id',
       'd.occurred_at',
-      'i.short_id',
-      'i.title',
+      ...ISSUE_COLUMNS,
       'i.project_slug',
-      'i.status',
-      'i.level',
-      'i.count',
-      'i.user_count',
-      'i.first_seen',
-      'i.last_seen',
       sql<number>`bm25(agent_fts, 4.0, 1.0)`.as('bm25'),
     ])
     .where(sql<boolean>`agent_fts MATCH ${match}`)
