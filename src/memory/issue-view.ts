@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { NotInMemoryError } from './context/errors.js';
+import { resolveIssue } from './context/issue-ref.js';
 import type { Actor, StackFrame } from './records.js';
 import type { SqliteDatabase } from './sqlite.js';
 
@@ -31,22 +32,14 @@ export interface IssueView {
   timeline: { kind: string; occurredAt: string; summary: string }[];
 }
 
-/** Finds an issue by numeric id or short id (case-insensitive). */
-export function resolveIssueId(db: SqliteDatabase, workspaceId: string, ref: string): string | null {
-  const row = db.get(
-    db.qb
-      .selectFrom('issues')
-      .select('id')
-      .where('workspace_id', '=', workspaceId)
-      .where((eb) => eb.or([eb('id', '=', ref), eb(sql`short_id`, '=', sql`${ref} COLLATE NOCASE`)]))
-      .limit(1),
-  );
-  return row?.id ?? null;
-}
-
 export function getIssueView(db: SqliteDatabase, workspaceId: string, ref: string): IssueView | null {
-  const id = resolveIssueId(db, workspaceId, ref);
-  if (!id) return null;
+  let id: string;
+  try {
+    id = resolveIssue(db, workspaceId, ref);
+  } catch (error) {
+    if (error instanceof NotInMemoryError) return null;
+    throw error;
+  }
   const issue = db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id))!;
   const latestEvent = db.get(
     db.qb.selectFrom('events').selectAll().where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at', 'desc').limit(1),

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  EncryptedFileCredentialStore,
   SecretDecryptionError,
   decryptSecret,
   encryptSecret,
@@ -91,22 +90,5 @@ describe('loadEncryptionKey', () => {
     await writeFile(keyFile, randomBytes(32).toString('base64'));
     await chmod(keyFile, 0o644);
     await expect(loadEncryptionKey({ keyFile })).rejects.toThrow(/chmod 600/);
-  });
-});
-
-describe('EncryptedFileCredentialStore', () => {
-  it('saves encrypted with mode 0600 and loads back', async () => {
-    const key = randomBytes(32);
-    const file = join(dir, 'creds.enc');
-    const store = new EncryptedFileCredentialStore(file, key);
-    expect(await store.load()).toBeNull();
-    const credentials = { accessToken: 'access-abc', refreshToken: 'refresh-def', expiresAt: 1_700_000_000_000 };
-    await store.save(credentials);
-    expect(await store.load()).toEqual(credentials);
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
-    const onDisk = await readFile(file, 'utf8');
-    expect(onDisk).not.toContain('access-abc');
-    expect(onDisk).not.toContain('refresh-def');
-    await expect(new EncryptedFileCredentialStore(file, randomBytes(32)).load()).rejects.toThrow(SecretDecryptionError);
   });
 });

@@ -3,7 +3,6 @@ import type { Page, Query, SentryApiClient } from './client.js';
 import { SentryApiError } from './errors.js';
 import {
   activityListSchema,
-  activitySchema,
   commitFileSchema,
   commitSchema,
   deploySchema,
@@ -104,11 +103,6 @@ export function paginateIssues(
   return paginateParsed(client, `${organizationPath(organizationSlug)}/issues/`, query, issueSchema, startCursor);
 }
 
-export async function getIssue(client: SentryReader, organizationSlug: string, issueId: string): Promise<Issue> {
-  const path = `${issuePath(organizationSlug, issueId)}/`;
-  return parseItem(client, path, issueSchema, (await client.get<unknown>(path)).data);
-}
-
 /** `recommended` is the event Sentry shows first in its UI; `latest` the newest. */
 export async function getIssueEvent(
   client: SentryReader,
@@ -128,21 +122,6 @@ export async function getIssueActivities(
 ): Promise<Activity[]> {
   const path = `${issuePath(organizationSlug, issueId)}/activities/`;
   return parseItem(client, path, activityListSchema, (await client.get<unknown>(path)).data).activity;
-}
-
-export function paginateIssueComments(
-  client: SentryReader,
-  organizationSlug: string,
-  issueId: string,
-  startCursor?: string | null,
-): Pages<Activity> {
-  return paginateParsed(
-    client,
-    `${issuePath(organizationSlug, issueId)}/comments/`,
-    {},
-    activitySchema,
-    startCursor,
-  );
 }
 
 export function paginateReleases(

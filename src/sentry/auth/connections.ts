@@ -24,16 +24,6 @@ export interface SentryConnection {
   auth: ConnectionAuth;
 }
 
-/** Public view of a connection, safe to print. */
-export interface ConnectionSummary {
-  id: string;
-  orgSlug: string | null;
-  apiUrl: string | null;
-  authKind: string | null;
-  state: string;
-  updatedAt: string;
-}
-
 /** Sentry connections of a workspace, with their credentials encrypted at rest (AES-256-GCM). */
 export class ConnectionRepository {
   constructor(
@@ -91,12 +81,6 @@ export class ConnectionRepository {
       state: row.state,
       auth: JSON.parse(decryptSecret(row.credentials!, this.key)) as ConnectionAuth,
     }));
-  }
-
-  summaries(): ConnectionSummary[] {
-    return this.db
-      .all(this.db.qb.selectFrom('connections').select(['id', 'org_slug', 'base_url', 'auth_kind', 'state', 'updated_at']).where('workspace_id', '=', this.workspaceId).orderBy('id'))
-      .map((r) => ({ id: r.id, orgSlug: r.org_slug, apiUrl: r.base_url, authKind: r.auth_kind, state: r.state, updatedAt: r.updated_at }));
   }
 
   /** Persists refreshed token pairs into the connection's encrypted blob. */

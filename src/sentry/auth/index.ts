@@ -1,7 +1,6 @@
 export { sendAuthRequest, type AuthRequest } from './auth-http.js';
 export { isCredentials, type CredentialStore, type Credentials } from './credentials.js';
 export { SecretDecryptionError, decryptSecret, encryptSecret, loadEncryptionKey } from './crypto.js';
-export { EncryptedFileCredentialStore } from './encrypted-file-store.js';
 export { SentryAuthError, type SentryAuthErrorKind } from './errors.js';
 export {
   CLIENT_SECRET_JWT_GRANT,

@@ -43,18 +43,4 @@ export class CheckpointStore {
         .onConflict((oc) => oc.columns(['workspace_id', 'connection_id', 'stream']).doUpdateSet({ cursor: row.cursor, state: row.state, updated_at: row.updated_at })),
     );
   }
-
-  /** Every stream's checkpoint, for status/freshness reports. */
-  all(): ({ stream: string } & Checkpoint)[] {
-    return this.db
-      .all(
-        this.db.qb
-          .selectFrom('sync_checkpoints')
-          .select(['stream', 'cursor', 'state', 'updated_at'])
-          .where('workspace_id', '=', this.workspaceId)
-          .where('connection_id', '=', this.connectionId)
-          .orderBy('stream'),
-      )
-      .map((r) => ({ stream: r.stream, cursor: r.cursor, state: r.state ? JSON.parse(r.state) : null, updatedAt: r.updated_at }));
-  }
 }
