@@ -5,11 +5,11 @@ import { MemoryStore } from '../memory/store.js';
 import { SentryApiClient } from '../sentry/api/client.js';
 import { getOrganization } from '../sentry/api/endpoints.js';
 import { resolveRegionUrl } from '../sentry/api/region.js';
-import type { ConnectionAuth } from '../sentry/auth/connections.js';
+import { clientFor, type ConnectionAuth } from '../sentry/auth/connections.js';
 import { completeInstallation } from '../sentry/auth/installation.js';
 import { buildAuthorizeUrl, createState, exchangeOAuthCode, statesMatch } from '../sentry/auth/oauth.js';
 import { StaticTokenProvider } from '../sentry/auth/token-provider.js';
-import { clientFor, openConnections } from './connections.js';
+import { openConnections } from './connections.js';
 import { dbOption, jsonOption, printJson } from './options.js';
 
 export const REQUIRED_SCOPES = ['org:read', 'project:read', 'event:read', 'member:read', 'team:read'];

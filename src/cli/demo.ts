@@ -8,8 +8,7 @@ import { parseToolInput, type AgentTool } from '../agent/tool.js';
 import { issueContextTool, searchTool, statusTool, timelineTool } from '../agent/tools/index.js';
 import { DEFAULT_WORKSPACE } from '../config.js';
 import { openRuntime } from '../runtime.js';
-import { SentryApiClient } from '../sentry/api/client.js';
-import { ConnectionRepository, tokenProviderFor } from '../sentry/auth/connections.js';
+import { clientFor, ConnectionRepository } from '../sentry/auth/connections.js';
 import { startEmulator } from '../sentry/emulator/index.js';
 import { SentrySync } from '../sentry/sync/sync.js';
 import { buildApp } from '../server/app.js';
@@ -34,7 +33,7 @@ export function demoCommand(): Command {
       try {
         const repository = new ConnectionRepository(runtime.store.db, workspaceId, randomBytes(32));
         const connection = repository.save({ orgSlug: emulator.orgSlug, apiUrl: emulator.url, auth: { kind: 'internal', token: emulator.internalToken } });
-        const client = new SentryApiClient({ baseUrl: connection.apiUrl, tokens: tokenProviderFor(connection, repository.credentialStore(connection.id)) });
+        const client = clientFor(connection, repository);
         const summary = await new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db: runtime.store.db, since: new Date(Date.now() - 90 * 86400_000).toISOString() }).run();
         say(`2. Synced the last 90 days: ${Object.entries(summary.streams).map(([s, v]) => `${v.items} ${s}`).join(', ')} — ${summary.requests} API requests, ${summary.rateLimited} rate-limited, ${(summary.durationMs / 1000).toFixed(1)} s.`);
 

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { MemoryStore } from '../memory/store.js';
 import { SentrySync, SYNC_STREAMS, type SyncProgress, type SyncStream, type SyncSummary } from '../sentry/sync/sync.js';
-import { clientFor, openConnections } from './connections.js';
+import { clientFor } from '../sentry/auth/connections.js';
+import { openConnections } from './connections.js';
 import { dbOption, jsonOption, parseDuration, parseSince, printJson } from './options.js';
 
 /** One line rewritten in place on a terminal; silent when stderr is not one. */

@@ -1,6 +1,6 @@
 import type { SqliteDatabase } from '../../memory/sqlite.js';
 import { versionOf } from '../../memory/versions.js';
-import type { ApiLogger } from '../api/client.js';
+import { SentryApiClient, type ApiLogger } from '../api/client.js';
 import { SENTRY_SOURCE } from '../source.js';
 import type { CredentialStore, Credentials } from './credentials.js';
 import { decryptSecret, encryptSecret } from './crypto.js';
@@ -104,8 +104,13 @@ export class ConnectionRepository {
   }
 }
 
+/** An API client for a connection: its API URL, and tokens refreshed into its encrypted record. */
+export function clientFor(connection: SentryConnection, repository: ConnectionRepository, logger?: ApiLogger): SentryApiClient {
+  return new SentryApiClient({ baseUrl: connection.apiUrl, tokens: tokenProviderFor(connection, repository.credentialStore(connection.id), logger), logger });
+}
+
 /** The token provider a connection needs: static for internal integrations, refreshing otherwise. */
-export function tokenProviderFor(connection: SentryConnection, store: CredentialStore, logger?: ApiLogger): TokenProvider {
+function tokenProviderFor(connection: SentryConnection, store: CredentialStore, logger?: ApiLogger): TokenProvider {
   const { auth } = connection;
   switch (auth.kind) {
     case 'internal':

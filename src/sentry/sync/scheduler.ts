@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { SqliteDatabase } from '../../memory/sqlite.js';
-import { SentryApiClient } from '../api/client.js';
-import { tokenProviderFor, type ConnectionRepository } from '../auth/connections.js';
+import { clientFor, type ConnectionRepository } from '../auth/connections.js';
 import { activatePendingInstallations, type PublicIntegration } from '../auth/installation-activation.js';
 import { SentrySync } from './sync.js';
 
@@ -36,7 +35,7 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
     const { db, workspaceId, repository, logger } = options;
     await activate();
     for (const connection of repository.active()) {
-      const client = new SentryApiClient({ baseUrl: connection.apiUrl, tokens: tokenProviderFor(connection, repository.credentialStore(connection.id), logger), logger });
+      const client = clientFor(connection, repository, logger);
       const sync = new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db, since: options.since, logger });
       try {
         await sync.run();
