@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   SentryApiClient,
@@ -21,10 +20,10 @@ import {
   activitySchema,
 } from '../../src/sentry/api/index.js';
 import { StaticTokenProvider } from '../../src/sentry/auth/index.js';
+import { fixtureFile } from '../helpers/fixtures.js';
 import { sendJson, startServer, type TestServer } from './http-server.js';
 
-const FIXTURES = '/work/shared/fixtures/api';
-const fixture = (name: string): unknown => JSON.parse(readFileSync(`${FIXTURES}/${name}`, 'utf8'));
+const fixture = (name: string): unknown => fixtureFile(`api/${name}`);
 
 describe('schemas accept every relevant fixture', () => {
   const cases: Array<[string, { safeParse(v: unknown): { success: boolean } }]> = [

@@ -1,11 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Emulator } from '../../src/sentry/emulator/index.js';
 
-export const FIXTURES = '/work/shared/fixtures';
-
-export function fixture(path: string): unknown {
-  return JSON.parse(readFileSync(`${FIXTURES}/${path}`, 'utf8'));
-}
+export { fixtureFile as fixture } from '../helpers/fixtures.js';
 
 /** GET against the emulator with the internal token (or the given one). */
 export function api(emu: Emulator, path: string, token: string = emu.internalToken): Promise<Response> {

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The shared fixtures live beside the repository (`../shared/fixtures`), in CI as in a session. */
-export const fixturesDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures');
+/** Sentry's documented webhook bodies and API responses, with their provenance in the folder's README. */
+export const fixturesDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sentry');
 
 export interface WebhookFixture {
   name: string;
@@ -30,4 +30,9 @@ export function webhookFixture(name: string): WebhookFixture {
 
 export function apiFixture<T = Record<string, unknown>>(name: string): T {
   return JSON.parse(readFileSync(join(fixturesDir, 'api', `${name}.json`), 'utf8')) as T;
+}
+
+/** Any fixture by its path below the fixtures folder (`api/issue.json`, `webhooks/issue.created.json`). */
+export function fixtureFile(path: string): unknown {
+  return JSON.parse(readFileSync(join(fixturesDir, path), 'utf8'));
 }

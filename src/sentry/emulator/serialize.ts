@@ -1,6 +1,6 @@
 /**
  * Renders model records in the exact JSON shapes of Sentry's REST API (see the fixtures in
- * /work/shared/fixtures/api): string ids where Sentry uses them, numeric ids where it does not,
+ * test/fixtures/sentry/api): string ids where Sentry uses them, numeric ids where it does not,
  * `count` as a string, camelCase frames under `entries[]`, tags as {key, value}.
  */
 import type {

@@ -1,6 +1,6 @@
 /**
  * Webhook bodies as Sentry's integration platform sends them (see
- * /work/shared/fixtures/webhooks): `{action, actor, data, installation: {uuid}}`. Event
+ * test/fixtures/sentry/webhooks): `{action, actor, data, installation: {uuid}}`. Event
  * payloads use the ingest shape — snake_case frames, tags and headers as [key, value] pairs,
  * numeric project id — not the REST API shape.
  */
