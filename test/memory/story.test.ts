@@ -184,6 +184,17 @@ describe('facts sent within one second (Sentry-Hook-Timestamp has whole seconds)
     }
   });
 
+  it('issue.created delivered after a resolution and an assignment of the same second does not undo them', async () => {
+    const [created, , , , , , , , resolved] = incident('2002', 'resolved');
+    const service = await startTestService();
+    try {
+      await deliverAll(service, [resolved, created].map((step) => ({ step, second })));
+      expect(service.runtime.store.issue(ws, '2002')).toMatchObject({ status: 'resolved', substatus: null, assignee: { type: 'user', id: '42' } });
+    } finally {
+      await service.close();
+    }
+  });
+
   it('eight stories for eight issues, interleaved in quick succession, all end right', async () => {
     const stories = Array.from({ length: 8 }, (_, i) => ({ issueId: String(3001 + i), ending: (['resolved', 'ignored', 'regressed'] as const)[i % 3] }));
     // Each story starts five steps after the one before, so they overlap; about twenty deliveries a
