@@ -30,8 +30,8 @@ type Of<R extends SentryWebhookEvent['resource']> = Extract<SentryWebhookEvent, 
 
 /**
  * A value as of its delivery. `Sentry-Hook-Timestamp` has whole seconds, so values sent within one
- * second are told apart by rank, then by delivery order. The whole second stands for its start: a
- * finer time for the same value from the API's activity log within that second wins over it.
+ * second are told apart by rank, then by delivery order. The whole second stands for its start, so a
+ * finer time within it from the API's activity log wins; a later change shows in the next sync.
  */
 function delivered<T>(event: SentryWebhookEvent, value: T, rank: Versioned<T>['rank'] = 'change', at = event.sentAt): Versioned<T> {
   return { value, at, rank, arrival: event.arrival ?? undefined };
