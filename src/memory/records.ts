@@ -27,6 +27,13 @@ export interface StackFrame {
 export interface Versioned<T> {
   value: T;
   at: IsoTime;
+  /**
+   * Breaks a tie at the same `at`, which sources with whole-second clocks make common: a value as
+   * first created yields to a change, and a change to a final value (a deletion). Default `change`.
+   */
+  rank?: 'initial' | 'change' | 'final';
+  /** Breaks a remaining tie: the order the source delivered the facts in (e.g. an inbox sequence); later wins, none ranks first. */
+  arrival?: number;
 }
 
 export interface IssueRecord {

@@ -1,9 +1,17 @@
+import type { Versioned } from './records.js';
+
+const rankDigits = { initial: '0', change: '1', final: '2' } as const;
+/** Wide enough for any safe integer, so that arrivals compare as text. */
+const ARRIVAL_DIGITS = 16;
+
 /**
- * A version orders two observations of the same value: the later `at` wins, and equal times are
- * broken by the value itself so that any delivery order converges to the same state.
+ * A version orders two observations of the same value, compared as text: the later `at` wins, then
+ * the higher rank, then the later arrival, and finally the value itself, so that any delivery order
+ * of the same facts converges to the same state.
  */
-export function versionOf(at: string, value: unknown): string {
-  return `${at}|${JSON.stringify(value) ?? ''}`;
+export function versionOf(fact: Versioned<unknown>): string {
+  const arrival = String(fact.arrival ?? 0).padStart(ARRIVAL_DIGITS, '0');
+  return `${fact.at}|${rankDigits[fact.rank ?? 'change']}|${arrival}|${JSON.stringify(fact.value) ?? ''}`;
 }
 
 export function isNewer(candidate: string, current: string | null | undefined): boolean {

@@ -136,7 +136,7 @@ function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): vo
     assignee_version: current?.assignee_version ?? null,
   };
   if (r.status) {
-    const version = versionOf(r.status.at, r.status.value);
+    const version = versionOf(r.status);
     if (isNewer(version, row.status_version)) {
       row.status = r.status.value.status;
       row.substatus = r.status.value.substatus;
@@ -144,7 +144,7 @@ function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): vo
     }
   }
   if (r.assignee) {
-    const version = versionOf(r.assignee.at, r.assignee.value);
+    const version = versionOf(r.assignee);
     if (isNewer(version, row.assignee_version)) {
       const to = r.assignee.value;
       row.assignee_type = to?.type ?? null;
@@ -181,7 +181,7 @@ function applyEvent(db: SqliteDatabase, workspaceId: string, r: EventRecord): vo
 
 function applyComment(db: SqliteDatabase, workspaceId: string, r: CommentRecord): void {
   const current = db.get(db.qb.selectFrom('comments').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
-  const version = versionOf(r.body.at, r.body.value);
+  const version = versionOf(r.body);
   const newer = isNewer(version, current?.version);
   const row: Row<'comments'> = {
     workspace_id: workspaceId,
@@ -200,7 +200,7 @@ function applyComment(db: SqliteDatabase, workspaceId: string, r: CommentRecord)
 
 function applyAlert(db: SqliteDatabase, workspaceId: string, r: AlertRecord): void {
   const current = db.get(db.qb.selectFrom('alerts').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
-  const version = versionOf(r.state.at, r.state.value);
+  const version = versionOf(r.state);
   const newer = isNewer(version, current?.state_version);
   upsert(db, 'alerts', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
@@ -318,7 +318,7 @@ function applyConnection(db: SqliteDatabase, workspaceId: string, source: string
       .where('source', '=', source)
       .where('external_id', '=', r.externalId),
   );
-  const version = versionOf(r.state.at, r.state.value);
+  const version = versionOf(r.state);
   if (current && !isNewer(version, current.state_version)) return;
   upsert(db, 'connections', ['workspace_id', 'id'], {
     workspace_id: workspaceId,

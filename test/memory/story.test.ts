@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { webhookFixture } from '../helpers/fixtures.js';
-import { deliver, startTestService } from '../helpers/runtime.js';
+import { deliver, startTestService, type TestService } from '../helpers/runtime.js';
 
 const ws = DEFAULT_WORKSPACE;
 const ISSUE_ID = '1170820242';
@@ -33,11 +33,17 @@ function story(start: number): Step[] {
   return steps.map((s, i) => ({ ...s, timestamp: start + i * 30 }));
 }
 
-/** Everything the memory holds, minus storage details (row ids, when the inbox processed). */
+/**
+ * Everything the memory holds, minus storage details: row ids, when the inbox processed, and the
+ * versions behind values, which carry the delivery order that broke same-time ties.
+ */
 function snapshot(db: import('better-sqlite3').Database): Record<string, unknown[]> {
   const tables = ['issues', 'events', 'comments', 'alerts', 'insights', 'projects', 'observations'];
   const state: Record<string, unknown[]> = {};
-  for (const table of tables) state[table] = db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+  for (const table of tables) {
+    const columns = (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]).filter((c) => !/(^|_)version$/.test(c));
+    state[table] = db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY 1, 2`).all();
+  }
   state.search = db.prepare('SELECT kind, ref_id, issue_id, project_slug, occurred_at, title, body FROM search_docs ORDER BY kind, ref_id').all();
   return state;
 }
@@ -90,5 +96,119 @@ describe('a whole story converges whatever the order', () => {
     const reference = (await play(steps, { drainEach: true })).state;
     const redelivered = [...steps, ...steps.map((s) => ({ ...s, requestId: `${s.requestId}-again` }))].reverse();
     expect((await play(redelivered, { drainEach: false })).state).toEqual(reference);
+  });
+});
+
+/** One delivery of an incident story; comment bodies carry their creation time, which falls in the second they are sent. */
+interface StoryStep {
+  resource: string;
+  requestId: string;
+  body: (sentSecond: number) => string;
+}
+
+type IssueEnding = 'resolved' | 'ignored' | 'regressed';
+
+/**
+ * A third-party incident story for one issue, from the real fixtures: created → assigned → a comment
+ * posted and edited, another posted and deleted → Seer's root cause started and completed → resolved
+ * (or ignored, or resolved and then regressed).
+ */
+function incident(issueId: string, ending: IssueEnding): StoryStep[] {
+  const created = webhookFixture('issue.created').json as { data: { issue: Record<string, unknown> } } & Record<string, unknown>;
+  const issue = { ...created.data.issue, id: issueId, shortId: `FRONT-END-${issueId}` };
+  const issueAs = (action: string, changes: Record<string, unknown>) => () => JSON.stringify({ ...created, action, data: { issue: { ...issue, ...changes } } });
+  const comment = webhookFixture('comment.created').json as { data: Record<string, unknown> } & Record<string, unknown>;
+  const commentAs = (action: string, commentId: string, text: string | null) => (sentSecond: number) =>
+    JSON.stringify({
+      ...comment,
+      action,
+      data: { ...comment.data, comment_id: Number(commentId), issue_id: Number(issueId), project_slug: 'front-end', comment: text, timestamp: new Date(sentSecond * 1000 + 118).toISOString() },
+    });
+  const seer = (name: string) => () => {
+    const fixture = webhookFixture(name).json as { data: Record<string, unknown> } & Record<string, unknown>;
+    return JSON.stringify({ ...fixture, data: { ...fixture.data, group_id: Number(issueId), run_id: Number(`${issueId}1`) } });
+  };
+  const jane = { type: 'user', id: '42', name: 'Jane Developer', email: 'jane@example.com' };
+  const edited = `${issueId}1`;
+  const removed = `${issueId}2`;
+  const steps: Omit<StoryStep, 'requestId'>[] = [
+    { resource: 'issue', body: issueAs('created', {}) },
+    { resource: 'issue', body: issueAs('assigned', { assignedTo: jane }) },
+    // Edited to a text that sorts before the original, so only delivery order can make it win.
+    { resource: 'comment', body: commentAs('created', edited, 'Paging on-call: checkout is down') },
+    { resource: 'comment', body: commentAs('updated', edited, 'Checkout is down since deploy 42') },
+    { resource: 'comment', body: commentAs('created', removed, 'Wrong issue, ignore me') },
+    { resource: 'comment', body: commentAs('deleted', removed, 'Wrong issue, ignore me') },
+    { resource: 'seer', body: seer('seer.root_cause_started') },
+    { resource: 'seer', body: seer('seer.root_cause_completed') },
+  ];
+  if (ending === 'ignored') steps.push({ resource: 'issue', body: issueAs('ignored', { assignedTo: jane, status: 'ignored', substatus: 'archived_until_escalating' }) });
+  else steps.push({ resource: 'issue', body: issueAs('resolved', { assignedTo: jane, status: 'resolved', substatus: null, statusDetails: { inRelease: 'front-end@1.4.0' } }) });
+  if (ending === 'regressed') steps.push({ resource: 'issue', body: issueAs('unresolved', { assignedTo: jane, status: 'unresolved', substatus: 'regressed' }) });
+  return steps.map((s, i) => ({ ...s, requestId: `${issueId}-${i}` }));
+}
+
+const endings: Record<IssueEnding, { status: string; substatus: string | null }> = {
+  resolved: { status: 'resolved', substatus: null },
+  ignored: { status: 'ignored', substatus: 'archived_until_escalating' },
+  regressed: { status: 'unresolved', substatus: 'regressed' },
+};
+
+/** Delivers the steps through the webhook route, in order, each with the Sentry-Hook-Timestamp it is given, then drains once. */
+async function deliverAll(service: TestService, steps: readonly { step: StoryStep; second: number }[]): Promise<void> {
+  for (const { step, second } of steps) {
+    const response = await deliver(service.app, step.resource, step.body(second), { requestId: step.requestId, timestamp: second });
+    expect(response.statusCode).toBe(200);
+  }
+  service.runtime.worker.drain();
+  expect(service.runtime.inbox.countsByState(ws)).toMatchObject({ pending: 0, dead: 0, skipped: 0 });
+}
+
+function expectEnded(service: TestService, issueId: string, ending: IssueEnding): void {
+  const issue = service.runtime.store.issue(ws, issueId);
+  expect(issue, issueId).toMatchObject({ ...endings[ending], assignee: { type: 'user', id: '42', name: 'Jane Developer' } });
+  expect(issue!.comments.map((c) => c.text), issueId).toEqual(['Checkout is down since deploy 42']);
+  expect(issue!.insights.map((i) => [i.stage, i.state]), issueId).toEqual([['root_cause', 'completed']]);
+}
+
+describe('facts sent within one second (Sentry-Hook-Timestamp has whole seconds)', () => {
+  const second = Math.floor(Date.now() / 1000) - 100;
+
+  it.each<IssueEnding>(['resolved', 'ignored', 'regressed'])('a story delivered in order in one second ends %s', async (ending) => {
+    const service = await startTestService();
+    try {
+      await deliverAll(service, incident('2001', ending).map((step) => ({ step, second })));
+      expectEnded(service, '2001', ending);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('issue.created delivered after a resolution and an assignment of the same second does not undo them', async () => {
+    const [created, , , , , , , , resolved] = incident('2002', 'resolved');
+    const service = await startTestService();
+    try {
+      await deliverAll(service, [resolved, created].map((step) => ({ step, second })));
+      expect(service.runtime.store.issue(ws, '2002')).toMatchObject({ status: 'resolved', substatus: null, assignee: { type: 'user', id: '42' } });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('eight stories for eight issues, interleaved in quick succession, all end right', async () => {
+    const stories = Array.from({ length: 8 }, (_, i) => ({ issueId: String(3001 + i), ending: (['resolved', 'ignored', 'regressed'] as const)[i % 3] }));
+    // Each story starts five steps after the one before, so they overlap; about twenty deliveries a
+    // second, so some steps of a story share a second and some do not.
+    const interleaved = stories
+      .flatMap(({ issueId, ending }, k) => incident(issueId, ending).map((step, j) => ({ step, tick: j + 5 * k, k })))
+      .sort((a, b) => a.tick - b.tick || a.k - b.k)
+      .map(({ step }, i) => ({ step, second: second + Math.floor(i / 20) }));
+    const service = await startTestService();
+    try {
+      await deliverAll(service, interleaved);
+      for (const { issueId, ending } of stories) expectEnded(service, issueId, ending);
+    } finally {
+      await service.close();
+    }
   });
 });

@@ -42,3 +42,48 @@ describe('the same fact from a webhook and from the API', () => {
     expectMemoryMatches(service.runtime.store.db.raw, emu);
   });
 });
+
+describe('a webhook and the API within one second', () => {
+  it('the finer activity time holds until the next sync reads the later change', async () => {
+    // A frozen whole second, recent enough for the receiver's replay window; the test moves it.
+    const second = (Math.floor(Date.now() / 1000) - 30) * 1000;
+    let clock = second;
+    const frozen = await startEmulator({ seed: 9, issues: 30, now: () => clock, rateLimit: { perSecond: 100_000 } });
+    const receiver = await startTestService({ secrets: [frozen.clientSecret] });
+    try {
+      await receiver.app.listen({ port: 0, host: '127.0.0.1' });
+      const address = receiver.app.server.address();
+      frozen.webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/webhooks/sentry`;
+      const store = receiver.runtime.store;
+      await syncFor(frozen, store).run();
+      const issue = frozen.data.issues.find((i) => i.status === 'unresolved')!;
+      // Seen just now, so that reconciling (which re-lists recently seen issues) reads it.
+      clock = second + 100;
+      await frozen.recordEvent(issue.id);
+
+      // Resolved at .200; the sync reads it (dated .200 by the activity log) before the worker gets to
+      // the webhook (dated by its whole second).
+      clock = second + 200;
+      await frozen.resolveIssue(issue.id);
+      await syncFor(frozen, store).reconcile();
+      receiver.runtime.worker.drain();
+      expect(store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
+
+      // Regressed at .700 of the same second. Its webhook gives only the second, read as its start, so
+      // the API's .200 outranks it: a whole second cannot tell whether it was sent before .200 or after.
+      clock = second + 700;
+      await frozen.recordEvent(issue.id);
+      expect(frozen.webhookDeliveries.filter((d) => d.status === 200).map((d) => `${d.resource}.${d.action}`)).toEqual(['error.created', 'issue.resolved', 'issue.unresolved', 'error.created']);
+      receiver.runtime.worker.drain();
+      expect(store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
+
+      // The next sync reads the regression, dated .700 by the activity log.
+      expect(issue).toMatchObject({ status: 'unresolved', substatus: 'regressed' });
+      await syncFor(frozen, store).reconcile();
+      expect(store.issue(ws, issue.id)).toMatchObject({ status: 'unresolved', substatus: 'regressed' });
+    } finally {
+      await receiver.close();
+      await frozen.close();
+    }
+  });
+});

@@ -50,7 +50,7 @@ export class ConnectionRepository {
       auth_kind: connection.auth.kind,
       credentials: encryptSecret(JSON.stringify(connection.auth), this.key),
       state: 'installed',
-      state_version: versionOf(now, 'installed'),
+      state_version: versionOf({ value: 'installed', at: now }),
       updated_at: now,
     };
     this.db.run(

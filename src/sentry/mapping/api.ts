@@ -106,7 +106,9 @@ export function mapActivity(activity: Json, issueId: string, label: string, proj
       projectSlug,
       author: user && str(user.id) ? { id: str(user.id)!, name: text(user.name) ?? text(user.email) } : null,
       createdAt: at,
-      body: { value: { text: text(data.text), deleted: false }, at },
+      // The text as it is now, edits included, dated at its posting (the API keeps no edit time):
+      // a change, so it outranks the text as first posted at that same time.
+      body: { value: { text: text(data.text), deleted: false }, at, rank: 'change' },
     };
     return [
       comment,

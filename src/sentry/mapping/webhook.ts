@@ -1,4 +1,5 @@
-import type { InsightStage, MemoryRecord } from '../../memory/records.js';
+import type { InsightStage, MemoryRecord, Versioned } from '../../memory/records.js';
+import { maxTime } from '../../memory/versions.js';
 import type { SentryWebhookEvent } from '../webhooks/payloads.js';
 import { mapEvent } from './event.js';
 import { issueLabel, issueSeenInEvent, mapIssue } from './issue.js';
@@ -27,6 +28,15 @@ export function mapWebhookEvent(event: SentryWebhookEvent): MemoryRecord[] {
 
 type Of<R extends SentryWebhookEvent['resource']> = Extract<SentryWebhookEvent, { resource: R }>;
 
+/**
+ * A value as of its delivery. `Sentry-Hook-Timestamp` has whole seconds, so values sent within one
+ * second are told apart by rank, then by delivery order. The whole second stands for its start, so a
+ * finer time within it from the API's activity log wins; a later change shows in the next sync.
+ */
+function delivered<T>(event: SentryWebhookEvent, value: T, rank: Versioned<T>['rank'] = 'change', at = event.sentAt): Versioned<T> {
+  return { value, at, rank, arrival: event.arrival ?? undefined };
+}
+
 function mapInstallation(event: Of<'installation'>): MemoryRecord[] {
   const installation = event.data.installation;
   const state = event.action === 'deleted' ? 'deleted' : installation.status === 'installed' ? 'installed' : 'pending';
@@ -37,7 +47,7 @@ function mapInstallation(event: Of<'installation'>): MemoryRecord[] {
       externalId: installation.uuid,
       orgSlug,
       appSlug: text(obj(installation.app)?.slug),
-      state: { value: state, at: event.sentAt },
+      state: delivered(event, state, state === 'deleted' ? 'final' : 'change'),
     },
     observation({
       id: `connection.${state}:${installation.uuid}:${minuteOf(event.sentAt)}`,
@@ -53,6 +63,11 @@ function mapInstallation(event: Of<'installation'>): MemoryRecord[] {
 
 function mapIssueWebhook(event: Of<'issue'>): MemoryRecord[] {
   const record = mapIssue(event.data.issue, event.sentAt);
+  // Every issue webhook carries the whole issue; what `created` says is the first state, which an
+  // action sent in the same second (resolved, ignored, assigned...) always overrides.
+  const rank = event.action === 'created' ? 'initial' : 'change';
+  if (record.status) record.status = delivered(event, record.status.value, rank);
+  if (record.assignee) record.assignee = delivered(event, record.assignee.value, rank);
   const label = issueLabel(record);
   const project = record.projectSlug ?? null;
   const by = event.actor?.type === 'user' && event.actor.name ? ` by ${event.actor.name}` : '';
@@ -126,7 +141,7 @@ function mapEventAlert(event: Of<'event_alert'>): MemoryRecord[] {
       projects: mapped.projectId ? [mapped.projectId] : [],
       url: mapped.url,
       startedAt: event.sentAt,
-      state: { value: 'triggered', at: event.sentAt },
+      state: delivered(event, 'triggered'),
     },
     observation({
       id: `alert.triggered:${alertId}`,
@@ -166,7 +181,7 @@ function mapMetricAlert(event: Of<'metric_alert'>): MemoryRecord[] {
       projects,
       url: text(event.data.web_url),
       startedAt: isoTime(incident.date_started) ?? isoTime(incident.date_detected),
-      state: { value: event.action, at: event.sentAt },
+      state: delivered(event, event.action),
     },
     observation({
       id: `${type}:${alertId}:${minuteOf(event.sentAt)}`,
@@ -185,7 +200,14 @@ function mapComment(event: Of<'comment'>): MemoryRecord[] {
   const { comment_id: id, issue_id: issueId, comment, project_slug: projectSlug } = event.data;
   const author = event.actor?.type === 'user' && event.actor.id ? { id: event.actor.id, name: event.actor.name } : null;
   const deleted = event.action === 'deleted';
-  const createdAt = event.action === 'created' ? (isoTime(event.data.timestamp) ?? event.sentAt) : null;
+  // Every comment action carries the note's creation time (to the microsecond), never an edit time.
+  const postedAt = isoTime(event.data.timestamp);
+  const createdAt = event.action === 'created' ? (postedAt ?? event.sentAt) : null;
+  const value = { text: deleted ? null : (comment ?? null), deleted };
+  // An edit or a deletion comes after the posting, even within the same second; a deletion is final.
+  const body = createdAt
+    ? delivered(event, value, 'initial', createdAt)
+    : delivered(event, value, deleted ? 'final' : 'change', maxTime(event.sentAt, postedAt)!);
   const who = author?.name ?? 'someone';
   const type = `comment.${event.action}` as const;
   return [
@@ -196,7 +218,7 @@ function mapComment(event: Of<'comment'>): MemoryRecord[] {
       projectSlug: projectSlug ?? null,
       author,
       createdAt,
-      body: { value: { text: deleted ? null : (comment ?? null), deleted }, at: event.sentAt },
+      body,
     },
     observation({
       id: event.action === 'created' ? `${type}:${id}` : `${type}:${id}:${minuteOf(event.sentAt)}`,

@@ -53,6 +53,8 @@ interface Common {
   actor: { type: string | null; id: string | null; name: string | null } | null;
   /** When Sentry sent it (`Sentry-Hook-Timestamp`), which orders facts Sentry does not timestamp. */
   sentAt: string;
+  /** The receiver's delivery order (the inbox sequence), which orders facts sent within the same second. */
+  arrival: number | null;
 }
 
 export type SentryWebhookEvent = {
@@ -68,7 +70,7 @@ export function isWebhookResource(resource: string): resource is WebhookResource
   return Object.hasOwn(webhookActions, resource);
 }
 
-export function parseWebhook(resource: string, body: unknown, sentAt: string): WebhookParseResult {
+export function parseWebhook(resource: string, body: unknown, sentAt: string, arrival: number | null = null): WebhookParseResult {
   const outer = envelope.safeParse(body);
   if (!outer.success) return { ok: false, unsupported: false, reason: `invalid webhook envelope: ${z.prettifyError(outer.error)}` };
   if (!isWebhookResource(resource)) return { ok: false, unsupported: true, reason: `unknown resource "${resource}"` };
@@ -82,6 +84,7 @@ export function parseWebhook(resource: string, body: unknown, sentAt: string): W
     installationUuid: installation?.uuid ?? null,
     actor: actor ? { type: actor.type ?? null, id: actor.id == null ? null : String(actor.id), name: actor.name ?? null } : null,
     sentAt,
+    arrival,
   };
   return { ok: true, event: { ...common, resource, action, data: data.data } as SentryWebhookEvent };
 }

@@ -9,7 +9,7 @@ import { parseWebhook } from './payloads.js';
 /** Turns a stored Sentry delivery into memory records (inside the worker's transaction). */
 export function createSentryProcessor(db: SqliteDatabase): (row: InboxRow) => ProcessOutcome {
   return (row) => {
-    const parsed = parseWebhook(row.resource, JSON.parse(row.body), row.sent_at);
+    const parsed = parseWebhook(row.resource, JSON.parse(row.body), row.sent_at, row.seq);
     if (!parsed.ok) {
       if (parsed.unsupported) return { skip: parsed.reason };
       throw new PermanentError(parsed.reason);
