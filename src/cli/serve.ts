@@ -16,13 +16,15 @@ export function serveCommand(): Command {
     .option('--replay-tolerance <seconds>', 'accepted age of Sentry-Hook-Timestamp (default 300)')
     .option('--body-limit <bytes>', 'largest accepted delivery, e.g. 5mb (default 5mb)')
     .option('--allowed-hosts <hosts>', 'comma-separated hostnames beyond localhost that /mcp and /api/v1 answer to (env SENTRY_MEMORY_ALLOWED_HOSTS)')
+    .option('--busy-timeout <ms>', 'how long a write waits for a lock held by another connection before the webhook answers 503 (env SENTRY_MEMORY_BUSY_TIMEOUT, default 5000)')
+    .option('--retry-base <ms>', 'first retry delay of a delivery that failed processing, doubling per attempt (env SENTRY_MEMORY_RETRY_BASE, default 1000)')
     .option('--no-worker', 'only acknowledge and store deliveries; another process drains the inbox')
     .option('--sync-interval <duration>', 'sync and reconcile connected organizations this often, or "off"', '10m')
     .option('--since <when>', 'how far back a new connection\'s first backfill reaches', '90d')
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
-      const runtime = openRuntime({ dbPath: config.dbPath, logger });
+      const runtime = openRuntime({ dbPath: config.dbPath, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs } });
       const app = await buildApp({
         runtime,
         workspaceId: config.workspaceId,
