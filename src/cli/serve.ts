@@ -7,6 +7,9 @@ import { startSyncScheduler } from '../sentry/sync/scheduler.js';
 import { openConnections } from './connections.js';
 import { dbOption, parseDuration, parseSince } from './options.js';
 
+/** How long in-flight requests get to finish on SIGTERM/SIGINT before their connections are closed. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('receive Sentry webhooks and process them into memory')
@@ -52,10 +55,16 @@ export function serveCommand(): Command {
               logger,
             });
       logger.info({ db: config.dbPath, worker: config.worker, secrets: config.clientSecrets.length }, 'sentry-memory is serving');
-      const shutdown = async () => {
+      const shutdown = async (signal: NodeJS.Signals) => {
+        logger.info({ signal }, 'stopping: accepting no new deliveries, finishing the ones in hand');
         scheduler?.stop();
+        // A sender that trickles its body must not hold the exit: after the grace period its
+        // connection is cut, and what it was sending was never acknowledged.
+        const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await app.close();
+        clearTimeout(force);
         await runtime.close();
+        logger.info('stopped');
         process.exit(0);
       };
       process.once('SIGINT', shutdown);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signBody } from '../src/sentry/webhooks/signature.js';
-import { fixturesDir } from '../test/helpers/fixtures.js';
+import { signBody } from '../../src/sentry/webhooks/signature.js';
+import { fixturesDir } from './fixtures.js';
 
 export interface PreparedDelivery {
   body: Buffer;
@@ -56,7 +56,7 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
       body,
       headers: {
         'content-type': 'application/json',
-        'request-id': `bench-${i}-${eventId.slice(-8)}`,
+        'request-id': `delivery-${i}-${eventId.slice(-8)}`,
         'sentry-hook-resource': resource,
         'sentry-hook-timestamp': timestamp,
         'sentry-hook-signature': signBody(secret, body),
@@ -64,4 +64,15 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
     });
   }
   return out;
+}
+
+/** POSTs one prepared delivery as Sentry would; the HTTP status, or null when no answer came (refused, reset). */
+export async function postDelivery(url: string, delivery: PreparedDelivery): Promise<number | null> {
+  try {
+    const response = await fetch(`${url}/webhooks/sentry`, { method: 'POST', body: new Uint8Array(delivery.body), headers: delivery.headers });
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return null;
+  }
 }
