@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/memory/store.js';
-import { startServe, waitForExit } from '../helpers/cli.js';
+import { startServe, waitFor, waitForExit } from '../helpers/cli.js';
 import { prepareDeliveries, type PreparedDelivery } from '../helpers/deliveries.js';
 import { SECRET, tempDbPath } from '../helpers/runtime.js';
 
@@ -118,8 +118,11 @@ describe('the webhook route when the inbox cannot be written', () => {
     expect(retried.map((a) => [a.status, a.body])).toEqual(refused.map(() => [200, { ok: true, duplicate: false }]));
     expect(storedIds(dbPath)).toEqual(deliveries.map((d) => d.headers['request-id']).sort());
     // The process survived its worker's failed batches too, and drains the inbox.
-    const health = (await (await fetch(`${serve.url}/healthz`)).json()) as { ok: boolean };
-    expect(health.ok).toBe(true);
+    const drained = await waitFor('the worker to drain the inbox once space is back', async () => {
+      const { inbox } = (await (await fetch(`${serve.url}/healthz`)).json()) as { inbox: Record<string, number> };
+      return inbox.pending === 0 ? inbox : undefined;
+    });
+    expect(drained).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0 });
     serve.child.kill('SIGTERM');
     await waitForExit(serve.child);
     expect(serve.child.exitCode).toBe(0);
