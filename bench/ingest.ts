@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { DEFAULT_WORKSPACE } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
-import { prepareDeliveries, type PreparedDelivery } from './deliveries.js';
+import { prepareDeliveries, type PreparedDelivery } from '../test/helpers/deliveries.js';
 
 const SECRET = 'bench-secret';
 const root = resolve(import.meta.dirname, '..');

@@ -11,6 +11,10 @@ export interface Config {
   bodyLimitBytes: number;
   logLevel: string;
   worker: boolean;
+  /** How long a write waits for another connection's lock before giving up (then the webhook route answers 503). */
+  busyTimeoutMs: number;
+  /** First retry delay of a delivery whose processing failed; doubles per attempt. */
+  retryBaseMs: number;
 }
 
 export interface ConfigFlags {
@@ -21,6 +25,8 @@ export interface ConfigFlags {
   replayTolerance?: string | number;
   bodyLimit?: string | number;
   worker?: boolean;
+  busyTimeout?: string | number;
+  retryBase?: string | number;
 }
 
 export const DEFAULT_WORKSPACE = 'default';
@@ -58,5 +64,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     bodyLimitBytes: parseBytes('body limit', flags.bodyLimit ?? env.SENTRY_MEMORY_BODY_LIMIT, 5 * 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
     worker: flags.worker ?? true,
+    busyTimeoutMs: integer('busy timeout', flags.busyTimeout ?? env.SENTRY_MEMORY_BUSY_TIMEOUT, 5000),
+    retryBaseMs: integer('retry base', flags.retryBase ?? env.SENTRY_MEMORY_RETRY_BASE, 1000),
   };
 }

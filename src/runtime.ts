@@ -21,12 +21,14 @@ export interface RuntimeOptions {
   dbPath: string;
   logger?: Logger;
   worker?: WorkerOptions;
+  /** Milliseconds a write waits for another connection's lock (default 5000). */
+  busyTimeoutMs?: number;
 }
 
 /** Opens the store, its inbox and a worker wired to every source's processor. Used by the CLI and by library users. */
 export function openRuntime(options: RuntimeOptions): Runtime {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const store = new MemoryStore(options.dbPath);
+  const store = new MemoryStore(options.dbPath, { busyTimeoutMs: options.busyTimeoutMs });
   const inbox = new Inbox(store.db);
   const worker = new InboxWorker(store.db, inbox, { [SENTRY_SOURCE]: createSentryProcessor(store.db) }, logger, options.worker);
   return {

@@ -1,19 +1,7 @@
 import { Command } from 'commander';
-import { loadConfig, type ConfigFlags } from '../config.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../memory/api-keys.js';
 import { NotInMemoryError } from '../memory/context/errors.js';
-import { MemoryStore } from '../memory/store.js';
-import { dbOption, jsonOption, printJson } from './options.js';
-
-function withStore<T>(flags: ConfigFlags, fn: (store: MemoryStore, workspaceId: string) => T): T {
-  const config = loadConfig(flags);
-  const store = new MemoryStore(config.dbPath);
-  try {
-    return fn(store, config.workspaceId);
-  } finally {
-    store.close();
-  }
-}
+import { dbOption, jsonOption, printJson, withStore } from './options.js';
 
 const workspaceOption = ['--workspace <id>', 'workspace the key grants (env SENTRY_MEMORY_WORKSPACE, default "default")'] as const;
 

@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { emulatorCommand } from './emulator.js';
 import { NotInMemoryError, QueryError } from '../memory/context/errors.js';
 import { apikeyCommand } from './apikey.js';
+import { inboxCommand } from './inbox.js';
 import { issueCommand } from './issue.js';
 import { mcpCommand } from './mcp.js';
 import { releaseCommand } from './release.js';
@@ -24,6 +25,7 @@ const program = new Command('sentry-memory')
   .addCommand(timelineCommand())
   .addCommand(releaseCommand())
   .addCommand(statusCommand())
+  .addCommand(inboxCommand())
   .addCommand(mcpCommand())
   .addCommand(apikeyCommand())
   .addCommand(connectCommand())

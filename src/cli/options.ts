@@ -1,5 +1,6 @@
 import { Option } from 'commander';
-import { ConfigError } from '../config.js';
+import { ConfigError, loadConfig, type ConfigFlags } from '../config.js';
+import { MemoryStore } from '../memory/store.js';
 import { durationMs, parseTime } from '../time.js';
 
 export const dbOption = () => new Option('--db <path>', 'SQLite database file (default ./.sentry-memory/memory.db, env SENTRY_MEMORY_DB)');
@@ -21,4 +22,15 @@ export function parseSince(value: string, now = Date.now()): string {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Opens the configured store for one command and closes it afterwards. */
+export function withStore<T>(flags: ConfigFlags, fn: (store: MemoryStore, workspaceId: string) => T): T {
+  const config = loadConfig(flags);
+  const store = new MemoryStore(config.dbPath);
+  try {
+    return fn(store, config.workspaceId);
+  } finally {
+    store.close();
+  }
 }

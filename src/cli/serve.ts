@@ -7,6 +7,9 @@ import { startSyncScheduler } from '../sentry/sync/scheduler.js';
 import { openConnections } from './connections.js';
 import { dbOption, parseDuration, parseSince } from './options.js';
 
+/** How long in-flight requests get to finish on SIGTERM/SIGINT before their connections are closed. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('receive Sentry webhooks and process them into memory')
@@ -16,13 +19,15 @@ export function serveCommand(): Command {
     .option('--replay-tolerance <seconds>', 'accepted age of Sentry-Hook-Timestamp (default 300)')
     .option('--body-limit <bytes>', 'largest accepted delivery, e.g. 5mb (default 5mb)')
     .option('--allowed-hosts <hosts>', 'comma-separated hostnames beyond localhost that /mcp and /api/v1 answer to (env SENTRY_MEMORY_ALLOWED_HOSTS)')
+    .option('--busy-timeout <ms>', 'how long a write waits for a lock held by another connection before the webhook answers 503 (env SENTRY_MEMORY_BUSY_TIMEOUT, default 5000)')
+    .option('--retry-base <ms>', 'first retry delay of a delivery that failed processing, doubling per attempt (env SENTRY_MEMORY_RETRY_BASE, default 1000)')
     .option('--no-worker', 'only acknowledge and store deliveries; another process drains the inbox')
     .option('--sync-interval <duration>', 'sync and reconcile connected organizations this often, or "off"', '10m')
     .option('--since <when>', 'how far back a new connection\'s first backfill reaches', '90d')
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
-      const runtime = openRuntime({ dbPath: config.dbPath, logger });
+      const runtime = openRuntime({ dbPath: config.dbPath, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs } });
       const app = await buildApp({
         runtime,
         workspaceId: config.workspaceId,
@@ -50,10 +55,16 @@ export function serveCommand(): Command {
               logger,
             });
       logger.info({ db: config.dbPath, worker: config.worker, secrets: config.clientSecrets.length }, 'sentry-memory is serving');
-      const shutdown = async () => {
+      const shutdown = async (signal: NodeJS.Signals) => {
+        logger.info({ signal }, 'stopping: accepting no new deliveries, finishing the ones in hand');
         scheduler?.stop();
+        // A sender that trickles its body must not hold the exit: after the grace period its
+        // connection is cut, and what it was sending was never acknowledged.
+        const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await app.close();
+        clearTimeout(force);
         await runtime.close();
+        logger.info('stopped');
         process.exit(0);
       };
       process.once('SIGINT', shutdown);

@@ -31,6 +31,7 @@ export function statusCommand(): Command {
         console.log(`projects: ${status.projects.map((p) => `${p.slug ?? '?'} (${p.issues})`).join(' · ') || 'none'}`);
         console.log(`inbox: ${Object.entries(status.inbox).map(([k, v]) => `${k} ${v}`).join(' · ')} (last delivery ${status.lastDeliveryAt ?? 'never'})`);
         console.log(`records: ${Object.entries(status.records).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+        if (status.problems.length) console.log('not in memory (newest first; `inbox show <seq>`, `inbox retry <seq>|--dead`):');
         for (const p of status.problems) console.log(`  ${p.state} #${p.seq} ${p.resource}.${p.action ?? '?'}: ${p.last_error ?? ''}`);
       } finally {
         store.close();

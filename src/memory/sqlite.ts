@@ -17,13 +17,13 @@ export class SqliteDatabase {
   readonly qb: Kysely<Database>;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(path: string) {
+  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.raw = new BetterSqlite3(path);
     this.raw.pragma('journal_mode = WAL');
     // FULL: a commit is on disk when it returns, so an acknowledged delivery survives power loss.
     this.raw.pragma('synchronous = FULL');
-    this.raw.pragma('busy_timeout = 5000');
+    this.raw.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     runMigrations(this.raw);
     this.qb = new Kysely<Database>({
       dialect: {

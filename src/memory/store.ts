@@ -9,8 +9,8 @@ import { applyRecords } from './writer.js';
 export class MemoryStore {
   readonly db: SqliteDatabase;
 
-  constructor(path: string) {
-    this.db = new SqliteDatabase(path);
+  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
+    this.db = new SqliteDatabase(path, options);
   }
 
   /** Merges records from one source in a single transaction. */

@@ -137,6 +137,29 @@ export class Inbox {
     );
   }
 
+  /** One delivery of a workspace, by its sequence number. */
+  find(workspaceId: string, seq: number): InboxRow | undefined {
+    return this.db.get(this.db.qb.selectFrom('inbox').selectAll().where('workspace_id', '=', workspaceId).where('seq', '=', seq));
+  }
+
+  /**
+   * Puts dead or skipped deliveries back in the queue as if new (attempts 0, due now), e.g. after the
+   * fix that made them fail. `seq` picks one; without it, every dead delivery of the workspace.
+   * Returns how many were re-queued. The last error stays until the delivery is processed.
+   */
+  requeue(workspaceId: string, seq?: number): number {
+    const result = this.db.run(
+      this.db.qb
+        .updateTable('inbox')
+        .set({ state: 'pending', attempts: 0, next_attempt_at: new Date().toISOString(), processed_at: null })
+        .where('workspace_id', '=', workspaceId)
+        .$if(seq === undefined, (qb) => qb.where('state', '=', 'dead'))
+        .$if(seq !== undefined, (qb) => qb.where('seq', '=', seq!).where('state', 'in', ['dead', 'skipped'])),
+    );
+    if (result.changes > 0) for (const listener of this.listeners) listener();
+    return result.changes;
+  }
+
   countsByState(workspaceId: string): Record<InboxState, number> {
     const counts: Record<InboxState, number> = { pending: 0, processed: 0, skipped: 0, dead: 0 };
     const rows = this.db.all(

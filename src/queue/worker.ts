@@ -83,7 +83,12 @@ export class InboxWorker {
     }
     this.timer = setTimeout(() => {
       this.timer = null;
-      const processed = this.runBatch();
+      let processed = 0;
+      try {
+        processed = this.runBatch();
+      } catch (error) {
+        this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'inbox batch failed and rolled back; retrying at the next poll');
+      }
       // A timer, not a loop: pending acknowledgements run between two batches.
       this.schedule(processed > 0 ? 0 : this.pollMs);
     }, delayMs);
@@ -104,13 +109,20 @@ export class InboxWorker {
     if (!this.fetched.length) return 0;
     const deadline = performance.now() + this.maxBatchMs;
     let processed = 0;
-    // Not durable: what a batch writes can be derived again from the inbox, which is.
-    this.db.transaction(() => {
-      while (this.fetched.length && (processed === 0 || performance.now() < deadline)) {
-        this.processOne(this.fetched.shift()!);
-        processed += 1;
-      }
-    }, { durable: false });
+    try {
+      // Not durable: what a batch writes can be derived again from the inbox, which is.
+      this.db.transaction(() => {
+        while (this.fetched.length && (processed === 0 || performance.now() < deadline)) {
+          this.processOne(this.fetched.shift()!);
+          processed += 1;
+        }
+      }, { durable: false });
+    } catch (error) {
+      // The whole batch rolled back (lock held past the busy timeout, disk full): its rows are
+      // still pending as stored, so read them again next time.
+      this.fetched = [];
+      throw error;
+    }
     return processed;
   }
 

@@ -14,6 +14,10 @@ export async function sentryWebhookRoute(app: FastifyInstance, options: Receiver
       const value = request.headers[name];
       return Array.isArray(value) ? value[0] : value;
     }, body);
-    return reply.code(result.status).send(result.body);
+    if (result.storeFailure) {
+      const error = result.storeFailure as { code?: unknown; message?: unknown };
+      request.log.error({ code: error.code, err: String(error.message ?? error), resource: request.headers['sentry-hook-resource'] }, 'webhook delivery NOT stored (answered 503, the sender will retry)');
+    }
+    return reply.code(result.status).headers(result.headers ?? {}).send(result.body);
   });
 }

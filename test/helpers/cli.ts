@@ -56,3 +56,14 @@ export function startServe(args: string[], env: Record<string, string>): Promise
 export function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolvePromise) => (child.exitCode !== null || child.signalCode !== null ? resolvePromise() : child.once('exit', () => resolvePromise())));
 }
+
+/** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes; the last error says what it waited for. */
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,10 +1,14 @@
+import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/memory/store.js';
 import { Inbox } from '../../src/queue/inbox.js';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
-import { startServe, waitForExit } from '../helpers/cli.js';
+import { Prng } from '../../src/sentry/emulator/prng.js';
+import { startServe, waitFor, waitForExit } from '../helpers/cli.js';
+import { postDelivery, prepareDeliveries, type PreparedDelivery } from '../helpers/deliveries.js';
 import { webhookFixtures } from '../helpers/fixtures.js';
-import { SECRET, sentryHeaders, tempDbPath } from '../helpers/runtime.js';
+import { SECRET, deliver, sentryHeaders, startTestService, tempDbPath } from '../helpers/runtime.js';
+import { memorySnapshot } from '../helpers/sync.js';
 
 const db = tempDbPath();
 afterEach(() => db.cleanup());
@@ -52,4 +56,122 @@ describe('nothing acknowledged is lost', () => {
     expect(after.counts(DEFAULT_WORKSPACE)).toMatchObject({ comments: 1, alerts: 2, insights: 4 });
     after.close();
   });
+});
+
+/** Memory's content (what memorySnapshot covers, plus alerts and Seer insights), for comparing runs. */
+function snapshot(db: Database.Database) {
+  return {
+    ...memorySnapshot(db),
+    alerts: db.prepare('SELECT * FROM alerts ORDER BY 1, 2').all(),
+    insights: db.prepare('SELECT * FROM insights ORDER BY 1, 2').all(),
+  };
+}
+
+/** The memory the deliveries make without any crash: the same service in-process, one at a time, then drained. */
+async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
+  const service = await startTestService();
+  try {
+    for (const d of deliveries) {
+      const response = await deliver(service.app, d.headers['sentry-hook-resource'], d.body, { requestId: d.headers['request-id'], timestamp: Number(d.headers['sentry-hook-timestamp']) });
+      expect(response.statusCode).toBe(200);
+    }
+    service.runtime.worker.drain();
+    expect(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0 });
+    return snapshot(service.runtime.store.db.raw);
+  } finally {
+    await service.close();
+  }
+}
+
+/**
+ * Sends `deliveries` to `url` 32 at a time, as Sentry does under load, and returns the request ids
+ * that got a 200. `kill`, if given, is called once after `killAfterMs` while they are in flight.
+ */
+async function sendConcurrently(url: string, deliveries: PreparedDelivery[], kill?: { afterMs: number; run: () => void }): Promise<string[]> {
+  const acknowledged: string[] = [];
+  let next = 0;
+  const timer = kill ? setTimeout(kill.run, kill.afterMs) : null;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++];
+        if ((await postDelivery(url, delivery)) === 200) acknowledged.push(delivery.headers['request-id']);
+      }
+    }),
+  );
+  if (timer) clearTimeout(timer);
+  return acknowledged;
+}
+
+describe('crash safety under load', () => {
+  const TRIALS = 10;
+  const DELIVERIES = 1500;
+
+  it(`SIGKILL at random moments in ${TRIALS} trials of ${DELIVERIES} signed deliveries: every acknowledged one is stored once and memory equals a crash-free run`, async () => {
+    const deliveries = prepareDeliveries(DELIVERIES, SECRET);
+    const expected = await crashFreeSnapshot(deliveries);
+    const rng = new Prng(20_261_120);
+    // Long enough that the same signed bytes stay valid for every resend of the whole test.
+    const serveArgs = (path: string) => ['--db', path, '--sync-interval', 'off', '--replay-tolerance', '3600'];
+    const env = { SENTRY_CLIENT_SECRET: SECRET };
+    let killsWhileInFlight = 0;
+
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const trialDb = tempDbPath();
+      try {
+        const acknowledged: string[] = [];
+        let unacknowledged = deliveries;
+        const kills = rng.int(1, 3);
+        for (let k = 0; k < kills; k++) {
+          const serve = await startServe(serveArgs(trialDb.path), env);
+          const sent = await sendConcurrently(serve.url, unacknowledged, { afterMs: rng.int(0, 1500), run: () => serve.child.kill('SIGKILL') });
+          serve.child.kill('SIGKILL');
+          await waitForExit(serve.child);
+          acknowledged.push(...sent);
+          const done = new Set(sent);
+          if (done.size < unacknowledged.length) killsWhileInFlight += 1;
+          // What Sentry does with every delivery that got no 2xx: send it again.
+          unacknowledged = unacknowledged.filter((d) => !done.has(d.headers['request-id']));
+        }
+
+        const last = await startServe(serveArgs(trialDb.path), env);
+        try {
+          const sent = await sendConcurrently(last.url, unacknowledged);
+          expect(sent.length, `trial ${trial}: a healthy server acknowledges every resend`).toBe(unacknowledged.length);
+          acknowledged.push(...sent);
+          await waitFor(`trial ${trial}: the inbox to drain`, async () => {
+            const { inbox } = (await (await fetch(`${last.url}/healthz`)).json()) as { inbox: Record<string, number> };
+            return inbox.pending === 0 ? inbox : undefined;
+          }, 60_000);
+        } finally {
+          last.child.kill('SIGTERM');
+          await waitForExit(last.child);
+        }
+
+        expect(new Set(acknowledged).size).toBe(DELIVERIES);
+        const store = new MemoryStore(trialDb.path);
+        try {
+          const raw = store.db.raw;
+          const stored = raw.prepare('SELECT delivery_id, count(*) AS n FROM inbox GROUP BY delivery_id').all() as { delivery_id: string; n: number }[];
+          expect(stored.length, `trial ${trial}: inbox rows`).toBe(DELIVERIES);
+          expect(stored.filter((row) => row.n !== 1), `trial ${trial}: a delivery stored more than once`).toEqual([]);
+          const storedIds = new Set(stored.map((row) => row.delivery_id));
+          expect(acknowledged.filter((id) => !storedIds.has(id)), `trial ${trial}: acknowledged but not stored`).toEqual([]);
+          expect(new Inbox(store.db).countsByState(DEFAULT_WORKSPACE), `trial ${trial}`).toEqual({ pending: 0, processed: DELIVERIES, skipped: 0, dead: 0 });
+          const actual = snapshot(raw);
+          for (const [table, rows] of Object.entries(expected)) {
+            const got = actual[table as keyof typeof actual];
+            const first = rows.findIndex((row, i) => JSON.stringify(row) !== JSON.stringify(got[i]));
+            expect({ table, rows: got.length, firstDifference: first === -1 ? null : got[first] }, `trial ${trial}: memory differs from the crash-free run`).toEqual({ table, rows: rows.length, firstDifference: first === -1 ? null : rows[first] });
+          }
+        } finally {
+          store.close();
+        }
+      } finally {
+        trialDb.cleanup();
+      }
+    }
+    // The kills landed while deliveries were in flight, not only before or after them.
+    expect(killsWhileInFlight).toBeGreaterThanOrEqual(TRIALS);
+  }, 600_000);
 });

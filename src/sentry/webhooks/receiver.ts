@@ -15,6 +15,20 @@ export interface ReceiverOptions {
 export interface ReceiverReply {
   status: number;
   body: { ok: boolean; duplicate?: boolean; error?: string };
+  headers?: Record<string, string>;
+  /** Why the delivery could not be stored (503), for the caller to log. */
+  storeFailure?: unknown;
+}
+
+/** Seconds a sender is asked to wait after a 503: long enough for a lock to clear or space to be freed. */
+export const STORE_RETRY_AFTER_SECONDS = 10;
+
+/** What kind of storage failure it was, in words a sender's log can show (never the raw error). */
+function describeStoreFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL') return 'disk full';
+  if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) return 'database busy';
+  return 'storage error';
 }
 
 /** Header lookup that is case-insensitive, whatever the transport. */
@@ -57,9 +71,14 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
       body: text,
     });
     return { status: 200, body: { ok: true, duplicate: result.duplicate } };
-  } catch {
+  } catch (error) {
     // Not written, so not acknowledged: Sentry will deliver it again.
-    return { status: 503, body: { ok: false, error: 'could not store the delivery; retry' } };
+    return {
+      status: 503,
+      headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+      body: { ok: false, error: `could not store the delivery (${describeStoreFailure(error)}); retry later` },
+      storeFailure: error,
+    };
   }
 }
 
@@ -74,7 +93,7 @@ export function createWebhookHandler(options: ReceiverOptions & { maxBodyBytes?:
     const body = await readBody(request, maxBodyBytes);
     if (!body) return Response.json({ ok: false, error: `body exceeds ${maxBodyBytes} bytes` }, { status: 413 });
     const reply = await receiveSentryDelivery(options, (name) => request.headers.get(name) ?? undefined, body);
-    return Response.json(reply.body, { status: reply.status });
+    return Response.json(reply.body, { status: reply.status, headers: reply.headers });
   };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signBody } from '../src/sentry/webhooks/signature.js';
-import { fixturesDir } from '../test/helpers/fixtures.js';
+import { signBody } from '../../src/sentry/webhooks/signature.js';
+import { fixturesDir } from './fixtures.js';
 
 export interface PreparedDelivery {
   body: Buffer;
@@ -42,7 +42,10 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
         payload = { ...t, data: { error: { ...t.data.error, event_id: eventId, issue_id: issueId } } };
         break;
       case 'event_alert':
-        payload = { ...t, data: { ...t.data, event: { ...t.data.event, event_id: eventId, issue_id: issueId } } };
+        // An issue of its own: its event differs from the error template's, and which of two events
+        // an issue shows (title, frames) when both arrive before any issue snapshot depends on the
+        // order they are applied in, so the memory after resends would depend on timing.
+        payload = { ...t, data: { ...t.data, event: { ...t.data.event, event_id: eventId, issue_id: String(3_000_000_000 + i) } } };
         break;
       case 'comment':
         payload = { ...t, data: { ...t.data, comment_id: i, issue_id: Number(issueId), comment: `Looked at deploy ${i % 97}: ${i % 2 ? 'rolling back' : 'flaky upstream timeout'}` } };
@@ -56,7 +59,7 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
       body,
       headers: {
         'content-type': 'application/json',
-        'request-id': `bench-${i}-${eventId.slice(-8)}`,
+        'request-id': `delivery-${i}-${eventId.slice(-8)}`,
         'sentry-hook-resource': resource,
         'sentry-hook-timestamp': timestamp,
         'sentry-hook-signature': signBody(secret, body),
@@ -64,4 +67,15 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
     });
   }
   return out;
+}
+
+/** POSTs one prepared delivery as Sentry would; the HTTP status, or null when no answer came (refused, reset). */
+export async function postDelivery(url: string, delivery: PreparedDelivery): Promise<number | null> {
+  try {
+    const response = await fetch(`${url}/webhooks/sentry`, { method: 'POST', body: new Uint8Array(delivery.body), headers: delivery.headers });
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return null;
+  }
 }
