@@ -93,38 +93,66 @@ function upsert<T extends keyof Database>(db: SqliteDatabase, table: T, keys: re
   );
 }
 
-/** A later snapshot's known values win; an older snapshot only fills gaps. */
-function pick<V>(incoming: V | null | undefined, current: V | null | undefined, newer: boolean): V | null {
+/**
+ * A later snapshot's known values win; an older one only fills gaps. Snapshots are ordered by when
+ * they were observed, then by the last event they saw (gap-filling glimpses through events all share
+ * one observation time). At a full tie each field keeps the greater value, so the memory converges
+ * whatever order the two arrive in.
+ */
+function pick<V extends string>(incoming: V | null | undefined, current: V | null | undefined, order: number): V | null {
   if (incoming == null) return current ?? null;
-  if (current == null || newer) return incoming;
-  return current;
+  if (current == null || order > 0) return incoming;
+  if (order < 0) return current;
+  return incoming > current ? incoming : current;
+}
+
+function compareSnapshots(r: IssueRecord, current: IssueTable | undefined): number {
+  if (!current) return 1;
+  return compareText(r.observedAt, current.snapshot_at) || compareText(r.lastSeen ?? '', current.last_seen ?? '');
+}
+
+function compareText(a: string, b: string): number {
+  return a > b ? 1 : a < b ? -1 : 0;
+}
+
+/**
+ * An issue shows the frames of its newest stored event that has any (ties by event id): a function of
+ * the set of events, so it does not depend on the order they were delivered in.
+ */
+function newestEventFrames(db: SqliteDatabase, workspaceId: string, issueId: string): string | null {
+  const row = db.get(
+    db.qb.selectFrom('events').select('top_frames')
+      .where('workspace_id', '=', workspaceId).where('issue_id', '=', issueId).where('top_frames', '!=', '[]')
+      .orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(1),
+  );
+  return row?.top_frames ?? null;
 }
 
 function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): void {
   const current = db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
-  const newer = !current || r.observedAt >= current.snapshot_at;
+  const order = compareSnapshots(r, current);
   const row: IssueTable = {
     workspace_id: workspaceId,
     id: r.id,
-    short_id: pick(r.shortId, current?.short_id, newer),
-    title: pick(r.title, current?.title, newer),
-    culprit: pick(r.culprit, current?.culprit, newer),
-    error_type: pick(r.errorType, current?.error_type, newer),
-    message: pick(r.message, current?.message, newer),
-    level: pick(r.level, current?.level, newer),
-    platform: pick(r.platform, current?.platform, newer),
-    category: pick(r.category, current?.category, newer),
-    priority: pick(r.priority, current?.priority, newer),
-    permalink: pick(r.permalink, current?.permalink, newer),
-    project_id: pick(r.projectId, current?.project_id, newer),
-    project_slug: pick(r.projectSlug, current?.project_slug, newer),
+    short_id: pick(r.shortId, current?.short_id, order),
+    title: pick(r.title, current?.title, order),
+    culprit: pick(r.culprit, current?.culprit, order),
+    error_type: pick(r.errorType, current?.error_type, order),
+    message: pick(r.message, current?.message, order),
+    level: pick(r.level, current?.level, order),
+    platform: pick(r.platform, current?.platform, order),
+    category: pick(r.category, current?.category, order),
+    priority: pick(r.priority, current?.priority, order),
+    permalink: pick(r.permalink, current?.permalink, order),
+    project_id: pick(r.projectId, current?.project_id, order),
+    project_slug: pick(r.projectSlug, current?.project_slug, order),
     count: maxNumber(r.count, current?.count),
     user_count: maxNumber(r.userCount, current?.user_count),
     first_seen: minTime(r.firstSeen, current?.first_seen),
     last_seen: maxTime(r.lastSeen, current?.last_seen),
-    first_release: pick(r.firstRelease, current?.first_release, newer),
-    last_release: pick(r.lastRelease, current?.last_release, newer),
-    top_frames: pick(r.topFrames?.length ? JSON.stringify(r.topFrames) : null, current?.top_frames, newer),
+    first_release: pick(r.firstRelease, current?.first_release, order),
+    last_release: pick(r.lastRelease, current?.last_release, order),
+    top_frames: newestEventFrames(db, workspaceId, r.id) ?? pick(r.topFrames?.length ? JSON.stringify(r.topFrames) : null, current?.top_frames, order),
     snapshot_at: maxTime(r.observedAt, current?.snapshot_at) ?? r.observedAt,
     status: current?.status ?? null,
     substatus: current?.substatus ?? null,
@@ -202,18 +230,19 @@ function applyAlert(db: SqliteDatabase, workspaceId: string, r: AlertRecord): vo
   const current = db.get(db.qb.selectFrom('alerts').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
   const version = versionOf(r.state);
   const newer = isNewer(version, current?.state_version);
+  const order = newer ? 1 : -1;
   upsert(db, 'alerts', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
     source: r.source,
-    rule_id: pick(r.ruleId, current?.rule_id, newer),
-    rule_name: pick(r.ruleName, current?.rule_name, newer),
-    title: pick(r.title, current?.title, newer) ?? r.title,
-    description: pick(r.description, current?.description, newer),
-    issue_id: pick(r.issueId, current?.issue_id, newer),
-    event_id: pick(r.eventId, current?.event_id, newer),
+    rule_id: pick(r.ruleId, current?.rule_id, order),
+    rule_name: pick(r.ruleName, current?.rule_name, order),
+    title: pick(r.title, current?.title, order) ?? r.title,
+    description: pick(r.description, current?.description, order),
+    issue_id: pick(r.issueId, current?.issue_id, order),
+    event_id: pick(r.eventId, current?.event_id, order),
     projects: newer || !current ? JSON.stringify(r.projects) : current.projects,
-    url: pick(r.url, current?.url, newer),
+    url: pick(r.url, current?.url, order),
     started_at: minTime(r.startedAt, current?.started_at),
     state: newer ? r.state.value : current!.state,
     state_version: newer ? version : current!.state_version,

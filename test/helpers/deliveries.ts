@@ -42,10 +42,7 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
         payload = { ...t, data: { error: { ...t.data.error, event_id: eventId, issue_id: issueId } } };
         break;
       case 'event_alert':
-        // An issue of its own: its event differs from the error template's, and which of two events
-        // an issue shows (title, frames) when both arrive before any issue snapshot depends on the
-        // order they are applied in, so the memory after resends would depend on timing.
-        payload = { ...t, data: { ...t.data, event: { ...t.data.event, event_id: eventId, issue_id: String(3_000_000_000 + i) } } };
+        payload = { ...t, data: { ...t.data, event: { ...t.data.event, event_id: eventId, issue_id: issueId } } };
         break;
       case 'comment':
         payload = { ...t, data: { ...t.data, comment_id: i, issue_id: Number(issueId), comment: `Looked at deploy ${i % 97}: ${i % 2 ? 'rolling back' : 'flaky upstream timeout'}` } };

@@ -70,14 +70,19 @@ export function expectMemoryMatches(db: Database.Database, emu: Emulator): void 
   expect(db.prepare('SELECT name FROM environments ORDER BY name').pluck().all()).toEqual(data.environments.map((e) => e.name).sort());
 }
 
-/** Memory's content, minus what records when (sync times) rather than what (Sentry's facts). */
+/**
+ * Memory's content, minus what records when (sync times) or in which order facts arrived (versions
+ * carry the delivery order) rather than what (Sentry's facts).
+ */
 export function memorySnapshot(db: Database.Database): Record<string, unknown[]> {
   const columns = (table: string, exclude: string[]) =>
     (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]).filter((c) => !exclude.includes(c)).join(', ');
   const tables: Record<string, string[]> = {
     issues: ['snapshot_at', 'status_version', 'assignee_version'],
     events: [],
-    comments: [],
+    comments: ['version'],
+    alerts: ['state_version'],
+    insights: ['state_version'],
     observations: [],
     releases: [],
     deploys: [],

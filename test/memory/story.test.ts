@@ -212,3 +212,25 @@ describe('facts sent within one second (Sentry-Hook-Timestamp has whole seconds)
     }
   });
 });
+
+describe('an issue glimpsed only through its events', () => {
+  const now = Math.floor(Date.now() / 1000) - 100;
+  const error = webhookFixture('error.created');
+  const alert = webhookFixture('event_alert.triggered').json as { data: { event: Record<string, unknown> } } & Record<string, unknown>;
+  /** The alert's (different) event, moved onto the error's issue, at the given time. */
+  const alertOnIssue = (timestamp: number) =>
+    JSON.stringify({ ...alert, data: { ...alert.data, event: { ...alert.data.event, issue_id: ISSUE_ID, timestamp, datetime: new Date(timestamp * 1000).toISOString() } } });
+  const errorStep: Step = { resource: 'error', requestId: 'glimpse-error', body: error.raw, timestamp: now };
+  const errorTime = (error.json as { data: { error: { timestamp: number } } }).data.error.timestamp;
+
+  it.each([
+    ['a later event', errorTime + 60],
+    ['an event at the same time', errorTime],
+  ])('with %s, both delivery orders give the same issue', async (_, alertTime) => {
+    const alertStep: Step = { resource: 'event_alert', requestId: 'glimpse-alert', body: alertOnIssue(alertTime), timestamp: now };
+    const forward = await play([errorStep, alertStep], { drainEach: true });
+    const backward = await play([alertStep, errorStep], { drainEach: true });
+    expect(backward.state.issues).toEqual(forward.state.issues);
+    if (alertTime > errorTime) expect(forward.issue?.title).toBe(alert.data.event.title);
+  });
+});

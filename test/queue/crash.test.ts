@@ -58,14 +58,6 @@ describe('nothing acknowledged is lost', () => {
   });
 });
 
-/** Memory's content (what memorySnapshot covers, plus alerts and Seer insights), for comparing runs. */
-function snapshot(db: Database.Database) {
-  return {
-    ...memorySnapshot(db),
-    alerts: db.prepare('SELECT * FROM alerts ORDER BY 1, 2').all(),
-    insights: db.prepare('SELECT * FROM insights ORDER BY 1, 2').all(),
-  };
-}
 
 /** The memory the deliveries make without any crash: the same service in-process, one at a time, then drained. */
 async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
@@ -77,7 +69,7 @@ async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
     }
     service.runtime.worker.drain();
     expect(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0 });
-    return snapshot(service.runtime.store.db.raw);
+    return memorySnapshot(service.runtime.store.db.raw);
   } finally {
     await service.close();
   }
@@ -158,7 +150,7 @@ describe('crash safety under load', () => {
           const storedIds = new Set(stored.map((row) => row.delivery_id));
           expect(acknowledged.filter((id) => !storedIds.has(id)), `trial ${trial}: acknowledged but not stored`).toEqual([]);
           expect(new Inbox(store.db).countsByState(DEFAULT_WORKSPACE), `trial ${trial}`).toEqual({ pending: 0, processed: DELIVERIES, skipped: 0, dead: 0 });
-          const actual = snapshot(raw);
+          const actual = memorySnapshot(raw);
           for (const [table, rows] of Object.entries(expected)) {
             const got = actual[table as keyof typeof actual];
             const first = rows.findIndex((row, i) => JSON.stringify(row) !== JSON.stringify(got[i]));
