@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/memory/store.js';
 import { Inbox } from '../../src/queue/inbox.js';
