@@ -327,6 +327,24 @@ describe('401 handling', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('retries when the refresh itself fails for a passing reason, then refreshes again', async () => {
+    let current = 'old-token';
+    let refreshes = 0;
+    const tokens: TokenProvider = {
+      getToken: async () => current,
+      refreshAfterUnauthorized: async () => {
+        if (++refreshes === 1) throw new SentryApiError({ kind: 'server', status: 503, url: 'http://x/token/' });
+        current = 'new-token';
+        return current;
+      },
+    };
+    const { client, server } = await clientFor((req, res) => (bearerOf(req) === 'new-token' ? sendJson(res, 200, { ok: 1 }) : sendJson(res, 401, { detail: 'Invalid token' })), { tokens });
+    await expect(client.get('/api/0/a/')).resolves.toMatchObject({ data: { ok: 1 } });
+    expect(refreshes).toBe(2);
+    expect(server.requests.map(bearerOf)).toEqual(['old-token', 'old-token', 'new-token']);
+    expect(client.stats.retries).toBe(1);
+  });
+
   it('does not retry when the provider cannot refresh', async () => {
     const { client, server } = await clientFor((req, res) => sendJson(res, 401, { detail: 'Invalid token' }));
     await expect(client.get('/api/0/a/')).rejects.toMatchObject({ kind: 'unauthorized' });

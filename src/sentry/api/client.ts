@@ -132,17 +132,24 @@ export class SentryApiClient {
     for (;;) {
       const token = retryToken ?? (await this.tokens.getToken());
       retryToken = null;
-      const outcome = await this.attempt<T>(url, token);
+      let outcome: AttemptOutcome<T> = await this.attempt<T>(url, token);
       if (outcome.ok) return outcome.response;
-      const { error } = outcome;
 
-      if (error.kind === 'unauthorized' && !refreshedAfterUnauthorized) {
+      if (outcome.error.kind === 'unauthorized' && !refreshedAfterUnauthorized) {
         // Exactly one refresh and one retry; a second 401 is final.
         refreshedAfterUnauthorized = true;
-        retryToken = await this.tokens.refreshAfterUnauthorized(token);
-        if (retryToken === null) throw error;
-        continue;
+        try {
+          retryToken = await this.tokens.refreshAfterUnauthorized(token);
+          if (retryToken === null) throw outcome.error;
+          continue;
+        } catch (refreshError) {
+          // The token endpoint failing for a passing reason (5xx, dropped, 429) is retried like the request itself.
+          if (!(refreshError instanceof SentryApiError && refreshError.retryable)) throw refreshError;
+          refreshedAfterUnauthorized = false;
+          outcome = { ok: false, error: refreshError, retryAfterMs: null, resetAtMs: null };
+        }
       }
+      const { error } = outcome;
       if (error.kind === 'rate_limited') {
         rateLimitedSinceMs ??= this.now();
         const limitedForMs = this.now() - rateLimitedSinceMs;
