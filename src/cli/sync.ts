@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { MemoryStore } from '../memory/store.js';
 import { SentrySync, SYNC_STREAMS, type SyncProgress, type SyncStream, type SyncSummary } from '../sentry/sync/sync.js';
 import { clientFor } from '../sentry/auth/connections.js';
+import { SyncLeases } from '../sentry/sync/lease.js';
 import { openConnections } from './connections.js';
 import { dbOption, jsonOption, parseDuration, parseSince, printJson } from './options.js';
 
@@ -15,9 +16,17 @@ function progressReporter(orgSlug: string): (p: SyncProgress) => void {
   };
 }
 
-function printSummary(summary: SyncSummary): void {
-  const streams = Object.entries(summary.streams).map(([name, s]) => `${name} ${s.items}`).join(' · ');
-  console.log(`${summary.organization}: ${streams} — ${summary.requests} requests, ${summary.rateLimited} rate-limited, ${(summary.durationMs / 1000).toFixed(1)} s`);
+/** A sync's summary; `followed` when this command waited for another process's sync instead of running its own. */
+type SyncReport = SyncSummary & { followed?: { pid: number; host: string; startedAt: string; finishedAt: string } };
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function printSummary(report: SyncReport): void {
+  const streams = Object.entries(report.streams).map(([name, s]) => `${name} ${s.items}`).join(' · ');
+  const by = report.followed ? ` (the sync by pid ${report.followed.pid} that this one waited for)` : '';
+  console.log(
+    `${report.organization}${by}: ${streams} — ${report.requests} requests, ${report.rateLimited} rate-limited, ${seconds(report.rateLimitWaitMs)} waiting on rate limits, ${seconds(report.durationMs)}`,
+  );
 }
 
 export function syncCommand(): Command {
@@ -41,9 +50,19 @@ export function syncCommand(): Command {
         const repository = await openConnections(store, config.dbPath, config.workspaceId);
         const connections = repository.active();
         if (!connections.length) throw new ConfigError('no Sentry connection in this database: run `sentry-memory connect` first');
+        const leases = new SyncLeases(store.db, config.workspaceId);
         const runOnce = async (reconcile: boolean) => {
-          const summaries: SyncSummary[] = [];
+          const summaries: SyncReport[] = [];
           for (const connection of connections) {
+            const claim = await leases.acquireOrFollow(connection.id, (holder) =>
+              process.stderr.write(`another sync of connection ${connection.id} is running (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}); waiting for it to finish\n`),
+            );
+            if ('followed' in claim) {
+              const { holder, finishedAt, summary } = claim.followed;
+              process.stderr.write(`the sync of connection ${connection.id} by pid ${holder.pid} finished; reporting it instead of syncing again\n`);
+              summaries.push({ ...summary, followed: { pid: holder.pid, host: holder.host, startedAt: holder.startedAt, finishedAt } });
+              continue;
+            }
             const sync = new SentrySync({
               client: clientFor(connection, repository, logger),
               organization: connection.orgSlug,
@@ -55,8 +74,12 @@ export function syncCommand(): Command {
               onProgress: flags.json ? undefined : progressReporter(connection.orgSlug),
               logger,
             });
-            const summary = await sync.run();
-            summaries.push(reconcile ? await sync.reconcile() : summary);
+            summaries.push(
+              await claim.lease.run(async () => {
+                const summary = await sync.run();
+                return reconcile ? sync.reconcile() : summary;
+              }),
+            );
           }
           return summaries;
         };

@@ -157,6 +157,18 @@ CREATE TABLE environments (workspace_id TEXT NOT NULL, name TEXT NOT NULL, PRIMA
 `,
   },
   { id: 3, name: 'agent read side: issue-level search, facets, API keys', sql: readSideMigrationSql },
+  {
+    id: 4,
+    name: 'one sync per connection: leases',
+    sql: `
+CREATE TABLE sync_leases (
+  workspace_id TEXT NOT NULL, connection_id TEXT NOT NULL,
+  run_id TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  finished_at TEXT, outcome TEXT, summary TEXT,
+  PRIMARY KEY (workspace_id, connection_id)
+);
+`,
+  },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

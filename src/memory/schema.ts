@@ -247,6 +247,22 @@ export interface SyncCheckpointTable {
   updated_at: string;
 }
 
+/** Who is syncing a connection right now, and how the last holder's sync ended (see sentry/sync/lease.ts). */
+export interface SyncLeaseTable {
+  workspace_id: string;
+  connection_id: string;
+  run_id: string;
+  pid: number;
+  host: string;
+  started_at: string;
+  /** Epoch ms; the lease is free once this passes without a heartbeat. */
+  expires_at: number;
+  finished_at: string | null;
+  outcome: 'done' | 'failed' | null;
+  /** The finished sync's summary (JSON), so a sync that waited can report what it followed. */
+  summary: string | null;
+}
+
 /** Issue-level documents of the agent index; `row_id` is the `agent_fts` rowid (see context/read-side-migration.ts). */
 export interface AgentDocTable {
   row_id: Generated<number>;
@@ -308,6 +324,7 @@ export interface Database {
   search_docs: SearchDocTable;
   search_fts: SearchFtsTable;
   sync_checkpoints: SyncCheckpointTable;
+  sync_leases: SyncLeaseTable;
   agent_docs: AgentDocTable;
   agent_fts: AgentFtsTable;
   agent_fts_vocab: AgentFtsVocabTable;

@@ -92,7 +92,7 @@ describe('SentryApiClient.get', () => {
     expect(response.headers.get('x-custom')).toBe('v');
     expect(bearerOf(server.requests[0]!)).toBe('tok-static');
     expect(server.requests[0]!.url).toBe('/api/0/things/?query=&project=1&project=2&statsPeriod=14d');
-    expect(client.stats).toEqual({ requests: 1, retries: 0, rateLimited: 0 });
+    expect(client.stats).toEqual({ requests: 1, retries: 0, rateLimited: 0, rateLimitWaitMs: 0 });
   });
 
   it('throws typed errors carrying Sentry detail and a redacted URL', async () => {
@@ -131,9 +131,52 @@ describe('SentryApiClient.paginate', () => {
     const { client, time } = await clientFor(pageHandler((cursor, attempt) => (cursor === '0:2:0' && attempt === 1 ? '429' : 'ok')));
     const pages = await collect(client.paginate<{ id: string }>('/api/0/x/'));
     expect(pages.flatMap((p) => p.items.map((i) => i.id))).toEqual(['1', '2', '3', '4', '5']);
-    expect(client.stats).toEqual({ requests: 4, retries: 1, rateLimited: 1 });
-    // Waited out Retry-After (2 s) in total, backoff jitter included.
+    // A 429 is not an error: it is waited out, not counted as a retry.
+    expect(client.stats).toMatchObject({ requests: 4, retries: 0, rateLimited: 1 });
+    // Waited out Retry-After (2 s) plus jitter, and reported it.
     expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2000);
+    expect(client.stats.rateLimitWaitMs).toBe(time.sleeps.reduce((a, b) => a + b, 0));
+  });
+
+  it('keeps going through more consecutive 429s than the error retry cap allows', async () => {
+    const { client, time } = await clientFor(pageHandler((cursor, attempt) => (cursor === '0:2:0' && attempt <= 9 ? '429' : 'ok')), { maxRetries: 2 });
+    const pages = await collect(client.paginate<{ id: string }>('/api/0/x/'));
+    expect(pages.flatMap((p) => p.items.map((i) => i.id))).toEqual(['1', '2', '3', '4', '5']);
+    expect(client.stats).toMatchObject({ requests: 12, retries: 0, rateLimited: 9 });
+    // Nine Retry-After: 2 pauses, each with jitter on top, never below.
+    expect(time.sleeps.every((ms) => ms >= 2000)).toBe(true);
+    expect(client.stats.rateLimitWaitMs).toBeGreaterThanOrEqual(9 * 2000);
+  });
+
+  it('without Retry-After, waits until X-Sentry-Rate-Limit-Reset', async () => {
+    const time = fakeTime();
+    let calls = 0;
+    const { client } = await clientFor(
+      (req, res) =>
+        ++calls === 1
+          ? sendJson(res, 429, { detail: 'slow down' }, { 'X-Sentry-Rate-Limit-Remaining': '0', 'X-Sentry-Rate-Limit-Reset': String(Math.floor(time.clock.nowMs / 1000) + 7) })
+          : sendJson(res, 200, { ok: true }),
+      { now: time.now, sleep: time.sleep },
+    );
+    await expect(client.get('/api/0/a/')).resolves.toMatchObject({ data: { ok: true } });
+    expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(6000);
+    expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(10_000);
+  });
+
+  it('fails with a clear error when 429s never stop', async () => {
+    const { client, server } = await clientFor(pageHandler(() => '429'), { maxRateLimitWaitMs: 60_000 });
+    const error = await client.get('/api/0/x/').catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'rate_limited', status: 429 });
+    expect(String(error)).toMatch(/still rate limited after 1\.\d min of waiting/);
+    // Retry-After is 2 s plus up to 1 s of jitter: about 60 s / 2.5 s attempts, far beyond the error cap.
+    expect(server.requests.length).toBeGreaterThan(15);
+    expect(server.requests.length).toBeLessThan(32);
+  });
+
+  it('still caps 5xx retries between 429s', async () => {
+    const { client } = await clientFor(pageHandler((cursor, attempt) => (attempt % 2 === 1 ? '429' : '503')), { maxRetries: 2 });
+    await expect(client.get('/api/0/x/')).rejects.toMatchObject({ kind: 'server', status: 503 });
+    expect(client.stats).toMatchObject({ retries: 2, rateLimited: 3 });
   });
 
   it('retries 5xx responses and dropped connections', async () => {
@@ -282,6 +325,24 @@ describe('401 handling', () => {
     expect(String(error)).not.toContain('new-token');
     expect(calls.refresh).toBe(1);
     expect(server.requests).toHaveLength(2);
+  });
+
+  it('retries when the refresh itself fails for a passing reason, then refreshes again', async () => {
+    let current = 'old-token';
+    let refreshes = 0;
+    const tokens: TokenProvider = {
+      getToken: async () => current,
+      refreshAfterUnauthorized: async () => {
+        if (++refreshes === 1) throw new SentryApiError({ kind: 'server', status: 503, url: 'http://x/token/' });
+        current = 'new-token';
+        return current;
+      },
+    };
+    const { client, server } = await clientFor((req, res) => (bearerOf(req) === 'new-token' ? sendJson(res, 200, { ok: 1 }) : sendJson(res, 401, { detail: 'Invalid token' })), { tokens });
+    await expect(client.get('/api/0/a/')).resolves.toMatchObject({ data: { ok: 1 } });
+    expect(refreshes).toBe(2);
+    expect(server.requests.map(bearerOf)).toEqual(['old-token', 'old-token', 'new-token']);
+    expect(client.stats.retries).toBe(1);
   });
 
   it('does not retry when the provider cannot refresh', async () => {

@@ -38,8 +38,17 @@ describe('latency and fault injection', () => {
     expect(emu.stats.dropped).toBe(1);
   });
 
+  it('answers 429 with the configured Retry-After when rateLimitRate is 1', async () => {
+    const emu = await start({ faults: { rateLimitRate: 1, rateLimitRetryAfterSeconds: 0.05 } });
+    const res = await api(emu, '/api/0/organizations/acme/projects/');
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('0.05');
+    expect(await res.json()).toEqual({ detail: expect.stringContaining('too frequently') });
+    expect(emu.stats.rateLimited).toBe(1);
+  });
+
   it('injects the same faults in the same order for the same seed', async () => {
-    const faults = { serverErrorRate: 0.3, dropRate: 0.2 };
+    const faults = { serverErrorRate: 0.3, dropRate: 0.2, rateLimitRate: 0.2 };
     const sequence = async (seed: number) => {
       const emu = await start({ seed, faults });
       const out = [];
@@ -51,6 +60,7 @@ describe('latency and fault injection', () => {
     expect(first).toContain('dropped');
     expect(first).toContain('200');
     expect(first.some((s) => s.startsWith('5'))).toBe(true);
+    expect(first).toContain('429');
   });
 
   it('adds the configured latency', async () => {
@@ -58,5 +68,18 @@ describe('latency and fault injection', () => {
     const t0 = performance.now();
     await outcome(emu);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(110);
+  });
+
+  it('adds random latency up to latencyJitterMs, on top of latencyMs', async () => {
+    const emu = await start({ latencyMs: 20, faults: { latencyJitterMs: 200 } });
+    const durations = [];
+    for (let i = 0; i < 8; i++) {
+      const t0 = performance.now();
+      await outcome(emu);
+      durations.push(performance.now() - t0);
+    }
+    expect(Math.min(...durations)).toBeGreaterThanOrEqual(19);
+    // Drawn per request: not every request waits the same.
+    expect(Math.max(...durations) - Math.min(...durations)).toBeGreaterThan(20);
   });
 });

@@ -23,9 +23,12 @@ export interface Page<T> {
 export interface ApiStats {
   /** HTTP requests sent, retries included. */
   requests: number;
+  /** Requests sent again after a 5xx, network error or timeout (429s are counted in `rateLimited`). */
   retries: number;
-  /** 429 responses received. */
+  /** 429 responses received; each was waited out and sent again. */
   rateLimited: number;
+  /** Wall-clock time during which requests were held back by rate limiting: 429 pauses and budget pacing. */
+  rateLimitWaitMs: number;
 }
 
 /** The subset of a pino logger the client uses. */
@@ -39,8 +42,13 @@ export interface SentryApiClientOptions {
   baseUrl: string;
   tokens: TokenProvider;
   timeoutMs?: number;
-  /** Retries after the first attempt for 429, 5xx, network errors and timeouts. */
+  /** Retries after the first attempt for 5xx, network errors and timeouts. 429s are not errors and never count. */
   maxRetries?: number;
+  /**
+   * How long one request may keep getting 429s before it fails. Rate limits are shared with every other
+   * client of the token, so 429s are waited out; only a limit that never lifts is an error.
+   */
+  maxRateLimitWaitMs?: number;
   /** Cap on requests in flight; never above 25. */
   concurrency?: number;
   fetch?: typeof fetch;
@@ -64,13 +72,18 @@ interface RawResponse {
 
 type AttemptOutcome<T> =
   | { ok: true; response: ApiResponse<T> }
-  | { ok: false; error: SentryApiError; retryAfterMs: number | null };
+  | { ok: false; error: SentryApiError; retryAfterMs: number | null; resetAtMs: number | null };
 
 const silentLogger: ApiLogger = { debug: () => {}, warn: () => {} };
+/** Long enough to outlast any burst of other clients; only a limit that never lifts should reach it. */
+const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 30 * 60_000;
+/** A 429 without Retry-After or reset time still waits at least this long. */
+const MIN_RATE_LIMIT_PAUSE_MS = 200;
+const MAX_RATE_LIMIT_JITTER_MS = 2000;
 
 export class SentryApiClient {
   readonly baseUrl: string;
-  readonly stats: ApiStats = { requests: 0, retries: 0, rateLimited: 0 };
+  readonly stats: ApiStats = { requests: 0, retries: 0, rateLimited: 0, rateLimitWaitMs: 0 };
 
   private readonly tokens: TokenProvider;
   private readonly fetchImpl: typeof fetch;
@@ -80,6 +93,7 @@ export class SentryApiClient {
   private readonly logger: ApiLogger;
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
+  private readonly maxRateLimitWaitMs: number;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly gate: ConcurrencyGate;
@@ -95,10 +109,16 @@ export class SentryApiClient {
     this.logger = options.logger ?? silentLogger;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxRetries = options.maxRetries ?? 4;
+    this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
     this.baseBackoffMs = options.baseBackoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.gate = new ConcurrencyGate(options.concurrency);
-    this.pacer = new RequestPacer({ now: this.now, sleep: this.sleep, maxPauseMs: options.maxPauseMs ?? 60_000 });
+    this.pacer = new RequestPacer({
+      now: this.now,
+      sleep: this.sleep,
+      maxPauseMs: options.maxPauseMs ?? 60_000,
+      onWaited: (ms) => (this.stats.rateLimitWaitMs += ms),
+    });
   }
 
   /** GET `path` (e.g. `/api/0/organizations/acme/`) and parse the JSON body. */
@@ -107,24 +127,47 @@ export class SentryApiClient {
     let retryToken: string | null = null;
     let refreshedAfterUnauthorized = false;
     let retries = 0;
+    let rateLimitedSinceMs: number | null = null;
+    let rateLimitedInARow = 0;
     for (;;) {
       const token = retryToken ?? (await this.tokens.getToken());
       retryToken = null;
-      const outcome = await this.attempt<T>(url, token);
+      let outcome: AttemptOutcome<T> = await this.attempt<T>(url, token);
       if (outcome.ok) return outcome.response;
-      const { error } = outcome;
 
-      if (error.kind === 'unauthorized' && !refreshedAfterUnauthorized) {
+      if (outcome.error.kind === 'unauthorized' && !refreshedAfterUnauthorized) {
         // Exactly one refresh and one retry; a second 401 is final.
         refreshedAfterUnauthorized = true;
-        retryToken = await this.tokens.refreshAfterUnauthorized(token);
-        if (retryToken === null) throw error;
+        try {
+          retryToken = await this.tokens.refreshAfterUnauthorized(token);
+          if (retryToken === null) throw outcome.error;
+          continue;
+        } catch (refreshError) {
+          // The token endpoint failing for a passing reason (5xx, dropped, 429) is retried like the request itself.
+          if (!(refreshError instanceof SentryApiError && refreshError.retryable)) throw refreshError;
+          refreshedAfterUnauthorized = false;
+          outcome = { ok: false, error: refreshError, retryAfterMs: null, resetAtMs: null };
+        }
+      }
+      const { error } = outcome;
+      if (error.kind === 'rate_limited') {
+        rateLimitedSinceMs ??= this.now();
+        const limitedForMs = this.now() - rateLimitedSinceMs;
+        if (limitedForMs >= this.maxRateLimitWaitMs) throw rateLimitedTooLong(error, limitedForMs);
+        rateLimitedInARow++;
+        const pauseMs = this.rateLimitPauseMs(outcome.retryAfterMs, outcome.resetAtMs, rateLimitedInARow);
+        this.logger.debug({ url: error.url, pauseMs }, 'rate limited by Sentry; pausing');
+        // Every request waits: the limit belongs to the token, not to this request. The next attempt's turn waits it out.
+        this.pacer.pauseFor(pauseMs);
         continue;
       }
+      rateLimitedSinceMs = null;
+      rateLimitedInARow = 0;
       if (!error.retryable || retries >= this.maxRetries) throw error;
 
       retries++;
       this.stats.retries++;
+      // A 503 may carry Retry-After too; it applies to every request, like a 429's.
       if (outcome.retryAfterMs !== null) this.pacer.pauseFor(outcome.retryAfterMs);
       const backoffMs = this.backoffMs(retries);
       this.logger.warn(
@@ -184,7 +227,7 @@ export class SentryApiClient {
       });
     } catch (cause) {
       const kind = isTimeout(cause) ? 'timeout' : 'network';
-      return { ok: false, error: new SentryApiError({ kind, status: null, url }), retryAfterMs: null };
+      return { ok: false, error: new SentryApiError({ kind, status: null, url }), retryAfterMs: null, resetAtMs: null };
     }
     this.logger.debug({ url: redactUrl(url), status: raw.status }, 'Sentry API response');
 
@@ -200,7 +243,7 @@ export class SentryApiClient {
       url,
       detail: extractErrorDetail(raw.body),
     });
-    return { ok: false, error, retryAfterMs: parseRetryAfterMs(raw.headers.get('retry-after'), this.now()) };
+    return { ok: false, error, retryAfterMs: parseRetryAfterMs(raw.headers.get('retry-after'), this.now()), resetAtMs: readRateLimitHeaders(raw.headers).resetAtMs };
   }
 
   /** One HTTP exchange, body included, inside a concurrency slot and under the timeout. */
@@ -216,6 +259,19 @@ export class SentryApiClient {
     this.gate.observe(snapshot);
     this.pacer.observe(snapshot);
     return { status: response.status, headers: response.headers, body };
+  }
+
+  /**
+   * How long to hold every request after a 429: what Retry-After says, else until the window resets, else
+   * a growing backoff. Jitter goes on top, never below, so clients sharing a limit do not all return at
+   * the same instant and collide again.
+   */
+  private rateLimitPauseMs(retryAfterMs: number | null, resetAtMs: number | null, inARow: number): number {
+    const untilReset = resetAtMs !== null && resetAtMs > this.now() ? resetAtMs - this.now() : null;
+    const fallback = Math.min(this.maxBackoffMs, Math.max(MIN_RATE_LIMIT_PAUSE_MS, this.baseBackoffMs * 2 ** (inARow - 1)));
+    const pauseMs = retryAfterMs ?? untilReset ?? fallback;
+    const spreadMs = Math.min(MAX_RATE_LIMIT_JITTER_MS, Math.max(MIN_RATE_LIMIT_PAUSE_MS / 2, pauseMs / 2));
+    return pauseMs + Math.floor(this.random() * spreadMs);
   }
 
   /** Exponential backoff with full jitter: uniform in [0, min(max, base·2^(n-1))). */
@@ -243,6 +299,16 @@ function parseJsonBody(body: string, url: string, status: number): unknown {
     // No cause attached: V8's SyntaxError quotes the body, which we never echo.
     throw new SentryApiError({ kind: 'invalid_response', status, url, detail: 'response body is not JSON' });
   }
+}
+
+function rateLimitedTooLong(last: SentryApiError, forMs: number): SentryApiError {
+  const minutes = (forMs / 60_000).toFixed(1);
+  return new SentryApiError({
+    kind: 'rate_limited',
+    status: last.status,
+    url: last.url,
+    detail: `still rate limited after ${minutes} min of waiting; another client may be using up this token's limit${last.detail ? ` (${last.detail})` : ''}`,
+  });
 }
 
 function isTimeout(error: unknown): boolean {

@@ -40,6 +40,8 @@ export interface RequestPacerOptions {
   sleep: (ms: number) => Promise<void>;
   /** Upper bound on one pause, so a skewed server clock cannot stall us for long. */
   maxPauseMs: number;
+  /** Told, when requests stop waiting, how long at least one of them was held back. */
+  onWaited?: (ms: number) => void;
 }
 
 /**
@@ -54,6 +56,8 @@ export class RequestPacer {
   private budget: number | null = null;
   private windowEndsAtMs = 0;
   private inFlight = 0;
+  private waiting = 0;
+  private waitingSinceMs = 0;
 
   constructor(private readonly options: RequestPacerOptions) {}
 
@@ -78,24 +82,40 @@ export class RequestPacer {
 
   /** Waits until a request may be sent, then counts it as sent until `done()`. */
   async waitForTurn(): Promise<void> {
-    for (;;) {
-      const now = this.options.now();
-      if (this.resumeAtMs > now) {
-        await this.options.sleep(this.resumeAtMs - now);
-        continue;
+    let waiting = false;
+    try {
+      for (;;) {
+        const pauseMs = this.pauseBeforeNextMs();
+        if (pauseMs === 0) break;
+        if (!waiting) this.startWaiting();
+        waiting = true;
+        await this.options.sleep(pauseMs);
       }
-      if (this.budget !== null && this.budget <= 0) {
-        if (this.windowEndsAtMs > now) {
-          await this.options.sleep(Math.min(this.windowEndsAtMs - now, this.options.maxPauseMs));
-          continue;
-        }
-        // A new window has begun; its budget is unknown until the next response.
-        this.budget = null;
-      }
-      break;
+    } finally {
+      if (waiting) this.stopWaiting();
     }
     if (this.budget !== null) this.budget -= 1;
     this.inFlight += 1;
+  }
+
+  private pauseBeforeNextMs(): number {
+    const now = this.options.now();
+    if (this.resumeAtMs > now) return this.resumeAtMs - now;
+    if (this.budget !== null && this.budget <= 0) {
+      if (this.windowEndsAtMs > now) return Math.min(this.windowEndsAtMs - now, this.options.maxPauseMs);
+      // A new window has begun; its budget is unknown until the next response.
+      this.budget = null;
+    }
+    return 0;
+  }
+
+  /** Waiting is measured as wall-clock time with at least one request held back, so parallel waits count once. */
+  private startWaiting(): void {
+    if (this.waiting++ === 0) this.waitingSinceMs = this.options.now();
+  }
+
+  private stopWaiting(): void {
+    if (--this.waiting === 0) this.options.onWaited?.(this.options.now() - this.waitingSinceMs);
   }
 
   done(): void {

@@ -30,8 +30,12 @@ export interface EmulatorOptions {
   host?: string;
   /** Latency added to every request, ms (default 0). */
   latencyMs?: number;
-  /** Per-request probabilities of a 5xx and of a destroyed socket (default 0), drawn from the seed. */
-  faults?: { serverErrorRate?: number; dropRate?: number };
+  /**
+   * Chaos, drawn from the seed (all default 0): per-request probabilities of a 5xx, of a destroyed
+   * socket and of a 429 with `rateLimitRetryAfterSeconds` (default 1); and random extra latency per
+   * request, uniform in [0, latencyJitterMs).
+   */
+  faults?: { serverErrorRate?: number; dropRate?: number; rateLimitRate?: number; rateLimitRetryAfterSeconds?: number; latencyJitterMs?: number };
   /** Per-caller limits: fixed 1s window (default 40) and requests in flight (default 25). */
   rateLimit?: { perSecond?: number; concurrent?: number };
   /** Lifetime of installation/OAuth access tokens (default 8h, Sentry's). */
@@ -123,7 +127,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     state,
     routes: [...orgRoutes(state), ...issueRoutes(state), ...releaseRoutes(state), ...authRoutes(state)],
     limiter: new RateLimiter({ perSecond: opts.rateLimit?.perSecond ?? 40, concurrent: opts.rateLimit?.concurrent ?? 25 }, now),
-    faults: new FaultInjector(root.fork('faults'), { serverErrorRate: opts.faults?.serverErrorRate ?? 0, dropRate: opts.faults?.dropRate ?? 0 }),
+    faults: new FaultInjector(root.fork('faults'), {
+      serverErrorRate: opts.faults?.serverErrorRate ?? 0,
+      dropRate: opts.faults?.dropRate ?? 0,
+      rateLimitRate: opts.faults?.rateLimitRate ?? 0,
+      rateLimitRetryAfterSeconds: opts.faults?.rateLimitRetryAfterSeconds ?? 1,
+      latencyJitterMs: opts.faults?.latencyJitterMs ?? 0,
+    }),
     latencyMs: opts.latencyMs ?? 0,
   });
   await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');

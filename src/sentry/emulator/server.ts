@@ -80,11 +80,19 @@ export function createEmulatorServer(deps: ServerDeps): Server {
     }
     res.on('close', verdict.release);
 
-    if (deps.latencyMs > 0) await sleep(deps.latencyMs);
+    const latencyMs = deps.latencyMs + deps.faults.extraLatencyMs();
+    if (latencyMs > 0) await sleep(latencyMs);
     const fault = deps.faults.roll();
     if (fault?.kind === 'drop') {
       state.stats.dropped += 1;
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'rate-limited') {
+      state.stats.rateLimited += 1;
+      req.resume();
+      const detail = 'You are attempting to use this endpoint too frequently.';
+      send(res, { status: 429, body: { detail }, headers: { 'Retry-After': String(fault.retryAfterSeconds) } });
       return;
     }
     if (fault?.kind === 'server-error') {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SqliteDatabase } from '../../memory/sqlite.js';
 import { clientFor, type ConnectionRepository } from '../auth/connections.js';
 import { activatePendingInstallations, type PublicIntegration } from '../auth/installation-activation.js';
+import { SyncLeases } from './lease.js';
 import { SentrySync } from './sync.js';
 
 export interface SyncSchedulerOptions {
@@ -20,10 +21,12 @@ const ACTIVATION_POLL_MS = 2000;
 
 /**
  * `serve`'s background work against the REST API: activate new installations, then for every
- * connection an incremental sync and a reconcile, every interval. Runs never overlap.
+ * connection an incremental sync and a reconcile, every interval. Runs never overlap, and a connection
+ * another process is syncing (see SyncLeases) is skipped until the next interval.
  */
 export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): void; runNow(): Promise<void> } {
   const attempted = new Set<string>();
+  const leases = new SyncLeases(options.db, options.workspaceId);
   let running: Promise<void> | null = null;
 
   const activate = async (): Promise<boolean> => {
@@ -35,12 +38,23 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
     const { db, workspaceId, repository, logger } = options;
     await activate();
     for (const connection of repository.active()) {
+      const claim = leases.tryAcquire(connection.id);
+      if ('busy' in claim) {
+        // Another process (a `sync` in a terminal, another `serve` on this file) is syncing it right now.
+        logger.info({ connection: connection.id, pid: claim.busy.pid, host: claim.busy.host, since: claim.busy.startedAt }, 'sync skipped: another sync of this connection is running');
+        continue;
+      }
       const client = clientFor(connection, repository, logger);
       const sync = new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db, since: options.since, logger });
       try {
-        await sync.run();
-        const summary = await sync.reconcile();
-        logger.info({ connection: connection.id, streams: summary.streams, requests: summary.requests, rateLimited: summary.rateLimited }, 'sync finished');
+        const summary = await claim.lease.run(async () => {
+          await sync.run();
+          return sync.reconcile();
+        });
+        logger.info(
+          { connection: connection.id, streams: summary.streams, requests: summary.requests, rateLimited: summary.rateLimited, rateLimitWaitMs: summary.rateLimitWaitMs },
+          'sync finished',
+        );
       } catch (error) {
         logger.error({ connection: connection.id, err: error instanceof Error ? error.message : String(error) }, 'sync failed; will retry next interval');
       }

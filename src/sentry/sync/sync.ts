@@ -53,6 +53,8 @@ export interface SyncSummary {
   requests: number;
   retries: number;
   rateLimited: number;
+  /** Time requests were held back by rate limits (429 pauses and pacing to Sentry's budget); part of `durationMs`. */
+  rateLimitWaitMs: number;
   durationMs: number;
 }
 
@@ -84,7 +86,7 @@ export class SentrySync {
   constructor(private readonly options: SyncOptions) {
     this.checkpoints = new CheckpointStore(options.db, options.workspaceId, options.connectionId);
     this.now = options.now ?? (() => new Date());
-    this.summary = { organization: options.organization, streams: {}, requests: 0, retries: 0, rateLimited: 0, durationMs: 0 };
+    this.summary = { organization: options.organization, streams: {}, requests: 0, retries: 0, rateLimited: 0, rateLimitWaitMs: 0, durationMs: 0 };
   }
 
   async run(): Promise<SyncSummary> {
@@ -119,6 +121,7 @@ export class SentrySync {
       this.summary.requests += stats.requests - before.requests;
       this.summary.retries += stats.retries - before.retries;
       this.summary.rateLimited += stats.rateLimited - before.rateLimited;
+      this.summary.rateLimitWaitMs += stats.rateLimitWaitMs - before.rateLimitWaitMs;
       this.summary.durationMs += Math.round(performance.now() - started);
     }
     return this.summary;

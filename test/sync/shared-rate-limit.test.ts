@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/memory/store.js';
+import { startEmulator } from '../../src/sentry/emulator/index.js';
+import { tempDbPath } from '../helpers/runtime.js';
+import { expectMemoryMatches, memorySnapshot, syncFor } from '../helpers/sync.js';
+
+describe('two memories syncing one organization under one shared rate limit', () => {
+  it('both finish, and each equals a clean sync', async () => {
+    // Sentry's limits belong to the token, which both memories use: neither can see what the other spends,
+    // and each one's bursts at a window's start overshoot the shared budget (the old client gave up after four 429s).
+    const emu = await startEmulator({ seed: 8, projects: 1, issues: 30, rateLimit: { perSecond: 15, concurrent: 25 } });
+    const [first, second, clean] = [tempDbPath(), tempDbPath(), tempDbPath()];
+    const stores = [first, second].map((db) => new MemoryStore(db.path));
+    const reference = new MemoryStore(clean.path);
+    try {
+      const summaries = await Promise.all(stores.map((store) => syncFor(emu, store).run()));
+      expect(summaries.reduce((sum, s) => sum + s.rateLimited, 0)).toBe(emu.stats.rateLimited);
+      for (const summary of summaries) {
+        expect(summary.rateLimited).toBeGreaterThan(4);
+        expect(summary.rateLimitWaitMs).toBeGreaterThan(0);
+        expect(summary.rateLimitWaitMs).toBeLessThanOrEqual(summary.durationMs);
+      }
+
+      await syncFor(emu, reference).run();
+      expectMemoryMatches(reference.db.raw, emu);
+      const expected = memorySnapshot(reference.db.raw);
+      for (const store of stores) expect(memorySnapshot(store.db.raw)).toEqual(expected);
+    } finally {
+      for (const store of [...stores, reference]) store.close();
+      await emu.close();
+      for (const db of [first, second, clean]) db.cleanup();
+    }
+  }, 90_000);
+});
