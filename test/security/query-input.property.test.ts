@@ -51,13 +51,20 @@ const cursorText = fc.oneof(
 const anyText = fc.oneof(hostileText, timeText, cursorText);
 const numberText = fc.oneof(fc.integer().map(String), fc.constantFrom('1e3', '0x10', '-0', '5.5', '', '99999999999999999999'), fc.string({ maxLength: 5 }));
 
-/** A tool call with any subset of its arguments set to hostile values (and sometimes an argument it does not have). */
+/** Mostly a value the schema accepts, so calls get past validation and reach the queries; sometimes anything. */
+const mostly = <T,>(valid: fc.Arbitrary<T>) => fc.oneof({ arbitrary: valid, weight: 5 }, { arbitrary: anyText as fc.Arbitrary<unknown>, weight: 1 });
+const maxTokens = mostly(fc.integer({ min: 200, max: 20_000 }));
+const limit = (max: number) => mostly(fc.integer({ min: 1, max }));
+const kindsOf = (kinds: string[]) => mostly(fc.uniqueArray(fc.constantFrom(...kinds), { maxLength: 3 }));
+const withValidCursor = <T,>(valid: fc.Arbitrary<T>) => fc.oneof(cursorText, valid);
+
+/** A tool call with any subset of its arguments, each mostly valid and sometimes hostile. */
 const toolCall = fc.oneof(
-  fc.record({ name: fc.constant('search_memory'), args: fc.record({ query: hostileText, project: anyText, environment: anyText, release: anyText, level: anyText, status: anyText, kinds: fc.array(anyText, { maxLength: 3 }), since: timeText, until: timeText, sort: anyText, limit: fc.oneof(fc.integer(), fc.double()), cursor: cursorText, maxTokens: fc.integer() }, { requiredKeys: [] }) }),
-  fc.record({ name: fc.constant('get_issue_context'), args: fc.record({ issue: fc.oneof(hostileText, fc.constantFrom('1170820242', 'FRONT-END-9', 'https://sentry.io/organizations/x/issues/1170820242/', 'https://evil.example/issues/1/', '0', '-1', '99999999999999999999999')), maxTokens: fc.integer() }, { requiredKeys: [] }) }),
-  fc.record({ name: fc.constant('get_timeline'), args: fc.record({ since: timeText, until: timeText, project: anyText, environment: anyText, kinds: fc.array(anyText, { maxLength: 3 }), limit: fc.integer(), cursor: cursorText, maxTokens: fc.integer() }, { requiredKeys: [] }) }),
-  fc.record({ name: fc.constant('get_release_context'), args: fc.record({ version: anyText, maxTokens: fc.integer() }, { requiredKeys: [] }) }),
-  fc.record({ name: fc.constant('get_memory_status'), args: fc.record({ maxTokens: fc.integer(), extra: anyText }, { requiredKeys: [] }) }),
+  fc.record({ name: fc.constant('search_memory'), args: fc.record({ query: hostileText, project: anyText, environment: anyText, release: anyText, level: mostly(fc.constantFrom('error', 'fatal')), status: mostly(fc.constantFrom('unresolved', 'resolved')), kinds: kindsOf(['issue', 'comment', 'insight', 'alert', 'observation']), since: timeText, until: timeText, sort: mostly(fc.constantFrom('relevance', 'events', 'users', 'recent')), limit: limit(50), cursor: withValidCursor(fc.nat(250).map((offset) => encodeCursor({ offset }))), maxTokens }, { requiredKeys: ['query'] }) }),
+  fc.record({ name: fc.constant('get_issue_context'), args: fc.record({ issue: fc.oneof(hostileText, fc.constantFrom('1170820242', 'FRONT-END-9', 'https://sentry.io/organizations/x/issues/1170820242/', 'https://evil.example/issues/1/', '0', '-1', '99999999999999999999999')), maxTokens }, { requiredKeys: ['issue'] }) }),
+  fc.record({ name: fc.constant('get_timeline'), args: fc.record({ since: timeText, until: timeText, project: anyText, environment: anyText, kinds: kindsOf(['new', 'regressed', 'resolved', 'deploy', 'comment', 'alert']), limit: limit(200), cursor: cursorText, maxTokens }, { requiredKeys: [] }) }),
+  fc.record({ name: fc.constant('get_release_context'), args: fc.record({ version: anyText, maxTokens }, { requiredKeys: ['version'] }) }),
+  fc.record({ name: fc.constant('get_memory_status'), args: fc.record({ maxTokens, extra: anyText }, { requiredKeys: [] }) }),
 );
 
 const ENDPOINTS = { search_memory: '/api/v1/search', get_issue_context: '/api/v1/issues/', get_timeline: '/api/v1/timeline', get_release_context: '/api/v1/releases/', get_memory_status: '/api/v1/status' } as const;
