@@ -76,7 +76,10 @@ describe('outbound requests', () => {
     const proxy = await listen(async (req, res) => {
       const response = await fetch(`${emu.url}${req.url}`, { headers: { authorization: req.headers.authorization ?? '' } });
       const rewrite = (text: string) => text.replaceAll(emu.url, trap.url);
-      const headers = Object.fromEntries([...response.headers].filter(([name]) => !['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(name)).map(([name, value]) => [name, rewrite(value)]));
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => {
+        if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(name)) headers[name] = rewrite(value);
+      });
       res.writeHead(response.status, headers).end(rewrite(await response.text()));
     });
     const db = tempDbPath();

@@ -49,7 +49,6 @@ const cursorText = fc.oneof(
   fc.constantFrom(encodeCursor({ offset: -1 }), encodeCursor({ offset: 1e9 }), encodeCursor({ offset: 1.5 }), encodeCursor({ at: 1, id: [] }), encodeCursor({ at: "' OR 1=1", id: '"' }), encodeCursor({ offset: 3 }), encodeCursor({ at: '2026-11-19T00:00:00Z', id: 'z' })),
 );
 const anyText = fc.oneof(hostileText, timeText, cursorText);
-const numberText = fc.oneof(fc.integer().map(String), fc.constantFrom('1e3', '0x10', '-0', '5.5', '', '99999999999999999999'), fc.string({ maxLength: 5 }));
 
 /** Mostly a value the schema accepts, so calls get past validation and reach the queries; sometimes anything. */
 const mostly = <T,>(valid: fc.Arbitrary<T>) => fc.oneof({ arbitrary: valid, weight: 5 }, { arbitrary: anyText as fc.Arbitrary<unknown>, weight: 1 });
@@ -67,6 +66,9 @@ const toolCall = fc.oneof(
   fc.record({ name: fc.constant('get_memory_status'), args: fc.record({ maxTokens, extra: anyText }, { requiredKeys: [] }) }),
 );
 
+/** Lone surrogates cannot be put in a URL; UTF-8 encoding turns them into U+FFFD, as a client would. */
+const wellFormed = (text: string) => Buffer.from(text, 'utf8').toString('utf8');
+
 const ENDPOINTS = { search_memory: '/api/v1/search', get_issue_context: '/api/v1/issues/', get_timeline: '/api/v1/timeline', get_release_context: '/api/v1/releases/', get_memory_status: '/api/v1/status' } as const;
 
 /** The same call as an HTTP request: path parameters in the path, the rest (any of them repeated) in the query string. */
@@ -78,7 +80,7 @@ function httpPath(name: keyof typeof ENDPOINTS, args: Record<string, unknown>, r
     for (const item of [value].flat()) params.append(key, String(item));
     if (repeat) params.append(key, String([value].flat()[0] ?? ''));
   }
-  const segment = name === 'get_issue_context' ? encodeURIComponent(String(issue ?? '').toWellFormed()) : name === 'get_release_context' ? encodeURIComponent(String(version ?? '').toWellFormed()) : '';
+  const segment = name === 'get_issue_context' ? encodeURIComponent(wellFormed(String(issue ?? ''))) : name === 'get_release_context' ? encodeURIComponent(wellFormed(String(version ?? ''))) : '';
   return `${ENDPOINTS[name]}${segment}?${params}`;
 }
 

@@ -52,7 +52,11 @@ function recordingProxy(target: string): Promise<{ url: string; server: Server }
     } catch {
       // Not JSON (an HTML 502, a redirect): no credentials in it.
     }
-    res.writeHead(response.status, Object.fromEntries([...response.headers].filter(([name]) => !['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(name))));
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(name)) responseHeaders[name] = value;
+    });
+    res.writeHead(response.status, responseHeaders);
     res.end(text);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })));
