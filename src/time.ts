@@ -10,7 +10,7 @@ export function durationMs(value: string): number | null {
 /** `7d`, `12h`, `30m`, `2w` before `now`, or an ISO date/time; null when it is neither. */
 export function parseTime(value: string, now = Date.now()): string | null {
   const ms = durationMs(value);
-  if (ms !== null) return new Date(now - ms).toISOString();
-  const date = new Date(value);
+  const date = ms !== null ? new Date(now - ms) : new Date(value);
+  // Out of range (`99999999999999w`, year 300000) is an invalid Date: null, so the caller says how to write a time.
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }

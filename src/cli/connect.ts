@@ -9,6 +9,7 @@ import { clientFor, type ConnectionAuth } from '../sentry/auth/connections.js';
 import { completeInstallation } from '../sentry/auth/installation.js';
 import { buildAuthorizeUrl, createState, exchangeOAuthCode, statesMatch } from '../sentry/auth/oauth.js';
 import { StaticTokenProvider } from '../sentry/auth/token-provider.js';
+import { checkSentryUrl } from '../sentry/base-url.js';
 import { openConnections } from './connections.js';
 import { dbOption, jsonOption, printJson } from './options.js';
 
@@ -61,7 +62,7 @@ export function connectCommand(): Command {
       const store = new MemoryStore(config.dbPath);
       try {
         const repository = await openConnections(store, config.dbPath, config.workspaceId);
-        const baseUrl = String(flags.url).replace(/\/+$/, '');
+        const baseUrl = checkSentryUrl(String(flags.url));
         const clientId = flags.clientId ?? process.env.SENTRY_CLIENT_ID;
         const clientSecret = config.clientSecrets[0];
         let auth: ConnectionAuth;

@@ -36,10 +36,11 @@ export function num(value: unknown): number | null {
  * Sentry means it) or epoch seconds (Sentry's float `timestamp`/`received`).
  */
 export function isoTime(value: unknown): string | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value * 1000).toISOString();
-  if (typeof value !== 'string' || value === '') return null;
-  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`;
-  const date = new Date(zoned);
+  let date: Date;
+  if (typeof value === 'number') date = new Date(value * 1000);
+  else if (typeof value === 'string' && value !== '') date = new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`);
+  else return null;
+  // Out of range (1e21 seconds, year 300000) is an invalid Date here, not a RangeError later.
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 

@@ -31,6 +31,9 @@ function describeStoreFailure(error: unknown): string {
   return 'storage error';
 }
 
+/** JSON is UTF-8 (RFC 8259); a byte-order mark is kept, so the stored text is exactly the signed bytes. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** Header lookup that is case-insensitive, whatever the transport. */
 export type HeaderLookup = (name: string) => string | undefined;
 
@@ -48,7 +51,13 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
   if (!timestamp.ok) return { status: 401, body: { ok: false, error: timestamp.reason } };
   const resource = header('sentry-hook-resource');
   if (!resource) return { status: 400, body: { ok: false, error: 'missing Sentry-Hook-Resource' } };
-  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    // Decoding leniently would store U+FFFD in place of the signed bytes: the delivery would not be kept as sent.
+    return { status: 400, body: { ok: false, error: 'body is not valid UTF-8' } };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

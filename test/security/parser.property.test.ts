@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_WORKSPACE } from '../../src/config.js';
+import { MemoryStore } from '../../src/memory/store.js';
+import { applyRecords } from '../../src/memory/writer.js';
+import type { InboxRow } from '../../src/queue/inbox.js';
+import { PermanentError } from '../../src/queue/worker.js';
+import { createSentryProcessor } from '../../src/sentry/webhooks/process.js';
+import { tempDbPath } from '../helpers/runtime.js';
+import { mutatedFixture } from './malformed.js';
+
+const db = tempDbPath();
+const store = new MemoryStore(db.path);
+const processor = createSentryProcessor(store.db);
+afterAll(() => {
+  store.close();
+  db.cleanup();
+});
+
+/** Rolls the transaction back after `fn`: each case starts from the same (empty) memory. */
+class Rollback extends Error {}
+
+function row(resource: string, body: string): InboxRow {
+  return { seq: 1, workspace_id: DEFAULT_WORKSPACE, delivery_id: 'd', source: 'sentry', resource, action: null, external_id: null, sent_at: '2026-11-20T10:00:00.000Z', received_at: '2026-11-20T10:00:00.000Z', body, state: 'pending', attempts: 0, next_attempt_at: '2026-11-20T10:00:00.000Z', processed_at: null, last_error: null };
+}
+
+/**
+ * What the worker does with a stored delivery — parse, map, merge — on fixture bodies with wrong
+ * types, nulls, huge strings and deep nesting anywhere. Each either becomes memory, is skipped, or is
+ * refused with a PermanentError naming the problem; nothing else (a TypeError, RangeError or SQLite
+ * binding error would be retried as if transient and then dead-lettered without a useful reason).
+ */
+describe('webhook parser and mapper on malformed fixture bodies', () => {
+  it('map, skip or raise a clear PermanentError, never anything else', () => {
+    let refused = 0;
+    fc.assert(
+      fc.property(mutatedFixture, ({ fixture, body }) => {
+        try {
+          store.db.transaction(() => {
+            const outcome = processor(row(fixture.resource, body));
+            if ('records' in outcome) applyRecords(store.db, DEFAULT_WORKSPACE, 'sentry', outcome.records);
+            else expect(outcome.skip).toMatch(/\S/);
+            throw new Rollback();
+          });
+        } catch (error) {
+          if (error instanceof Rollback) return;
+          if (!(error instanceof PermanentError)) throw error;
+          expect(error.message).toMatch(new RegExp(`^invalid ${fixture.resource}|^invalid webhook envelope`));
+          refused += 1;
+        }
+      }),
+      { numRuns: 6_000 },
+    );
+    // The mutations reach the fields processing relies on, so some deliveries must be refused.
+    expect(refused).toBeGreaterThan(0);
+  });
+});
