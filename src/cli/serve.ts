@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { buildApp } from '../server/app.js';
+import { checkSentryUrl } from '../sentry/base-url.js';
 import { startSyncScheduler } from '../sentry/sync/scheduler.js';
 import { openConnections } from './connections.js';
 import { dbOption, parseDuration, parseSince } from './options.js';
@@ -37,10 +38,12 @@ export function serveCommand(): Command {
         allowedHosts: (flags.allowedHosts ?? process.env.SENTRY_MEMORY_ALLOWED_HOSTS ?? '').split(',').map((h: string) => h.trim()).filter(Boolean),
         logger,
       });
+      const clientId = process.env.SENTRY_CLIENT_ID;
+      // Checked before listening: a plain-http Sentry URL would carry the app's secret in the clear.
+      const sentryUrl = checkSentryUrl(process.env.SENTRY_URL ?? 'https://sentry.io', 'SENTRY_URL');
       if (!config.clientSecrets.length) logger.warn('SENTRY_CLIENT_SECRET is not set: every webhook delivery will be rejected with 401');
       await app.listen({ port: config.port, host: config.host });
       if (config.worker) runtime.startProcessing();
-      const clientId = process.env.SENTRY_CLIENT_ID;
       const scheduler =
         flags.syncInterval === 'off'
           ? null
@@ -49,7 +52,7 @@ export function serveCommand(): Command {
               workspaceId: config.workspaceId,
               repository: await openConnections(runtime.store, config.dbPath, config.workspaceId),
               // A public integration's installs are completed here when its client id and secret are known.
-              app: clientId && config.clientSecrets[0] ? { baseUrl: process.env.SENTRY_URL ?? 'https://sentry.io', clientId, clientSecret: config.clientSecrets[0] } : null,
+              app: clientId && config.clientSecrets[0] ? { baseUrl: sentryUrl, clientId, clientSecret: config.clientSecrets[0] } : null,
               intervalMs: parseDuration(flags.syncInterval),
               since: parseSince(flags.since),
               logger,

@@ -52,6 +52,15 @@ describe('outbound requests', () => {
     expect(result.stderr).not.toContain('tok-never-sent');
   });
 
+  it('serve refuses a plain-http, non-loopback SENTRY_URL before it listens', async () => {
+    const db = tempDbPath();
+    const result = await runCliAsync(['serve', '--port', '0', '--db', db.path], { SENTRY_URL: 'http://sentry.example.com', SENTRY_CLIENT_ID: 'app', SENTRY_CLIENT_SECRET: 'secret-never-logged' });
+    db.cleanup();
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/SENTRY_URL must be an https URL/);
+    expect(result.stdout + result.stderr).not.toMatch(/is serving|secret-never-logged/);
+  });
+
   it('URLs inside webhook deliveries (permalink, web_url, issue_url, url) are stored, never fetched', async () => {
     const service = await startTestService();
     try {
