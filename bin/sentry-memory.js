@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process */
 // Checked before anything is imported: on an older Node the imports themselves would fail (or the
 // SQLite binding would crash) with a message that says nothing about the cause.
 const [major, minor] = process.versions.node.split('.').map(Number);
