@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/memory/store.js';
 import { startEmulator } from '../../src/sentry/emulator/index.js';
-import { repoRoot, runCliAsync } from '../helpers/cli.js';
+import { repoRoot, runCliAsync, waitFor } from '../helpers/cli.js';
 import { tempDbPath } from '../helpers/runtime.js';
 import { ALL_HISTORY, expectMemoryMatches, memorySnapshot, syncFor } from '../helpers/sync.js';
 
@@ -25,13 +25,12 @@ function runSync(dbPath: string, env: Record<string, string>) {
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => child.once('exit', (status) => resolve({ status, stdout, stderr })));
-  return { child, exited };
+  return { child, exited, stderr: () => stderr };
 }
 
 describe('two `sync` processes on one memory', () => {
   it('exactly one syncs; the other waits, says so, follows it and exits 0', async () => {
-    // Slow enough (latency, few requests in flight) that the second process starts while the first is syncing.
-    const emu = await startEmulator({ seed: 13, issues: 200, latencyMs: 25, rateLimit: { perSecond: 100_000, concurrent: 4 } });
+    const emu = await startEmulator({ seed: 13, issues: 200, latencyMs: 5 });
     const [shared, clean] = [tempDbPath(), tempDbPath()];
     try {
       const env = { SENTRY_AUTH_TOKEN: emu.internalToken };
@@ -39,12 +38,17 @@ describe('two `sync` processes on one memory', () => {
       expect(connect.status, connect.stderr).toBe(0);
       const requestsBefore = emu.stats.requests;
 
+      // Sentry stalls once the first sync holds the lease, until the second has said it waits: the
+      // two are certain to overlap however slowly either process starts.
       const first = runSync(shared.path, env);
+      const release = emu.hold();
       while (leaseHolderPid(shared.path) !== first.child.pid) {
         if (first.child.exitCode !== null) throw new Error(`the first sync ended before the second started:\n${(await first.exited).stderr}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       const second = runSync(shared.path, env);
+      await waitFor('the second sync to say it waits', () => (second.stderr().includes('waiting for it to finish') ? true : undefined), 30_000);
+      release();
       const [a, b] = await Promise.all([first.exited, second.exited]);
 
       expect(a.status, a.stderr).toBe(0);

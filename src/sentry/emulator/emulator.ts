@@ -94,6 +94,8 @@ export interface Emulator {
   createInstallation(): Promise<{ uuid: string; code: string }>;
   /** Makes every current (expiring) access token expire now. */
   expireTokens(): void;
+  /** Stalls every API answer until the returned function is called: a test's way to keep a client busy. */
+  hold(): () => void;
 }
 
 const DAY = 86_400_000;
@@ -121,6 +123,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     baseUrl: '',
     now,
     stats: { requests: 0, rateLimited: 0, refreshes: 0, unauthorized: 0, serverErrors: 0, dropped: 0 },
+    hold: null,
   };
 
   const server = createEmulatorServer({
@@ -323,5 +326,14 @@ class RunningEmulator implements Emulator {
 
   expireTokens(): void {
     this.state.tokens.expireAll();
+  }
+
+  hold(): () => void {
+    let release!: () => void;
+    this.state.hold = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.state.hold = null;
+      release();
+    };
   }
 }

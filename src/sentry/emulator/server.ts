@@ -80,6 +80,7 @@ export function createEmulatorServer(deps: ServerDeps): Server {
     }
     res.on('close', verdict.release);
 
+    if (state.hold) await state.hold;
     const latencyMs = deps.latencyMs + deps.faults.extraLatencyMs();
     if (latencyMs > 0) await sleep(latencyMs);
     const fault = deps.faults.roll();

@@ -35,4 +35,6 @@ export interface EmulatorState {
   baseUrl: string;
   now: () => number;
   stats: EmulatorStats;
+  /** While set, API requests wait for it before they are answered (a stalled Sentry). */
+  hold: Promise<void> | null;
 }
