@@ -14,9 +14,10 @@ describe('two memories syncing one organization under one shared rate limit', ()
     const reference = new MemoryStore(clean.path);
     try {
       const summaries = await Promise.all(stores.map((store) => syncFor(emu, store).run()));
+      // The limit was really contended (Sentry answered 429s), and every one is accounted for.
+      expect(emu.stats.rateLimited).toBeGreaterThan(0);
       expect(summaries.reduce((sum, s) => sum + s.rateLimited, 0)).toBe(emu.stats.rateLimited);
       for (const summary of summaries) {
-        expect(summary.rateLimited).toBeGreaterThan(4);
         expect(summary.rateLimitWaitMs).toBeGreaterThan(0);
         expect(summary.rateLimitWaitMs).toBeLessThanOrEqual(summary.durationMs);
       }
