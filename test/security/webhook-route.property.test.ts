@@ -97,7 +97,8 @@ describe('POST /webhooks/sentry on bad input (property-based)', () => {
     const before = inboxSize();
     await fc.assert(
       fc.asyncProperty(forgery, anyBody, resourceHeader, contentType, fc.string({ maxLength: 80 }), async (kind, body, resource, type, noise) => {
-        expectRefusal(await post(body, forgedHeaders(kind, body, resource, type, noise)), 401);
+        // Mutated bodies can grow past the limit: those are refused whole (413) before the signature is read.
+        expectRefusal(await post(body, forgedHeaders(kind, body, resource, type, noise)), Buffer.byteLength(body) > BODY_LIMIT ? 413 : 401);
       }),
       { numRuns: 2_500 },
     );
