@@ -89,9 +89,9 @@ export async function runIngestBench(log: (line: string) => void) {
     const ceiling = await load(ceilingServer.url, pool);
     await stop(ceilingServer.child);
 
-    log('serve --no-worker: acknowledge only, every reply after its group commit…');
+    log('serve --role web: acknowledge only, every reply after its group commit…');
     const ackDb = join(dir, 'ack.db');
-    const ackServer = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', ackDb, '--no-worker']);
+    const ackServer = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', ackDb, '--role', 'web']);
     const ack = await load(ackServer.url, pool);
     await stop(ackServer.child);
 

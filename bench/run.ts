@@ -21,7 +21,7 @@ console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGi
 console.log('| webhook ingest (32 connections) | acknowledged/s | p50 | p99 | vs ceiling |');
 console.log('|---|---|---|---|---|');
 console.log(`| ceiling: bare node:http, HMAC only, stores nothing | ${ceiling.acknowledgedPerSecond} | ${ceiling.p50Ms} ms | ${ceiling.p99Ms} ms | 100% |`);
-console.log(`| serve --no-worker (acknowledged after group commit) | ${serveAckOnly.acknowledgedPerSecond} | ${serveAckOnly.p50Ms} ms | ${serveAckOnly.p99Ms} ms | ${Math.round(serveAckOnly.ratioToCeiling * 100)}% |`);
+console.log(`| serve --role web (acknowledged after group commit) | ${serveAckOnly.acknowledgedPerSecond} | ${serveAckOnly.p50Ms} ms | ${serveAckOnly.p99Ms} ms | ${Math.round(serveAckOnly.ratioToCeiling * 100)}% |`);
 console.log(`| serve with its worker in-process | ${serveWithWorker.acknowledgedPerSecond} | ${serveWithWorker.p50Ms} ms | ${serveWithWorker.p99Ms} ms | ${Math.round(serveWithWorker.ratioToCeiling * 100)}% |`);
 console.log(`Drain: ${drain.deliveries} deliveries into memory in ${drain.seconds} s = ${drain.perSecond}/s (dead ${drain.dead}, skipped ${drain.skipped}).`);
 console.log(`With the worker in-process: ${serveWithWorker.pendingWhenLoadStopped} pending when the load stopped, caught up ${serveWithWorker.catchUpSeconds} s later.`);

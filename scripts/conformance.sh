@@ -48,7 +48,7 @@ await_line() {
   return 1
 }
 
-"${CLI[@]}" serve --port 0 --db "$DB" --no-worker >"$WORK/serve.log" 2>&1 &
+"${CLI[@]}" serve --port 0 --db "$DB" --role web >"$WORK/serve.log" 2>&1 &
 PIDS+=($!)
 SERVER="$(await_line "$WORK/serve.log" 'http://127\.0\.0\.1:[0-9]+')"
 

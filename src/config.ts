@@ -10,7 +10,8 @@ export interface Config {
   replayToleranceSeconds: number;
   bodyLimitBytes: number;
   logLevel: string;
-  worker: boolean;
+  /** `web` verifies, stores and acknowledges; `worker` processes and runs scheduled syncs; `all` does both. */
+  role: ServeRole;
   /** How long a write waits for another connection's lock before giving up (then the webhook route answers 503). */
   busyTimeoutMs: number;
   /** First retry delay of a delivery whose processing failed; doubles per attempt. */
@@ -24,12 +25,21 @@ export interface ConfigFlags {
   workspace?: string;
   replayTolerance?: string | number;
   bodyLimit?: string | number;
-  worker?: boolean;
+  role?: string;
   busyTimeout?: string | number;
   retryBase?: string | number;
 }
 
 export const DEFAULT_WORKSPACE = 'default';
+
+export const SERVE_ROLES = ['all', 'web', 'worker'] as const;
+export type ServeRole = (typeof SERVE_ROLES)[number];
+
+function role(value: string | undefined): ServeRole {
+  if (value === undefined || value === '') return 'all';
+  if (!(SERVE_ROLES as readonly string[]).includes(value)) throw new ConfigError(`role must be one of ${SERVE_ROLES.join(', ')}, got "${value}"`);
+  return value as ServeRole;
+}
 
 export class ConfigError extends Error {}
 
@@ -63,7 +73,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     replayToleranceSeconds: integer('replay tolerance', flags.replayTolerance ?? env.SENTRY_MEMORY_REPLAY_TOLERANCE, 300, 1),
     bodyLimitBytes: parseBytes('body limit', flags.bodyLimit ?? env.SENTRY_MEMORY_BODY_LIMIT, 5 * 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
-    worker: flags.worker ?? true,
+    role: role(flags.role ?? env.SENTRY_MEMORY_ROLE),
     busyTimeoutMs: integer('busy timeout', flags.busyTimeout ?? env.SENTRY_MEMORY_BUSY_TIMEOUT, 5000),
     retryBaseMs: integer('retry base', flags.retryBase ?? env.SENTRY_MEMORY_RETRY_BASE, 1000),
   };

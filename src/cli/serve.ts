@@ -22,7 +22,7 @@ export function serveCommand(): Command {
     .option('--allowed-hosts <hosts>', 'comma-separated hostnames beyond localhost that /mcp and /api/v1 answer to (env SENTRY_MEMORY_ALLOWED_HOSTS)')
     .option('--busy-timeout <ms>', 'how long a write waits for a lock held by another connection before the webhook answers 503 (env SENTRY_MEMORY_BUSY_TIMEOUT, default 5000)')
     .option('--retry-base <ms>', 'first retry delay of a delivery that failed processing, doubling per attempt (env SENTRY_MEMORY_RETRY_BASE, default 1000)')
-    .option('--no-worker', 'only acknowledge and store deliveries; another process drains the inbox')
+    .option('--role <role>', 'all: everything; web: verify, store and acknowledge deliveries, answer queries; worker: process the inbox and run scheduled syncs, no HTTP (env SENTRY_MEMORY_ROLE, default all)')
     .option('--sync-interval <duration>', 'sync and reconcile connected organizations this often, or "off"', '10m')
     .option('--since <when>', 'how far back a new connection\'s first backfill reaches', '90d')
     .action(async (flags) => {
@@ -42,10 +42,15 @@ export function serveCommand(): Command {
       // Checked before listening: a plain-http Sentry URL would carry the app's secret in the clear.
       const sentryUrl = checkSentryUrl(process.env.SENTRY_URL ?? 'https://sentry.io', 'SENTRY_URL');
       if (!config.clientSecrets.length) logger.warn('SENTRY_CLIENT_SECRET is not set: every webhook delivery will be rejected with 401');
-      await app.listen({ port: config.port, host: config.host });
-      if (config.worker) runtime.startProcessing();
+      const web = config.role !== 'worker';
+      const worker = config.role !== 'web';
+      if (web) await app.listen({ port: config.port, host: config.host });
+      if (worker) runtime.startProcessing();
+      // The worker's timers do not hold the process open (so library users can exit); without a
+      // listening server, this does until a signal stops it.
+      const keepAlive = web ? null : setInterval(() => undefined, 60_000);
       const scheduler =
-        flags.syncInterval === 'off'
+        !worker || flags.syncInterval === 'off'
           ? null
           : startSyncScheduler({
               db: runtime.store.db,
@@ -57,10 +62,11 @@ export function serveCommand(): Command {
               since: parseSince(flags.since),
               logger,
             });
-      logger.info({ db: config.dbPath, worker: config.worker, secrets: config.clientSecrets.length }, 'sentry-memory is serving');
+      logger.info({ db: config.dbPath, role: config.role, secrets: config.clientSecrets.length }, web ? 'sentry-memory is serving' : 'sentry-memory is processing');
       const shutdown = async (signal: NodeJS.Signals) => {
         logger.info({ signal }, 'stopping: accepting no new deliveries, finishing the ones in hand');
         scheduler?.stop();
+        if (keepAlive) clearInterval(keepAlive);
         // A sender that trickles its body must not hold the exit: after the grace period its
         // connection is cut, and what it was sending was never acknowledged.
         const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);

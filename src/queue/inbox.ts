@@ -119,6 +119,16 @@ export class Inbox {
     );
   }
 
+  /**
+   * Whether a fetched row is still as it was fetched (pending, same attempts). Asked inside the
+   * write transaction that processes it, so when several workers share the database, only one
+   * applies a delivery; the others see it settled or rescheduled and leave it.
+   */
+  unchanged(row: Pick<InboxRow, 'seq' | 'attempts'>): boolean {
+    const current = this.db.get(this.db.qb.selectFrom('inbox').select(['state', 'attempts']).where('seq', '=', row.seq));
+    return current?.state === 'pending' && current.attempts === row.attempts;
+  }
+
   settle(seq: number, state: Exclude<InboxState, 'pending'>, error: string | null = null): void {
     this.db.run(
       this.db.qb

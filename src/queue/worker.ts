@@ -104,7 +104,7 @@ export class InboxWorker {
 
   runBatch(): number {
     // Rows fetched but not reached within the time budget wait here for the next batch, rather
-    // than being read again (one worker drains a database).
+    // than being read again; processOne skips any that another worker process settled meanwhile.
     if (!this.fetched.length) this.fetched = this.inbox.due(this.batchSize);
     if (!this.fetched.length) return 0;
     const deadline = performance.now() + this.maxBatchMs;
@@ -127,6 +127,7 @@ export class InboxWorker {
   }
 
   private processOne(row: InboxRow): void {
+    if (!this.inbox.unchanged(row)) return; // another worker process got to it first
     const processor = this.processors[row.source];
     try {
       this.db.transaction(() => {

@@ -34,22 +34,33 @@ export function runCliAsync(
 }
 
 /** Starts `sentry-memory serve` on a free port and resolves once it listens. */
-export function startServe(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [...tsxArgs, 'serve', '--port', '0', ...args], { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
+export async function startServe(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const started = await startUntil(['serve', '--port', '0', ...args], env, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child: started.child, url: started.match[1], output: started.output };
+}
+
+/** Starts `sentry-memory serve --role worker` (no HTTP) and resolves once it processes. */
+export async function startWorker(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const started = await startUntil(['serve', '--role', 'worker', ...args], env, /sentry-memory is processing/);
+  return { child: started.child, output: started.output };
+}
+
+function startUntil(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
+  const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
   let output = '';
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${output}`)), 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolvePromise({ child, url: match[1], output: () => output });
+        resolvePromise({ child, match, output: () => output });
       }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}:\n${output}`)));
   });
 }
 

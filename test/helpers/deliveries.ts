@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { signBody } from '../../src/sentry/webhooks/signature.js';
 import { fixturesDir } from './fixtures.js';
+import { deliver, startTestService } from './runtime.js';
+import { memorySnapshot } from './sync.js';
 
 export interface PreparedDelivery {
   body: Buffer;
@@ -75,4 +79,40 @@ export async function postDelivery(url: string, delivery: PreparedDelivery): Pro
   } catch {
     return null;
   }
+}
+
+/** The memory the deliveries make without any crash: the same service in-process, one at a time, then drained. */
+export async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
+  const service = await startTestService();
+  try {
+    for (const d of deliveries) {
+      const response = await deliver(service.app, d.headers['sentry-hook-resource'], d.body, { requestId: d.headers['request-id'], timestamp: Number(d.headers['sentry-hook-timestamp']) });
+      expect(response.statusCode).toBe(200);
+    }
+    service.runtime.worker.drain();
+    expect(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0 });
+    return memorySnapshot(service.runtime.store.db.raw);
+  } finally {
+    await service.close();
+  }
+}
+
+/**
+ * Sends `deliveries` to `url` 32 at a time, as Sentry does under load, and returns the request ids
+ * that got a 200. `kill`, if given, is called once after `killAfterMs` while they are in flight.
+ */
+export async function sendConcurrently(url: string, deliveries: PreparedDelivery[], kill?: { afterMs: number; run: () => void }): Promise<string[]> {
+  const acknowledged: string[] = [];
+  let next = 0;
+  const timer = kill ? setTimeout(kill.run, kill.afterMs) : null;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++];
+        if ((await postDelivery(url, delivery)) === 200) acknowledged.push(delivery.headers['request-id']);
+      }
+    }),
+  );
+  if (timer) clearTimeout(timer);
+  return acknowledged;
 }

@@ -4,9 +4,9 @@ import { Inbox } from '../../src/queue/inbox.js';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { Prng } from '../../src/sentry/emulator/prng.js';
 import { startServe, waitFor, waitForExit } from '../helpers/cli.js';
-import { postDelivery, prepareDeliveries, type PreparedDelivery } from '../helpers/deliveries.js';
+import { crashFreeSnapshot, prepareDeliveries, sendConcurrently } from '../helpers/deliveries.js';
 import { webhookFixtures } from '../helpers/fixtures.js';
-import { SECRET, deliver, sentryHeaders, startTestService, tempDbPath } from '../helpers/runtime.js';
+import { SECRET, sentryHeaders, tempDbPath } from '../helpers/runtime.js';
 import { memorySnapshot } from '../helpers/sync.js';
 
 const db = tempDbPath();
@@ -15,7 +15,7 @@ afterEach(() => db.cleanup());
 describe('nothing acknowledged is lost', () => {
   it('the process is killed (SIGKILL) after acknowledging and before processing; a restart processes everything', async () => {
     const env = { SENTRY_CLIENT_SECRET: SECRET };
-    const first = await startServe(['--db', db.path, '--no-worker'], env);
+    const first = await startServe(['--db', db.path, '--role', 'web'], env);
     const fixtures = webhookFixtures();
     const acknowledged: string[] = [];
     for (let round = 0; round < 5; round++) {
@@ -57,42 +57,6 @@ describe('nothing acknowledged is lost', () => {
   });
 });
 
-
-/** The memory the deliveries make without any crash: the same service in-process, one at a time, then drained. */
-async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
-  const service = await startTestService();
-  try {
-    for (const d of deliveries) {
-      const response = await deliver(service.app, d.headers['sentry-hook-resource'], d.body, { requestId: d.headers['request-id'], timestamp: Number(d.headers['sentry-hook-timestamp']) });
-      expect(response.statusCode).toBe(200);
-    }
-    service.runtime.worker.drain();
-    expect(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0 });
-    return memorySnapshot(service.runtime.store.db.raw);
-  } finally {
-    await service.close();
-  }
-}
-
-/**
- * Sends `deliveries` to `url` 32 at a time, as Sentry does under load, and returns the request ids
- * that got a 200. `kill`, if given, is called once after `killAfterMs` while they are in flight.
- */
-async function sendConcurrently(url: string, deliveries: PreparedDelivery[], kill?: { afterMs: number; run: () => void }): Promise<string[]> {
-  const acknowledged: string[] = [];
-  let next = 0;
-  const timer = kill ? setTimeout(kill.run, kill.afterMs) : null;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < deliveries.length) {
-        const delivery = deliveries[next++];
-        if ((await postDelivery(url, delivery)) === 200) acknowledged.push(delivery.headers['request-id']);
-      }
-    }),
-  );
-  if (timer) clearTimeout(timer);
-  return acknowledged;
-}
 
 describe('crash safety under load', () => {
   const TRIALS = 10;
