@@ -16,6 +16,8 @@ export interface Config {
   busyTimeoutMs: number;
   /** First retry delay of a delivery whose processing failed; doubles per attempt. */
   retryBaseMs: number;
+  /** A workspace per installation of a public integration, created on installation.created. */
+  workspacePerInstallation: boolean;
 }
 
 export interface ConfigFlags {
@@ -28,6 +30,7 @@ export interface ConfigFlags {
   role?: string;
   busyTimeout?: string | number;
   retryBase?: string | number;
+  workspacePerInstallation?: boolean;
 }
 
 export const DEFAULT_WORKSPACE = 'default';
@@ -48,6 +51,14 @@ function integer(name: string, value: string | number | undefined, fallback: num
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${value}"`);
   return n;
+}
+
+/** An on/off environment setting: 1/true/yes or 0/false/no (unset is off). */
+function flag(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (/^(0|false|no)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be 1 or 0 (true/false), got "${value}"`);
 }
 
 /** Accepts `5mb`, `512kb` or a plain byte count. */
@@ -76,5 +87,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     role: role(flags.role ?? env.SENTRY_MEMORY_ROLE),
     busyTimeoutMs: integer('busy timeout', flags.busyTimeout ?? env.SENTRY_MEMORY_BUSY_TIMEOUT, 5000),
     retryBaseMs: integer('retry base', flags.retryBase ?? env.SENTRY_MEMORY_RETRY_BASE, 1000),
+    workspacePerInstallation: flags.workspacePerInstallation ?? flag('SENTRY_MEMORY_WORKSPACE_PER_INSTALLATION', env.SENTRY_MEMORY_WORKSPACE_PER_INSTALLATION),
   };
 }

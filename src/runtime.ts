@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { MemoryStore } from './memory/store.js';
 import { Inbox, type Delivery, type EnqueueResult } from './queue/inbox.js';
+import { routeByInstallation } from './queue/routing.js';
 import { InboxWorker, type WorkerOptions } from './queue/worker.js';
 import { SENTRY_SOURCE } from './sentry/source.js';
 import { createSentryProcessor } from './sentry/webhooks/process.js';
@@ -23,13 +24,15 @@ export interface RuntimeOptions {
   worker?: WorkerOptions;
   /** Milliseconds a write waits for another connection's lock (default 5000). */
   busyTimeoutMs?: number;
+  /** Store each delivery in the workspace of the installation it names (see queue/routing.ts). */
+  workspacePerInstallation?: boolean;
 }
 
 /** Opens the store, its inbox and a worker wired to every source's processor. Used by the CLI and by library users. */
 export function openRuntime(options: RuntimeOptions): Runtime {
   const logger = options.logger ?? pino({ level: 'silent' });
   const store = new MemoryStore(options.dbPath, { busyTimeoutMs: options.busyTimeoutMs });
-  const inbox = new Inbox(store.db);
+  const inbox = new Inbox(store.db, options.workspacePerInstallation ? routeByInstallation(store.db) : undefined);
   const worker = new InboxWorker(store.db, inbox, { [SENTRY_SOURCE]: createSentryProcessor(store.db) }, logger, options.worker);
   return {
     store,

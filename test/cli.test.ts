@@ -71,7 +71,7 @@ describe('sentry-memory CLI', () => {
     const { status, stdout } = runCli(['status', '--db', db.path, '--json']);
     expect(status).toBe(0);
     const report = JSON.parse(stdout);
-    expect(report.inbox).toEqual({ pending: 0, processed: webhookFixtures().length, skipped: 0, dead: 0 });
+    expect(report.inbox).toEqual({ pending: 0, processed: webhookFixtures().length, skipped: 0, dead: 0, held: 0 });
     expect(report.records).toMatchObject({ issues: 2, events: 2, comments: 1, alerts: 2, insights: 4, connections: 1 });
   });
 

@@ -14,6 +14,7 @@ import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 import { timelineCommand } from './timeline.js';
+import { workspaceCommand } from './workspace.js';
 
 /** Exit codes: 0 ok, 1 not found or failure, 2 bad usage or configuration. */
 const program = new Command('sentry-memory')
@@ -28,6 +29,7 @@ const program = new Command('sentry-memory')
   .addCommand(inboxCommand())
   .addCommand(mcpCommand())
   .addCommand(apikeyCommand())
+  .addCommand(workspaceCommand())
   .addCommand(connectCommand())
   .addCommand(syncCommand())
   .addCommand(emulatorCommand())

@@ -5,7 +5,8 @@ import { openRuntime } from '../runtime.js';
 import { buildApp } from '../server/app.js';
 import { checkSentryUrl } from '../sentry/base-url.js';
 import { startSyncScheduler } from '../sentry/sync/scheduler.js';
-import { openConnections } from './connections.js';
+import { installationWorkspaceIds } from '../memory/workspaces.js';
+import { loadConnectionsKey } from './connections.js';
 import { dbOption, parseDuration, parseSince } from './options.js';
 
 /** How long in-flight requests get to finish on SIGTERM/SIGINT before their connections are closed. */
@@ -25,10 +26,11 @@ export function serveCommand(): Command {
     .option('--role <role>', 'all: everything; web: verify, store and acknowledge deliveries, answer queries; worker: process the inbox and run scheduled syncs, no HTTP (env SENTRY_MEMORY_ROLE, default all)')
     .option('--sync-interval <duration>', 'sync and reconcile connected organizations this often, or "off"', '10m')
     .option('--since <when>', 'how far back a new connection\'s first backfill reaches', '90d')
+    .option('--workspace-per-installation', 'give each installation of a public integration its own workspace, created on installation.created (env SENTRY_MEMORY_WORKSPACE_PER_INSTALLATION=1)')
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
-      const runtime = openRuntime({ dbPath: config.dbPath, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs } });
+      const runtime = openRuntime({ dbPath: config.dbPath, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs }, workspacePerInstallation: config.workspacePerInstallation });
       const app = await buildApp({
         runtime,
         workspaceId: config.workspaceId,
@@ -54,8 +56,9 @@ export function serveCommand(): Command {
           ? null
           : startSyncScheduler({
               db: runtime.store.db,
-              workspaceId: config.workspaceId,
-              repository: await openConnections(runtime.store, config.dbPath, config.workspaceId),
+              // With a workspace per installation, the installations' workspaces too, as they appear.
+              workspaces: () => (config.workspacePerInstallation ? [...new Set([config.workspaceId, ...installationWorkspaceIds(runtime.store.db)])] : [config.workspaceId]),
+              connectionsKey: await loadConnectionsKey(config.dbPath),
               // A public integration's installs are completed here when its client id and secret are known.
               app: clientId && config.clientSecrets[0] ? { baseUrl: sentryUrl, clientId, clientSecret: config.clientSecrets[0] } : null,
               intervalMs: parseDuration(flags.syncInterval),

@@ -169,6 +169,19 @@ CREATE TABLE sync_leases (
 );
 `,
   },
+  {
+    id: 5,
+    name: 'a workspace per installation',
+    sql: `
+-- Which workspace an installation's deliveries belong to. The one lookup that starts from something
+-- other than workspace_id (the installation a webhook names, before its workspace is known), so with
+-- Citus it is a reference table (replicated to every node), not distributed: one small row per install.
+CREATE TABLE installation_workspaces (
+  source TEXT NOT NULL, external_id TEXT NOT NULL, workspace_id TEXT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (source, external_id)
+);
+`,
+  },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

@@ -7,6 +7,14 @@ export interface WorkspaceTable {
   created_at: string;
 }
 
+/** Citus reference table: see migration 5. */
+export interface InstallationWorkspaceTable {
+  source: string;
+  external_id: string;
+  workspace_id: string;
+  created_at: string;
+}
+
 export interface InboxTable {
   seq: Generated<number>;
   workspace_id: string;
@@ -18,7 +26,8 @@ export interface InboxTable {
   sent_at: string;
   received_at: string;
   body: string;
-  state: 'pending' | 'processed' | 'skipped' | 'dead';
+  /** `held`: names an installation not known yet; waits, unprocessed, until its installation.created arrives. */
+  state: 'pending' | 'processed' | 'skipped' | 'dead' | 'held';
   attempts: number;
   next_attempt_at: string;
   last_error: string | null;
@@ -306,6 +315,7 @@ export interface ApiKeyTable {
 
 export interface Database {
   workspaces: WorkspaceTable;
+  installation_workspaces: InstallationWorkspaceTable;
   inbox: InboxTable;
   issues: IssueTable;
   events: EventTable;

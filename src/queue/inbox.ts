@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { InboxTable } from '../memory/schema.js';
 import type { SqliteDatabase } from '../memory/sqlite.js';
+import type { DeliveryRouter } from './routing.js';
 
 export interface Delivery {
   workspaceId: string;
@@ -10,6 +11,8 @@ export interface Delivery {
   action: string | null;
   /** The source's installation/connection id, if the delivery names one. */
   externalId: string | null;
+  /** Set when the delivery announces a new installation: what to name the workspace it may get. */
+  newInstallation?: { name: string };
   sentAt: string;
   body: string;
 }
@@ -31,7 +34,11 @@ export class Inbox {
   /** Compiled once: at thousands of deliveries a second, building the query each time would cost more than the insert. */
   private readonly insert;
 
-  constructor(private readonly db: SqliteDatabase) {
+  /** `route`, when given, picks each delivery's workspace (see routing.ts); otherwise its own workspaceId is kept. */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly route?: DeliveryRouter,
+  ) {
     const placeholder = '';
     this.insert = db.statement(
       db.qb
@@ -79,9 +86,10 @@ export class Inbox {
     try {
       results = this.db.transaction(() =>
         batch.map(({ delivery }) => {
+          const { workspaceId, state } = this.route?.(delivery) ?? { workspaceId: delivery.workspaceId, state: 'pending' };
           // Same order as the columns of the compiled insert above.
           const result = this.insert.run(
-            delivery.workspaceId,
+            workspaceId,
             delivery.deliveryId,
             delivery.source,
             delivery.resource,
@@ -90,7 +98,7 @@ export class Inbox {
             delivery.sentAt,
             now,
             delivery.body,
-            'pending',
+            state,
             0,
             now,
           );
@@ -171,7 +179,7 @@ export class Inbox {
   }
 
   countsByState(workspaceId: string): Record<InboxState, number> {
-    const counts: Record<InboxState, number> = { pending: 0, processed: 0, skipped: 0, dead: 0 };
+    const counts: Record<InboxState, number> = { pending: 0, processed: 0, skipped: 0, dead: 0, held: 0 };
     const rows = this.db.all(
       this.db.qb.selectFrom('inbox').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).where('workspace_id', '=', workspaceId).groupBy('state'),
     );

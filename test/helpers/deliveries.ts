@@ -90,7 +90,7 @@ export async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
       expect(response.statusCode).toBe(200);
     }
     service.runtime.worker.drain();
-    expect(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0 });
+    expect(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0, held: 0 });
     return memorySnapshot(service.runtime.store.db.raw);
   } finally {
     await service.close();

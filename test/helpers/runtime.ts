@@ -22,9 +22,9 @@ export interface TestService {
 }
 
 /** The real service (store, inbox, worker, Fastify app) on a temporary database; the worker is driven by the test. */
-export async function startTestService(options: { secrets?: string[]; bodyLimitBytes?: number } = {}): Promise<TestService> {
+export async function startTestService(options: { secrets?: string[]; bodyLimitBytes?: number; workspacePerInstallation?: boolean } = {}): Promise<TestService> {
   const db = tempDbPath();
-  const runtime = openRuntime({ dbPath: db.path, worker: { retryBaseMs: 1 } });
+  const runtime = openRuntime({ dbPath: db.path, worker: { retryBaseMs: 1 }, workspacePerInstallation: options.workspacePerInstallation });
   const app = await buildApp({
     runtime,
     workspaceId: DEFAULT_WORKSPACE,

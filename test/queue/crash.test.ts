@@ -45,7 +45,7 @@ describe('nothing acknowledged is lost', () => {
         if (counts.pending === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(counts).toEqual({ pending: 0, processed: acknowledged.length, dead: 0, skipped: 0 });
+      expect(counts).toEqual({ pending: 0, processed: acknowledged.length, dead: 0, skipped: 0, held: 0 });
     } finally {
       second.child.kill('SIGTERM');
       await waitForExit(second.child);
@@ -112,7 +112,7 @@ describe('crash safety under load', () => {
           expect(stored.filter((row) => row.n !== 1), `trial ${trial}: a delivery stored more than once`).toEqual([]);
           const storedIds = new Set(stored.map((row) => row.delivery_id));
           expect(acknowledged.filter((id) => !storedIds.has(id)), `trial ${trial}: acknowledged but not stored`).toEqual([]);
-          expect(new Inbox(store.db).countsByState(DEFAULT_WORKSPACE), `trial ${trial}`).toEqual({ pending: 0, processed: DELIVERIES, skipped: 0, dead: 0 });
+          expect(new Inbox(store.db).countsByState(DEFAULT_WORKSPACE), `trial ${trial}`).toEqual({ pending: 0, processed: DELIVERIES, skipped: 0, dead: 0, held: 0 });
           const actual = memorySnapshot(raw);
           for (const [table, rows] of Object.entries(expected)) {
             const got = actual[table as keyof typeof actual];

@@ -93,7 +93,7 @@ describe('poison deliveries', () => {
       expect(runCli(['inbox', 'retry', '--dead', '--db', db.path])).toMatchObject({ status: 0, stdout: 're-queued 1 delivery\n' });
       expect(await waitFor('the malformed delivery again', settled('poison-shape'))).toMatchObject({ state: 'dead', attempts: 1, last_error: malformed.last_error });
       const inbox = new MemoryStore(db.path);
-      expect(new Inbox(inbox.db).countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: 2, skipped: 0, dead: 1 });
+      expect(new Inbox(inbox.db).countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: 2, skipped: 0, dead: 1, held: 0 });
       inbox.close();
     } finally {
       serve.child.kill('SIGTERM');

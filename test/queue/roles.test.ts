@@ -25,7 +25,7 @@ describe('serve --role', () => {
       const inbox = new Inbox(store.db);
       try {
         await waitFor('the workers to drain the inbox', () => (inbox.countsByState(DEFAULT_WORKSPACE).pending === 0 ? true : undefined), 60_000);
-        expect(inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0 });
+        expect(inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0, held: 0 });
         // Settling counts an attempt: a delivery two workers both applied would show 2.
         expect(store.db.raw.prepare('SELECT count(*) FROM inbox WHERE attempts <> 1').pluck().get()).toBe(0);
         expect(memorySnapshot(store.db.raw)).toEqual(expected);

@@ -71,7 +71,7 @@ describe('SIGTERM', () => {
         const { inbox } = (await (await fetch(`${restarted.url}/healthz`)).json()) as { inbox: Record<string, number> };
         return inbox.pending === 0 ? inbox : undefined;
       });
-      expect(counts).toEqual({ pending: 0, processed: stored.size, skipped: 0, dead: 0 });
+      expect(counts).toEqual({ pending: 0, processed: stored.size, skipped: 0, dead: 0, held: 0 });
     } finally {
       restarted.child.kill('SIGTERM');
       await waitForExit(restarted.child);

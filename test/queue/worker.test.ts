@@ -62,7 +62,7 @@ describe('InboxWorker', () => {
     const real = createSentryProcessor(store.db);
     const worker = new InboxWorker(store.db, inbox, { sentry: (row) => (row.delivery_id === 'poison' ? (() => { throw new Error('boom'); })() : real(row)) }, quiet, { retryBaseMs: 0, maxAttempts: 3 });
     for (let i = 0; i < 5; i++) worker.drain();
-    expect(inbox.countsByState(ws)).toEqual({ pending: 0, processed: 1, skipped: 0, dead: 1 });
+    expect(inbox.countsByState(ws)).toEqual({ pending: 0, processed: 1, skipped: 0, dead: 1, held: 0 });
     expect(inbox.problems(ws, 5)).toEqual([expect.objectContaining({ delivery_id: 'poison', state: 'dead', attempts: 3, last_error: 'boom' })]);
     // A failure inside a delivery rolls back only that delivery's writes.
     expect(store.counts(ws)).toMatchObject({ issues: 0, comments: 1 });

@@ -122,7 +122,7 @@ describe('the webhook route when the inbox cannot be written', () => {
       const { inbox } = (await (await fetch(`${serve.url}/healthz`)).json()) as { inbox: Record<string, number> };
       return inbox.pending === 0 ? inbox : undefined;
     });
-    expect(drained).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0 });
+    expect(drained).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0, held: 0 });
     serve.child.kill('SIGTERM');
     await waitForExit(serve.child);
     expect(serve.child.exitCode).toBe(0);

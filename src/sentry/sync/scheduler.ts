@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
 import type { SqliteDatabase } from '../../memory/sqlite.js';
-import { clientFor, type ConnectionRepository } from '../auth/connections.js';
+import { clientFor, ConnectionRepository } from '../auth/connections.js';
 import { activatePendingInstallations, type PublicIntegration } from '../auth/installation-activation.js';
 import { SyncLeases } from './lease.js';
 import { SentrySync } from './sync.js';
 
 export interface SyncSchedulerOptions {
   db: SqliteDatabase;
-  workspaceId: string;
-  repository: ConnectionRepository;
+  /** The workspaces whose connections it activates and syncs, asked again each round (installations add workspaces). */
+  workspaces: () => string[];
+  /** Decrypts each workspace's connections. */
+  connectionsKey: Buffer;
   /** Set when serving a public integration: pending installations are activated automatically. */
   app: PublicIntegration | null;
   intervalMs: number;
@@ -21,27 +23,38 @@ const ACTIVATION_POLL_MS = 2000;
 
 /**
  * `serve`'s background work against the REST API: activate new installations, then for every
- * connection an incremental sync and a reconcile, every interval. Runs never overlap, and a connection
- * another process is syncing (see SyncLeases) is skipped until the next interval.
+ * connection of every workspace an incremental sync and a reconcile, every interval. Runs never
+ * overlap, and a connection another process is syncing (see SyncLeases) is skipped until the next interval.
  */
 export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): void; runNow(): Promise<void> } {
   const attempted = new Set<string>();
-  const leases = new SyncLeases(options.db, options.workspaceId);
   let running: Promise<void> | null = null;
 
   const activate = async (): Promise<boolean> => {
-    const { db, workspaceId, repository, app, logger } = options;
-    return app ? (await activatePendingInstallations({ db, workspaceId, repository, app, attempted, logger })).length > 0 : false;
+    const { db, app, logger } = options;
+    if (!app) return false;
+    let activated = 0;
+    for (const workspaceId of options.workspaces()) {
+      const repository = new ConnectionRepository(options.db, workspaceId, options.connectionsKey);
+      activated += (await activatePendingInstallations({ db, workspaceId, repository, app, attempted, logger })).length;
+    }
+    return activated > 0;
   };
 
   const tick = async () => {
-    const { db, workspaceId, repository, logger } = options;
     await activate();
+    for (const workspaceId of options.workspaces()) await syncWorkspace(workspaceId);
+  };
+
+  const syncWorkspace = async (workspaceId: string) => {
+    const { db, logger } = options;
+    const repository = new ConnectionRepository(options.db, workspaceId, options.connectionsKey);
+    const leases = new SyncLeases(db, workspaceId);
     for (const connection of repository.active()) {
       const claim = leases.tryAcquire(connection.id);
       if ('busy' in claim) {
         // Another process (a `sync` in a terminal, another `serve` on this file) is syncing it right now.
-        logger.info({ connection: connection.id, pid: claim.busy.pid, host: claim.busy.host, since: claim.busy.startedAt }, 'sync skipped: another sync of this connection is running');
+        logger.info({ workspace: workspaceId, connection: connection.id, pid: claim.busy.pid, host: claim.busy.host, since: claim.busy.startedAt }, 'sync skipped: another sync of this connection is running');
         continue;
       }
       const client = clientFor(connection, repository, logger);
@@ -52,11 +65,11 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
           return sync.reconcile();
         });
         logger.info(
-          { connection: connection.id, streams: summary.streams, requests: summary.requests, rateLimited: summary.rateLimited, rateLimitWaitMs: summary.rateLimitWaitMs },
+          { workspace: workspaceId, connection: connection.id, streams: summary.streams, requests: summary.requests, rateLimited: summary.rateLimited, rateLimitWaitMs: summary.rateLimitWaitMs },
           'sync finished',
         );
       } catch (error) {
-        logger.error({ connection: connection.id, err: error instanceof Error ? error.message : String(error) }, 'sync failed; will retry next interval');
+        logger.error({ workspace: workspaceId, connection: connection.id, err: error instanceof Error ? error.message : String(error) }, 'sync failed; will retry next interval');
       }
     }
   };

@@ -67,6 +67,7 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
   const payload = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   if (!payload) return { status: 400, body: { ok: false, error: 'body must be a JSON object' } };
   const installation = payload.installation as { uuid?: unknown } | undefined;
+  const organization = (payload.data as { installation?: { organization?: { slug?: unknown } } } | undefined)?.installation?.organization;
   const deliveryId = header('request-id') || createHash('sha256').update(resource).update('\n').update(body).digest('hex');
   try {
     const result = await options.enqueue({
@@ -76,6 +77,9 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
       resource,
       action: typeof payload.action === 'string' ? payload.action : null,
       externalId: typeof installation?.uuid === 'string' ? installation.uuid : null,
+      // A new installation's workspace (when there is one per installation) is named after its organization.
+      newInstallation:
+        resource === 'installation' && payload.action === 'created' ? { name: typeof organization?.slug === 'string' ? organization.slug : 'installation' } : undefined,
       sentAt: timestamp.sentAt.toISOString(),
       body: text,
     });
