@@ -26,6 +26,7 @@ export const HELD_WORKSPACE = '_held';
  * the sender's retry policy, and a delivery that overtakes its installation.created is not lost.
  */
 export function routeByInstallation(db: SqliteDatabase): DeliveryRouter {
+  adoptKnownInstallations(db);
   return (delivery) => {
     if (!delivery.externalId) return { workspaceId: delivery.workspaceId, state: 'pending' };
     const known = workspaceOfInstallation(db, delivery.source, delivery.externalId);
@@ -49,4 +50,24 @@ function releaseHeld(db: SqliteDatabase, source: string, externalId: string, wor
       .where('external_id', '=', externalId)
       .where('state', '=', 'held'),
   );
+}
+
+/**
+ * Installations this database already knows from before the mode was on (deliveries stored, or a
+ * connection made, under some workspace) keep that workspace: otherwise everything they send from
+ * now on would be held, waiting for an installation.created that was sent long ago. Idempotent.
+ */
+function adoptKnownInstallations(db: SqliteDatabase): void {
+  db.transaction(() => {
+    db.raw
+      .prepare(
+        `INSERT OR IGNORE INTO installation_workspaces (source, external_id, workspace_id, created_at)
+         SELECT source, external_id, min(workspace_id), ? FROM (
+           SELECT source, external_id, workspace_id FROM connections WHERE external_id IS NOT NULL
+           UNION ALL
+           SELECT source, external_id, workspace_id FROM inbox WHERE external_id IS NOT NULL AND state <> 'held'
+         ) GROUP BY source, external_id`,
+      )
+      .run(new Date().toISOString());
+  });
 }

@@ -22,8 +22,10 @@ export interface TestService {
 }
 
 /** The real service (store, inbox, worker, Fastify app) on a temporary database; the worker is driven by the test. */
-export async function startTestService(options: { secrets?: string[]; bodyLimitBytes?: number; workspacePerInstallation?: boolean } = {}): Promise<TestService> {
-  const db = tempDbPath();
+export async function startTestService(
+  options: { secrets?: string[]; bodyLimitBytes?: number; workspacePerInstallation?: boolean; /** An existing database, kept on close. */ dbPath?: string } = {},
+): Promise<TestService> {
+  const db = options.dbPath ? { path: options.dbPath, cleanup: () => undefined } : tempDbPath();
   const runtime = openRuntime({ dbPath: db.path, worker: { retryBaseMs: 1 }, workspacePerInstallation: options.workspacePerInstallation });
   const app = await buildApp({
     runtime,

@@ -8,7 +8,7 @@ import type { WorkspaceSummary } from '../../src/memory/workspaces.js';
 import { HELD_WORKSPACE } from '../../src/queue/routing.js';
 import { runCli } from '../helpers/cli.js';
 import { webhookFixture } from '../helpers/fixtures.js';
-import { deliver, startTestService, type TestService } from '../helpers/runtime.js';
+import { deliver, startTestService, tempDbPath, type TestService } from '../helpers/runtime.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -228,3 +228,35 @@ describe('without the option: one workspace, as before', () => {
     }
   });
 });
+
+describe('turning the option on for a memory that already has data', () => {
+  it('an installation that delivered before keeps its workspace instead of being held', async () => {
+    const path = tempDbPath();
+    try {
+      const before = await startTestService({ dbPath: path.path });
+      expect((await deliver(before.app, ...asDelivery(issueCreated(A)))).statusCode).toBe(200);
+      before.runtime.worker.drain();
+      await before.close();
+
+      const after = await startTestService({ dbPath: path.path, workspacePerInstallation: true });
+      try {
+        expect((await deliver(after.app, ...asDelivery(issueCreated(A, 1)))).statusCode).toBe(200);
+        after.runtime.worker.drain();
+        const db = after.runtime.store.db.raw;
+        expect(db.prepare("SELECT count(*) FROM inbox WHERE state = 'held'").pluck().get()).toBe(0);
+        expect(db.prepare('SELECT id FROM issues WHERE workspace_id = ? ORDER BY id').pluck().all(DEFAULT_WORKSPACE)).toEqual([A.issueId, String(Number(A.issueId) + 10)]);
+        // An installation never seen before is still held until its installation.created.
+        expect((await deliver(after.app, ...asDelivery(issueCreated(D)))).statusCode).toBe(200);
+        expect(db.prepare('SELECT workspace_id, state FROM inbox ORDER BY seq DESC LIMIT 1').get()).toEqual({ workspace_id: HELD_WORKSPACE, state: 'held' });
+      } finally {
+        await after.close();
+      }
+    } finally {
+      path.cleanup();
+    }
+  });
+});
+
+function asDelivery([resource, body]: [string, Json]): [string, string] {
+  return [resource, JSON.stringify(body)];
+}
