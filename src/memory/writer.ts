@@ -152,7 +152,9 @@ function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): vo
     last_seen: maxTime(r.lastSeen, current?.last_seen),
     first_release: pick(r.firstRelease, current?.first_release, order),
     last_release: pick(r.lastRelease, current?.last_release, order),
-    top_frames: newestEventFrames(db, workspaceId, r.id) ?? pick(r.topFrames?.length ? JSON.stringify(r.topFrames) : null, current?.top_frames, order),
+    // Only a glimpse through an event brings frames, and that event is stored by then: the issue takes
+    // the newest stored event's. Any other snapshot keeps what it has (one query only when it can change).
+    top_frames: r.topFrames?.length ? (newestEventFrames(db, workspaceId, r.id) ?? JSON.stringify(r.topFrames)) : (current?.top_frames ?? null),
     snapshot_at: maxTime(r.observedAt, current?.snapshot_at) ?? r.observedAt,
     status: current?.status ?? null,
     substatus: current?.substatus ?? null,

@@ -72,12 +72,12 @@ export function createEmulatorServer(deps: ServerDeps): Server {
     // Sentry limits per caller: the token when there is one, else the client address.
     const verdict = limiter.admit(bearer ? `token:${bearer}` : `ip:${req.socket.remoteAddress}`);
     for (const [name, value] of Object.entries(verdict.headers)) res.setHeader(name, value);
-    if (!verdict.allowed) {
+    const rateLimited = (detail: string, retryAfterSeconds: number) => {
       state.stats.rateLimited += 1;
       req.resume();
-      send(res, { status: 429, body: { detail: verdict.detail }, headers: { 'Retry-After': String(verdict.retryAfterSeconds) } });
-      return;
-    }
+      send(res, { status: 429, body: { detail }, headers: { 'Retry-After': String(retryAfterSeconds) } });
+    };
+    if (!verdict.allowed) return rateLimited(verdict.detail, verdict.retryAfterSeconds);
     res.on('close', verdict.release);
 
     if (state.hold) await state.hold;
@@ -89,13 +89,7 @@ export function createEmulatorServer(deps: ServerDeps): Server {
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === 'rate-limited') {
-      state.stats.rateLimited += 1;
-      req.resume();
-      const detail = 'You are attempting to use this endpoint too frequently.';
-      send(res, { status: 429, body: { detail }, headers: { 'Retry-After': String(fault.retryAfterSeconds) } });
-      return;
-    }
+    if (fault?.kind === 'rate-limited') return rateLimited('You are attempting to use this endpoint too frequently.', fault.retryAfterSeconds);
     if (fault?.kind === 'server-error') {
       state.stats.serverErrors += 1;
       req.resume();

@@ -34,6 +34,11 @@ function describeStoreFailure(error: unknown): string {
 /** JSON is UTF-8 (RFC 8259); a byte-order mark is kept, so the stored text is exactly the signed bytes. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+function newInstallationName(payload: Record<string, unknown>): string {
+  const slug = (payload.data as { installation?: { organization?: { slug?: unknown } } } | undefined)?.installation?.organization?.slug;
+  return typeof slug === 'string' ? slug : 'installation';
+}
+
 /** Header lookup that is case-insensitive, whatever the transport. */
 export type HeaderLookup = (name: string) => string | undefined;
 
@@ -67,7 +72,6 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
   const payload = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   if (!payload) return { status: 400, body: { ok: false, error: 'body must be a JSON object' } };
   const installation = payload.installation as { uuid?: unknown } | undefined;
-  const organization = (payload.data as { installation?: { organization?: { slug?: unknown } } } | undefined)?.installation?.organization;
   const deliveryId = header('request-id') || createHash('sha256').update(resource).update('\n').update(body).digest('hex');
   try {
     const result = await options.enqueue({
@@ -78,8 +82,7 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
       action: typeof payload.action === 'string' ? payload.action : null,
       externalId: typeof installation?.uuid === 'string' ? installation.uuid : null,
       // A new installation's workspace (when there is one per installation) is named after its organization.
-      newInstallation:
-        resource === 'installation' && payload.action === 'created' ? { name: typeof organization?.slug === 'string' ? organization.slug : 'installation' } : undefined,
+      newInstallation: resource === 'installation' && payload.action === 'created' ? { name: newInstallationName(payload) } : undefined,
       sentAt: timestamp.sentAt.toISOString(),
       body: text,
     });
