@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { createMcpServer } from '../src/agent/server.js';
 import type { IssueRecord, MemoryRecord, ObservationRecord, ObservationType } from '../src/memory/records.js';
 import { MemoryStore } from '../src/memory/store.js';
+import type { SqliteDatabase } from '../src/memory/sqlite.js';
 import { ERROR_TEMPLATES, PROJECT_BLUEPRINTS, PROPERTY_NAMES, COMMENT_TEXTS, type Runtime } from '../src/sentry/emulator/catalog.js';
 import { Prng } from '../src/sentry/emulator/prng.js';
 
@@ -154,23 +155,25 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
     rmSync(building, { force: true });
     log(`generating ${issues} issues and ${observationCount} observations into ${building} …`);
     const started = Date.now();
-    const store = new MemoryStore(building);
-    store.db.raw.pragma('synchronous = OFF');
+    const store = await MemoryStore.open(building);
+    (store.db as SqliteDatabase).raw.pragma('synchronous = OFF');
     let written = 0;
     for (const batch of generate(rng, issues, observationCount, generated)) {
-      store.apply(WS, 'sentry', batch);
+      await store.apply(WS, 'sentry', batch);
       written += batch.length;
       if (written % 200_000 < batch.length) log(`  ${written} records, ${Math.round((Date.now() - started) / 1000)} s`);
     }
-    store.db.raw.exec("INSERT INTO agent_fts(agent_fts) VALUES ('optimize'); INSERT INTO search_fts(search_fts) VALUES ('optimize');");
-    store.close();
+    (store.db as SqliteDatabase).raw.exec("INSERT INTO agent_fts(agent_fts) VALUES ('optimize'); INSERT INTO search_fts(search_fts) VALUES ('optimize');");
+    await store.close();
     renameSync(building, path);
     generateSeconds = Math.round((Date.now() - started) / 1000);
   }
-  const store = new MemoryStore(path);
-  const sample = store.db.raw.prepare('SELECT id, short_id AS shortId, project_slug AS project FROM issues WHERE workspace_id = ? ORDER BY random() LIMIT 500').all(WS) as { id: string; shortId: string; project: string }[];
-  const releases = (store.db.raw.prepare('SELECT version FROM releases WHERE workspace_id = ? ORDER BY random() LIMIT 100').all(WS) as { version: string }[]).map((r) => r.version);
-  const counts = store.db.raw.prepare("SELECT (SELECT count(*) FROM issues) AS issues, (SELECT count(*) FROM observations) AS observations").get() as { issues: number; observations: number };
+  const store = await MemoryStore.open(path);
+  // The read path is measured on the embedded engine, against bare FTS5 on the same file.
+  const sqlite = store.db as SqliteDatabase;
+  const sample = sqlite.raw.prepare('SELECT id, short_id AS shortId, project_slug AS project FROM issues WHERE workspace_id = ? ORDER BY random() LIMIT 500').all(WS) as { id: string; shortId: string; project: string }[];
+  const releases = (sqlite.raw.prepare('SELECT version FROM releases WHERE workspace_id = ? ORDER BY random() LIMIT 100').all(WS) as { version: string }[]).map((r) => r.version);
+  const counts = sqlite.raw.prepare("SELECT (SELECT count(*) FROM issues) AS issues, (SELECT count(*) FROM observations) AS observations").get() as { issues: number; observations: number };
   log(`memory: ${counts.issues} issues, ${counts.observations} observations`);
 
   const server = createMcpServer({ db: store.db, workspaceId: WS, now: () => EPOCH });
@@ -197,7 +200,7 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
     }
   };
 
-  const bare = store.db.raw.prepare('SELECT rowid, bm25(search_fts, 5.0, 1.0) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY score LIMIT 20');
+  const bare = sqlite.raw.prepare('SELECT rowid, bm25(search_fts, 5.0, 1.0) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY score LIMIT 20');
   const ftsQuery = (text: string) => (text.match(/[\p{L}\p{N}_]+/gu) ?? []).map((t) => `"${t}"`).join(' AND ');
 
   // Warm the page cache and statement caches before measuring.
@@ -220,7 +223,7 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
   capabilities.status = await measure('status', 100, () => call('get_memory_status', {}));
   const rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
   await client.close();
-  store.close();
+  await store.close();
   return { issues: counts.issues, observations: counts.observations, generateSeconds, capabilities, bareFts, rssMB };
 }
 

@@ -1,13 +1,15 @@
 /**
  * Webhook ingest benchmark: signed, unique, real-shaped deliveries at full speed (autocannon, 32
  * connections) against `sentry-memory serve` and, in the same run, against the bare ceiling server.
- * Then how fast the worker drains the inbox into memory.
+ * Then how fast the worker drains the inbox into memory. With PostgreSQL reachable (BENCH_PG_URL, default
+ * the local server), the same load against 1 web and 2 worker processes sharing one database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { DEFAULT_WORKSPACE } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { prepareDeliveries, type PreparedDelivery } from '../test/helpers/deliveries.js';
@@ -26,14 +28,14 @@ export interface LoadResult {
   total: number;
 }
 
-function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+function start(args: string[], ready = /listening at (http:\/\/127\.0\.0\.1:\d+)/i): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, SENTRY_CLIENT_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolvePromise, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/i.exec(output);
-      if (match) resolvePromise({ child, url: match[1] });
+      const match = ready.exec(output);
+      if (match) resolvePromise({ child, url: match[1] ?? '' });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -79,6 +81,65 @@ async function healthz(url: string): Promise<{ pending: number; processed: numbe
   return ((await (await fetch(`${url}/healthz`)).json()) as { inbox: { pending: number; processed: number } }).inbox;
 }
 
+/** Processing throughput while loaded, and how long the workers took to catch up after the load stopped. */
+async function catchUp(url: string, load: LoadResult) {
+  const afterLoad = await healthz(url);
+  const started = performance.now();
+  let state = afterLoad;
+  while (state.pending > 0) {
+    await new Promise((r) => setTimeout(r, 50));
+    state = await healthz(url);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { pendingWhenLoadStopped: afterLoad.pending, catchUpSeconds: +seconds.toFixed(2), processedPerSecond: Math.round(state.processed / (durationSeconds + seconds)), processed: state.processed, acknowledged: load.total - load.non2xx };
+}
+
+/** A fresh database on the PostgreSQL server, or null when none answers. */
+async function postgresDatabase(log: (line: string) => void): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    log(`PostgreSQL scenario skipped: no server at ${adminUrl} (${(error as Error).message})`);
+    return null;
+  }
+  const name = `sm_bench_${process.pid}`;
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** 1 web process and 2 workers on one PostgreSQL database, under the same load. */
+async function runPostgresScenario(log: (line: string) => void, pool: PreparedDelivery[], ceiling: LoadResult) {
+  const database = await postgresDatabase(log);
+  if (!database) return null;
+  const processes: ChildProcess[] = [];
+  try {
+    log('PostgreSQL: serve --role web + 2 × serve --role worker…');
+    const web = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', database.url, '--role', 'web']);
+    processes.push(web.child);
+    for (let i = 0; i < 2; i++) processes.push((await start(['src/cli/main.ts', 'serve', '--db', database.url, '--role', 'worker', '--sync-interval', 'off'], /(sentry-memory is processing)/)).child);
+    const loaded = await load(web.url, pool);
+    const processing = await catchUp(web.url, loaded);
+    return { ...loaded, ratioToCeiling: +(loaded.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2), ...processing };
+  } finally {
+    for (const child of processes) await stop(child);
+    await database.drop();
+  }
+}
+
 export async function runIngestBench(log: (line: string) => void) {
   log(`preparing deliveries…`);
   const pool = prepareDeliveries(Math.max(60_000, durationSeconds * 16_000), SECRET);
@@ -96,12 +157,12 @@ export async function runIngestBench(log: (line: string) => void) {
     await stop(ackServer.child);
 
     log('drain: worker turns the stored inbox into memory…');
-    const runtime = openRuntime({ dbPath: ackDb });
-    const pending = runtime.inbox.countsByState(DEFAULT_WORKSPACE).pending;
+    const runtime = await openRuntime({ db: ackDb });
+    const pending = (await runtime.inbox.countsByState(DEFAULT_WORKSPACE)).pending;
     const drainStart = performance.now();
-    const drained = runtime.worker.drain();
+    const drained = await runtime.worker.drain();
     const drainSeconds = (performance.now() - drainStart) / 1000;
-    const counts = runtime.inbox.countsByState(DEFAULT_WORKSPACE);
+    const counts = await runtime.inbox.countsByState(DEFAULT_WORKSPACE);
     await runtime.close();
 
     log('serve (default: worker in the same process)…');
@@ -118,10 +179,13 @@ export async function runIngestBench(log: (line: string) => void) {
     const catchUpSeconds = (performance.now() - catchUpStart) / 1000;
     await stop(fullServer.child);
 
+    const postgres = await runPostgresScenario(log, pool, ceiling);
+
     return {
       ceiling,
       serveAckOnly: { ...ack, ratioToCeiling: +(ack.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2) },
       drain: { deliveries: drained, pendingBefore: pending, seconds: +drainSeconds.toFixed(2), perSecond: Math.round(drained / drainSeconds), dead: counts.dead, skipped: counts.skipped },
+      postgresWebAndTwoWorkers: postgres,
       serveWithWorker: { ...full, ratioToCeiling: +(full.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2), pendingWhenLoadStopped: afterLoad.pending, catchUpSeconds: +catchUpSeconds.toFixed(2) },
     };
   } finally {

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 
 /** Every setting of the service, from flags over environment over defaults. */
 export interface Config {
-  dbPath: string;
+  /** Where the memory lives: a SQLite file, or a postgres:// URL. */
+  db: string;
   host: string;
   port: number;
   workspaceId: string;
@@ -76,7 +77,7 @@ export function defaultDbPath(cwd = process.cwd()): string {
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   return {
-    dbPath: flags.db ?? env.SENTRY_MEMORY_DB ?? defaultDbPath(),
+    db: flags.db ?? env.SENTRY_MEMORY_DB ?? env.DATABASE_URL ?? defaultDbPath(),
     host: flags.host ?? env.HOST ?? '127.0.0.1',
     port: integer('port', flags.port ?? env.PORT, 8787),
     workspaceId: flags.workspace ?? env.SENTRY_MEMORY_WORKSPACE ?? DEFAULT_WORKSPACE,

@@ -19,7 +19,8 @@ export interface Runtime {
 }
 
 export interface RuntimeOptions {
-  dbPath: string;
+  /** A SQLite file, or a postgres:// URL. */
+  db: string;
   logger?: Logger;
   worker?: WorkerOptions;
   /** Milliseconds a write waits for another connection's lock (default 5000). */
@@ -29,11 +30,11 @@ export interface RuntimeOptions {
 }
 
 /** Opens the store, its inbox and a worker wired to every source's processor. Used by the CLI and by library users. */
-export function openRuntime(options: RuntimeOptions): Runtime {
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const store = new MemoryStore(options.dbPath, { busyTimeoutMs: options.busyTimeoutMs });
-  const inbox = new Inbox(store.db, options.workspacePerInstallation ? routeByInstallation(store.db) : undefined);
-  const worker = new InboxWorker(store.db, inbox, { [SENTRY_SOURCE]: createSentryProcessor(store.db) }, logger, options.worker);
+  const store = await MemoryStore.open(options.db, { busyTimeoutMs: options.busyTimeoutMs });
+  const inbox = new Inbox(store.db, options.workspacePerInstallation ? await routeByInstallation(store.db) : undefined);
+  const worker = new InboxWorker(store.db, inbox, { [SENTRY_SOURCE]: createSentryProcessor() }, logger, options.worker);
   return {
     store,
     inbox,
@@ -42,8 +43,8 @@ export function openRuntime(options: RuntimeOptions): Runtime {
     enqueue: (delivery) => inbox.enqueue(delivery),
     startProcessing: () => worker.start(),
     async close() {
-      worker.stop();
-      store.close();
+      await worker.stop();
+      await store.close();
     },
   };
 }

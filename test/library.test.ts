@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createWebhookHandler, openRuntime, parseWebhook } from '../src/index.js';
 import { webhookFixtures } from './helpers/fixtures.js';
-import { sentryHeaders, SECRET, tempDbPath } from './helpers/runtime.js';
+import { createTestDatabase } from './helpers/database.js';
+import { sentryHeaders, SECRET } from './helpers/runtime.js';
 
 describe('library API, as a route handler uses it', () => {
   it('every fixture parses into its typed variant', () => {
@@ -13,18 +14,18 @@ describe('library API, as a route handler uses it', () => {
   });
 
   it('the documented Next.js handler stores and processes a signed delivery', async () => {
-    const db = tempDbPath();
-    const runtime = openRuntime({ dbPath: db.path });
+    const db = await createTestDatabase();
+    const runtime = await openRuntime({ db: db.location });
     try {
       runtime.startProcessing();
       const POST = createWebhookHandler({ secrets: [SECRET], toleranceSeconds: 300, workspaceId: 'default', enqueue: (d) => runtime.enqueue(d) });
       const [fixture] = webhookFixtures().filter((f) => f.name === 'issue.created');
       const response = await POST(new Request('https://app.example/api/sentry', { method: 'POST', body: fixture.raw, headers: sentryHeaders('issue', fixture.raw) }));
       expect(response.status).toBe(200);
-      await expect.poll(() => runtime.store.issue('default', 'FRONT-END-9')?.status).toBe('unresolved');
+      await expect.poll(async () => (await runtime.store.issue('default', 'FRONT-END-9'))?.status).toBe('unresolved');
     } finally {
       await runtime.close();
-      db.cleanup();
+      await db.cleanup();
     }
   });
 });

@@ -25,8 +25,8 @@ function register(server: McpServer, tool: AgentTool<z.ZodRawShape, z.ZodRawShap
     tool.name,
     { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, outputSchema: tool.outputSchema, annotations: { readOnlyHint: true, openWorldHint: false } },
     // Errors thrown here (bad cursor, unknown issue, …) become tool errors whose message says what to change.
-    (input: Record<string, unknown>): CallToolResult => {
-      const answer = tool.run(ctx, input);
+    async (input: Record<string, unknown>): Promise<CallToolResult> => {
+      const answer = await tool.run(ctx, input);
       return { content: [{ type: 'text', text: answer.markdown }], structuredContent: answer.structured };
     },
   );

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { SqliteDatabase } from '../memory/sqlite.js';
+import type { MemoryDatabase } from '../memory/database.js';
 import { QueryError } from '../memory/context/errors.js';
 import { DEFAULT_MAX_TOKENS, MAX_MAX_TOKENS, MIN_MAX_TOKENS } from './budget.js';
 import { parseTime } from '../time.js';
 
 /** What every tool runs against: one workspace of one store. Agents never choose the workspace. */
 export interface ToolContext {
-  db: SqliteDatabase;
+  db: MemoryDatabase;
   workspaceId: string;
   now: () => number;
 }
@@ -28,7 +28,7 @@ export interface AgentTool<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   description: string;
   inputSchema: I;
   outputSchema: O;
-  run(ctx: ToolContext, input: z.infer<z.ZodObject<I>>): ToolAnswer<z.infer<z.ZodObject<O>>>;
+  run(ctx: ToolContext, input: z.infer<z.ZodObject<I>>): Promise<ToolAnswer<z.infer<z.ZodObject<O>>>>;
 }
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: AgentTool<I, O>): AgentTool<I, O> {

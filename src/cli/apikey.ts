@@ -16,8 +16,8 @@ export function apikeyCommand(): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action((flags) =>
-      withStore(flags, (store, workspaceId) => {
-        const { key, info } = createApiKey(store.db, workspaceId, flags.name);
+      withStore(flags, async (store, workspaceId) => {
+        const { key, info } = await createApiKey(store.db, workspaceId, flags.name);
         if (flags.json) return printJson({ key, ...info });
         console.log(key);
         console.error(`created key ${info.id} for workspace "${workspaceId}"; store it now, it cannot be shown again`);
@@ -30,8 +30,8 @@ export function apikeyCommand(): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action((flags) =>
-      withStore(flags, (store, workspaceId) => {
-        const keys = listApiKeys(store.db, workspaceId);
+      withStore(flags, async (store, workspaceId) => {
+        const keys = await listApiKeys(store.db, workspaceId);
         if (flags.json) return printJson(keys);
         for (const k of keys) console.log(`${k.id}  ${k.name}  created ${k.createdAt}${k.revokedAt ? `  revoked ${k.revokedAt}` : ''}`);
       }),
@@ -43,8 +43,8 @@ export function apikeyCommand(): Command {
     .option(...workspaceOption)
     .addOption(dbOption())
     .action((id: string, flags) =>
-      withStore(flags, (store, workspaceId) => {
-        if (!revokeApiKey(store.db, workspaceId, id)) throw new NotInMemoryError(`no active key "${id}" in workspace "${workspaceId}"`);
+      withStore(flags, async (store, workspaceId) => {
+        if (!(await revokeApiKey(store.db, workspaceId, id))) throw new NotInMemoryError(`no active key "${id}" in workspace "${workspaceId}"`);
         console.log(`revoked ${id}`);
       }),
     );

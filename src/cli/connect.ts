@@ -59,9 +59,9 @@ export function connectCommand(): Command {
     .addOption(jsonOption())
     .action(async (flags) => {
       const config = loadConfig(flags);
-      const store = new MemoryStore(config.dbPath);
+      const store = await MemoryStore.open(config.db);
       try {
-        const repository = await openConnections(store, config.dbPath, config.workspaceId);
+        const repository = await openConnections(store, config.db, config.workspaceId);
         const baseUrl = checkSentryUrl(String(flags.url));
         const clientId = flags.clientId ?? process.env.SENTRY_CLIENT_ID;
         const clientSecret = config.clientSecrets[0];
@@ -95,13 +95,13 @@ export function connectCommand(): Command {
         // Region first (sentry.io serves each org from its region), then prove the credentials work.
         const probe = new SentryApiClient({ baseUrl, tokens: auth.kind === 'internal' ? new StaticTokenProvider(auth.token) : new StaticTokenProvider(auth.credentials.accessToken) });
         const apiUrl = await resolveRegionUrl(probe, flags.org);
-        const connection = repository.save({ orgSlug: flags.org, apiUrl, auth });
+        const connection = await repository.save({ orgSlug: flags.org, apiUrl, auth });
         const organization = await getOrganization(clientFor(connection, repository), flags.org);
         const summary = { connection: connection.id, organization: organization.slug, name: organization.name, apiUrl, auth: auth.kind };
         if (flags.json) printJson(summary);
         else console.log(`Connected ${organization.slug} (${auth.kind}) via ${apiUrl} as ${connection.id}. Next: sentry-memory sync`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

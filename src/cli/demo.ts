@@ -7,6 +7,7 @@ import pino from 'pino';
 import { parseToolInput, type AgentTool } from '../agent/tool.js';
 import { issueContextTool, searchTool, statusTool, timelineTool } from '../agent/tools/index.js';
 import { DEFAULT_WORKSPACE } from '../config.js';
+import { describeLocation } from '../memory/database.js';
 import { openRuntime } from '../runtime.js';
 import { clientFor, ConnectionRepository } from '../sentry/auth/connections.js';
 import { startEmulator } from '../sentry/emulator/index.js';
@@ -21,18 +22,18 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('run the emulator, connect, sync, replay signed webhooks into serve, and show example answers')
     .option('--issues <n>', 'issues in the emulated organization', '300')
-    .option('--db <path>', 'database to fill (default: a new temporary one)')
+    .option('--db <location>', 'database to fill: a SQLite file or a postgres:// URL (default: a new temporary SQLite file)')
     .action(async (flags) => {
       const say = (line: string) => process.stdout.write(`${line}\n`);
       const dbPath = flags.db ?? join(mkdtempSync(join(tmpdir(), 'sentry-memory-demo-')), 'memory.db');
       const emulator = await startEmulator({ seed: 1, issues: Number(flags.issues), rateLimit: { perSecond: 200 } });
       say(`1. Emulated Sentry at ${emulator.url}: org "${emulator.orgSlug}", ${emulator.data.projects.length} projects, ${emulator.data.issues.length} issues.`);
 
-      const runtime = openRuntime({ dbPath, logger: pino({ level: 'warn' }) });
+      const runtime = await openRuntime({ db: dbPath, logger: pino({ level: 'warn' }) });
       const workspaceId = DEFAULT_WORKSPACE;
       try {
         const repository = new ConnectionRepository(runtime.store.db, workspaceId, randomBytes(32));
-        const connection = repository.save({ orgSlug: emulator.orgSlug, apiUrl: emulator.url, auth: { kind: 'internal', token: emulator.internalToken } });
+        const connection = await repository.save({ orgSlug: emulator.orgSlug, apiUrl: emulator.url, auth: { kind: 'internal', token: emulator.internalToken } });
         const client = clientFor(connection, repository);
         const summary = await new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db: runtime.store.db, since: new Date(Date.now() - 90 * 86400_000).toISOString() }).run();
         say(`2. Synced the last 90 days: ${Object.entries(summary.streams).map(([s, v]) => `${v.items} ${s}`).join(', ')} — ${summary.requests} API requests, ${summary.rateLimited} rate-limited, ${(summary.durationMs / 1000).toFixed(1)} s.`);
@@ -49,20 +50,20 @@ export function demoCommand(): Command {
         await emulator.triggerIssueAlert(fresh.id);
         const old = emulator.data.issues.find((i) => i.status === 'resolved' && i.projectId === fresh.projectId);
         if (old) await emulator.unresolveIssue(old.id);
-        while (runtime.inbox.countsByState(workspaceId).pending > 0) await new Promise((r) => setTimeout(r, 20));
+        while ((await runtime.inbox.countsByState(workspaceId)).pending > 0) await new Promise((r) => setTimeout(r, 20));
         const accepted = emulator.webhookDeliveries.filter((d) => d.status === 200).length;
         say(`3. serve acknowledged ${accepted} signed webhooks (issue created, error, assigned, comment, alert${old ? ', regression' : ''}) and processed them.`);
         await app.close();
 
-        const ask = (title: string, tool: AgentTool<never, never>, input: Record<string, unknown>) => {
-          const answer = tool.run({ db: runtime.store.db, workspaceId, now: Date.now }, parseToolInput(tool, input));
+        const ask = async (title: string, tool: AgentTool<never, never>, input: Record<string, unknown>) => {
+          const answer = await tool.run({ db: runtime.store.db, workspaceId, now: Date.now }, parseToolInput(tool, input));
           say(`\n$ ${title}\n${answer.markdown}`);
         };
-        ask(`search_memory { query: "${fresh.metadata.type}", project: "${project}", maxTokens: 400 }`, searchTool as never, { query: fresh.metadata.type, project, maxTokens: 400 });
-        ask(`get_issue_context { issue: "${fresh.shortId}", maxTokens: 600 }`, issueContextTool as never, { issue: fresh.shortId, maxTokens: 600 });
-        ask('get_timeline { since: "1h", maxTokens: 400 }', timelineTool as never, { since: '1h', maxTokens: 400 });
-        ask('get_memory_status { maxTokens: 300 }', statusTool as never, { maxTokens: 300 });
-        say(`\nMemory is in ${dbPath}. Try: sentry-memory search "${fresh.metadata.type}" --db ${dbPath}`);
+        await ask(`search_memory { query: "${fresh.metadata.type}", project: "${project}", maxTokens: 400 }`, searchTool as never, { query: fresh.metadata.type, project, maxTokens: 400 });
+        await ask(`get_issue_context { issue: "${fresh.shortId}", maxTokens: 600 }`, issueContextTool as never, { issue: fresh.shortId, maxTokens: 600 });
+        await ask('get_timeline { since: "1h", maxTokens: 400 }', timelineTool as never, { since: '1h', maxTokens: 400 });
+        await ask('get_memory_status { maxTokens: 300 }', statusTool as never, { maxTokens: 300 });
+        say(`\nMemory is in ${describeLocation(dbPath)}. Try: sentry-memory search "${fresh.metadata.type}" --db ${describeLocation(dbPath)}`);
       } finally {
         await runtime.close();
         await emulator.close();

@@ -39,8 +39,8 @@ export function inboxCommand(): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action((seq: number, flags) =>
-      withStore(flags, (store, workspaceId) => {
-        const row = new Inbox(store.db).find(workspaceId, seq);
+      withStore(flags, async (store, workspaceId) => {
+        const row = await new Inbox(store.db).find(workspaceId, seq);
         if (!row) throw new NotInMemoryError(`no delivery #${seq} in workspace "${workspaceId}"`);
         if (flags.json) return printJson({ ...row, body: parsedBody(row.body) });
         printDelivery(row);
@@ -54,14 +54,14 @@ export function inboxCommand(): Command {
     .addOption(dbOption())
     .action((seq: number | undefined, flags) => {
       if ((seq === undefined) === !flags.dead) throw new QueryError('give either a delivery number or --dead');
-      withStore(flags, (store, workspaceId) => {
+      return withStore(flags, async (store, workspaceId) => {
         const inbox = new Inbox(store.db);
         if (seq !== undefined) {
-          const row = inbox.find(workspaceId, seq);
+          const row = await inbox.find(workspaceId, seq);
           if (!row) throw new NotInMemoryError(`no delivery #${seq} in workspace "${workspaceId}"`);
           if (row.state !== 'dead' && row.state !== 'skipped') throw new QueryError(`delivery #${seq} is ${row.state}; only dead or skipped deliveries can be retried`);
         }
-        const count = inbox.requeue(workspaceId, seq);
+        const count = await inbox.requeue(workspaceId, seq);
         console.log(`re-queued ${count} deliver${count === 1 ? 'y' : 'ies'}`);
       });
     });

@@ -13,15 +13,15 @@ export function issueCommand(): Command {
     .option('--max-tokens <n>', 'token budget of the answer (default 2000)', intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
-    .action((ref: string, flags) => {
-      const answer = runTool(flags, issueContextTool, { issue: ref, maxTokens: flags.maxTokens });
+    .action(async (ref: string, flags) => {
+      const answer = await runTool(flags, issueContextTool, { issue: ref, maxTokens: flags.maxTokens });
       if (!flags.json) return console.log(answer.markdown);
       // Scripts also get the issue's whole timeline (every observation, not only status changes).
-      const store = new MemoryStore(loadConfig(flags).dbPath);
+      const store = await MemoryStore.open(loadConfig(flags).db);
       try {
-        printJson({ ...answer.structured, timeline: getIssueView(store.db, loadConfig(flags).workspaceId, answer.structured.id)?.timeline ?? [] });
+        printJson({ ...answer.structured, timeline: (await getIssueView(store.db, loadConfig(flags).workspaceId, answer.structured.id))?.timeline ?? [] });
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

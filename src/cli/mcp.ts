@@ -17,7 +17,7 @@ export function mcpCommand(): Command {
     .option('--workspace <id>', 'workspace to answer from (env SENTRY_MEMORY_WORKSPACE, default "default")')
     .action(async (flags) => {
       const config = loadConfig(flags);
-      const store = new MemoryStore(config.dbPath);
+      const store = await MemoryStore.open(config.db);
       const server = createMcpServer({ db: store.db, workspaceId: config.workspaceId, now: Date.now });
       const transport = new StdioServerTransport();
       await new Promise<void>((resolve, reject) => {
@@ -26,6 +26,6 @@ export function mcpCommand(): Command {
         process.stdin.once('end', resolve);
       });
       await server.close();
-      store.close();
+      await store.close();
     });
 }

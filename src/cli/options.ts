@@ -3,7 +3,8 @@ import { ConfigError, loadConfig, type ConfigFlags } from '../config.js';
 import { MemoryStore } from '../memory/store.js';
 import { durationMs, parseTime } from '../time.js';
 
-export const dbOption = () => new Option('--db <path>', 'SQLite database file (default ./.sentry-memory/memory.db, env SENTRY_MEMORY_DB)');
+export const dbOption = () =>
+  new Option('--db <location>', 'SQLite database file, or a postgres:// URL (env SENTRY_MEMORY_DB or DATABASE_URL; default ./.sentry-memory/memory.db)');
 export const jsonOption = () => new Option('--json', 'print JSON instead of text');
 
 /** `30s`, `5m`, `12h`, `7d`, `2w` in milliseconds. */
@@ -25,12 +26,12 @@ export function printJson(value: unknown): void {
 }
 
 /** Opens the configured store for one command and closes it afterwards. */
-export function withStore<T>(flags: ConfigFlags, fn: (store: MemoryStore, workspaceId: string) => T): T {
+export async function withStore<T>(flags: ConfigFlags, fn: (store: MemoryStore, workspaceId: string) => Promise<T>): Promise<T> {
   const config = loadConfig(flags);
-  const store = new MemoryStore(config.dbPath);
+  const store = await MemoryStore.open(config.db);
   try {
-    return fn(store, config.workspaceId);
+    return await fn(store, config.workspaceId);
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -10,8 +10,8 @@ export function releaseCommand(): Command {
     .option('--max-tokens <n>', 'token budget of the answer (default 2000)', intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
-    .action((version: string, flags) => {
-      const answer = runTool(flags, releaseContextTool, { version, maxTokens: flags.maxTokens });
+    .action(async (version: string, flags) => {
+      const answer = await runTool(flags, releaseContextTool, { version, maxTokens: flags.maxTokens });
       if (flags.json) printJson(answer.structured);
       else console.log(answer.markdown);
     });

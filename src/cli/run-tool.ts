@@ -7,13 +7,13 @@ import { MemoryStore } from '../memory/store.js';
  * Runs one agent tool against the configured store, with the same input validation as MCP and HTTP,
  * so the CLI answers exactly what an agent would get.
  */
-export function runTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(flags: ConfigFlags, tool: AgentTool<I, O>, input: Record<string, unknown>): ToolAnswer<z.infer<z.ZodObject<O>>> {
+export async function runTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(flags: ConfigFlags, tool: AgentTool<I, O>, input: Record<string, unknown>): Promise<ToolAnswer<z.infer<z.ZodObject<O>>>> {
   const config = loadConfig(flags);
-  const store = new MemoryStore(config.dbPath);
+  const store = await MemoryStore.open(config.db);
   try {
-    return tool.run({ db: store.db, workspaceId: config.workspaceId, now: Date.now }, parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input));
+    return await tool.run({ db: store.db, workspaceId: config.workspaceId, now: Date.now }, parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

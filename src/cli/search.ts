@@ -21,9 +21,9 @@ export function searchCommand(): Command {
     .option('--max-tokens <n>', 'token budget of the text answer (default 2000)', intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
-    .action((text: string, flags) => {
+    .action(async (text: string, flags) => {
       const { db: _db, json, maxTokens, ...filters } = flags;
-      const answer = runTool(flags, searchTool, { query: text, ...filters, maxTokens });
+      const answer = await runTool(flags, searchTool, { query: text, ...filters, maxTokens });
       // --json: the hits, for scripts; the cursor and notes are in the text answer.
       if (json) printJson(answer.structured.hits);
       else console.log(answer.markdown);

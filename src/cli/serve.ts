@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig } from '../config.js';
+import { describeLocation } from '../memory/database.js';
 import { openRuntime } from '../runtime.js';
 import { buildApp } from '../server/app.js';
 import { checkSentryUrl } from '../sentry/base-url.js';
@@ -30,7 +31,7 @@ export function serveCommand(): Command {
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
-      const runtime = openRuntime({ dbPath: config.dbPath, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs }, workspacePerInstallation: config.workspacePerInstallation });
+      const runtime = await openRuntime({ db: config.db, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs }, workspacePerInstallation: config.workspacePerInstallation });
       const app = await buildApp({
         runtime,
         workspaceId: config.workspaceId,
@@ -51,21 +52,21 @@ export function serveCommand(): Command {
       // The worker's timers do not hold the process open (so library users can exit); without a
       // listening server, this does until a signal stops it.
       const keepAlive = web ? null : setInterval(() => undefined, 60_000);
-      const scheduler =
-        !worker || flags.syncInterval === 'off'
-          ? null
-          : startSyncScheduler({
+      const connectionsKey = worker && flags.syncInterval !== 'off' ? await loadConnectionsKey(config.db).catch((error: Error) => logger.warn(`scheduled syncs are off: ${error.message}`)) : undefined;
+      const scheduler = !connectionsKey
+        ? null
+        : startSyncScheduler({
               db: runtime.store.db,
               // With a workspace per installation, the installations' workspaces too, as they appear.
-              workspaces: () => (config.workspacePerInstallation ? [...new Set([config.workspaceId, ...installationWorkspaceIds(runtime.store.db)])] : [config.workspaceId]),
-              connectionsKey: await loadConnectionsKey(config.dbPath),
+              workspaces: async () => (config.workspacePerInstallation ? [...new Set([config.workspaceId, ...(await installationWorkspaceIds(runtime.store.db))])] : [config.workspaceId]),
+              connectionsKey,
               // A public integration's installs are completed here when its client id and secret are known.
               app: clientId && config.clientSecrets[0] ? { baseUrl: sentryUrl, clientId, clientSecret: config.clientSecrets[0] } : null,
               intervalMs: parseDuration(flags.syncInterval),
               since: parseSince(flags.since),
               logger,
             });
-      logger.info({ db: config.dbPath, role: config.role, secrets: config.clientSecrets.length }, web ? 'sentry-memory is serving' : 'sentry-memory is processing');
+      logger.info({ db: describeLocation(config.db), role: config.role, secrets: config.clientSecrets.length }, web ? 'sentry-memory is serving' : 'sentry-memory is processing');
       const shutdown = async (signal: NodeJS.Signals) => {
         logger.info({ signal }, 'stopping: accepting no new deliveries, finishing the ones in hand');
         scheduler?.stop();

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { describeLocation } from '../memory/database.js';
 import { getOverview } from '../memory/context/overview.js';
 import { MemoryStore } from '../memory/store.js';
 import { Inbox } from '../queue/inbox.js';
@@ -10,18 +11,18 @@ export function statusCommand(): Command {
     .description('how fresh the memory is, connected orgs and projects, inbox counts and records by kind')
     .addOption(dbOption())
     .addOption(jsonOption())
-    .action((flags) => {
+    .action(async (flags) => {
       const config = loadConfig(flags);
-      const store = new MemoryStore(config.dbPath);
+      const store = await MemoryStore.open(config.db);
       try {
         const inbox = new Inbox(store.db);
         const status = {
-          db: config.dbPath,
-          inbox: inbox.countsByState(config.workspaceId),
-          lastDeliveryAt: inbox.lastReceivedAt(config.workspaceId),
-          records: store.counts(config.workspaceId),
-          problems: inbox.problems(config.workspaceId, 10),
-          ...getOverview(store.db, config.workspaceId),
+          db: describeLocation(config.db),
+          inbox: await inbox.countsByState(config.workspaceId),
+          lastDeliveryAt: await inbox.lastReceivedAt(config.workspaceId),
+          records: await store.counts(config.workspaceId),
+          problems: await inbox.problems(config.workspaceId, 10),
+          ...(await getOverview(store.db, config.workspaceId)),
         };
         if (flags.json) return printJson(status);
         console.log(`database: ${status.db}`);
@@ -34,7 +35,7 @@ export function statusCommand(): Command {
         if (status.problems.length) console.log('not in memory (newest first; `inbox show <seq>`, `inbox retry <seq>|--dead`):');
         for (const p of status.problems) console.log(`  ${p.state} #${p.seq} ${p.resource}.${p.action ?? '?'}: ${p.last_error ?? ''}`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

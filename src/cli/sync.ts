@@ -45,10 +45,10 @@ export function syncCommand(): Command {
       const known = [...SYNC_STREAMS, 'issues.reconcile'];
       for (const stream of streams ?? []) if (!known.includes(stream)) throw new ConfigError(`unknown stream "${stream}"; streams are ${known.join(', ')}`);
       const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
-      const store = new MemoryStore(config.dbPath);
+      const store = await MemoryStore.open(config.db);
       try {
-        const repository = await openConnections(store, config.dbPath, config.workspaceId);
-        const connections = repository.active();
+        const repository = await openConnections(store, config.db, config.workspaceId);
+        const connections = await repository.active();
         if (!connections.length) throw new ConfigError('no Sentry connection in this database: run `sentry-memory connect` first');
         const leases = new SyncLeases(store.db, config.workspaceId);
         const runOnce = async (reconcile: boolean) => {
@@ -100,7 +100,7 @@ export function syncCommand(): Command {
           while (!stopping && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
         }
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -16,9 +16,9 @@ export function timelineCommand(): Command {
     .option('--max-tokens <n>', 'token budget of the answer (default 2000)', intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
-    .action((flags) => {
+    .action(async (flags) => {
       const { db: _db, json, ...input } = flags;
-      const answer = runTool(flags, timelineTool, input);
+      const answer = await runTool(flags, timelineTool, input);
       if (json) printJson(answer.structured);
       else console.log(answer.markdown);
     });

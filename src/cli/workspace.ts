@@ -12,8 +12,8 @@ export function workspaceCommand(): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action((flags) =>
-      withStore(flags, (store) => {
-        const workspaces = listWorkspaces(store.db);
+      withStore(flags, async (store) => {
+        const workspaces = await listWorkspaces(store.db);
         if (flags.json) return printJson(workspaces);
         for (const w of workspaces) {
           const installations = w.installations.map((i) => `${i.source} installation ${i.externalId}`).join(', ');

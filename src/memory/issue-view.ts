@@ -1,7 +1,7 @@
 import { NotInMemoryError } from './context/errors.js';
 import { resolveIssue } from './context/issue-ref.js';
 import type { Actor, StackFrame } from './records.js';
-import type { SqliteDatabase } from './sqlite.js';
+import type { MemoryDatabase } from './database.js';
 
 export interface IssueView {
   id: string;
@@ -32,19 +32,19 @@ export interface IssueView {
   timeline: { kind: string; occurredAt: string; summary: string }[];
 }
 
-export function getIssueView(db: SqliteDatabase, workspaceId: string, ref: string): IssueView | null {
+export async function getIssueView(db: MemoryDatabase, workspaceId: string, ref: string): Promise<IssueView | null> {
   let id: string;
   try {
-    id = resolveIssue(db, workspaceId, ref);
+    id = await resolveIssue(db, workspaceId, ref);
   } catch (error) {
     if (error instanceof NotInMemoryError) return null;
     throw error;
   }
-  const issue = db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id))!;
-  const latestEvent = db.get(
+  const issue = (await db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)))!;
+  const latestEvent = await db.get(
     db.qb.selectFrom('events').selectAll().where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at', 'desc').limit(1),
   );
-  const comments = db.all(
+  const comments = await db.all(
     db.qb
       .selectFrom('comments')
       .select(['id', 'text', 'author_name', 'created_at'])
@@ -54,7 +54,7 @@ export function getIssueView(db: SqliteDatabase, workspaceId: string, ref: strin
       .orderBy('created_at')
       .orderBy('id'),
   );
-  const alerts = db.all(
+  const alerts = await db.all(
     db.qb
       .selectFrom('alerts')
       .select(['id', 'source', 'title', 'state', 'started_at'])
@@ -62,10 +62,10 @@ export function getIssueView(db: SqliteDatabase, workspaceId: string, ref: strin
       .where('issue_id', '=', id)
       .orderBy('started_at', 'desc'),
   );
-  const insights = db.all(
+  const insights = await db.all(
     db.qb.selectFrom('insights').selectAll().where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('at'),
   );
-  const timeline = db.all(
+  const timeline = await db.all(
     db.qb
       .selectFrom('observations')
       .select(['type', 'occurred_at', 'summary'])

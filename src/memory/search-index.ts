@@ -1,12 +1,13 @@
 import type { ObservationRecord } from './records.js';
-import type { SqliteDatabase } from './sqlite.js';
+import type { MemoryDatabase } from './database.js';
 
 /**
  * Timeline entries' full-text index (`search_docs` + `search_fts`, kind `observation`). Issue-level
- * documents have their own index, kept by triggers (context/read-side-migration.ts).
+ * documents have their own index, kept by triggers (context/read-side-migration.ts, postgres-migrations.ts).
  */
-export function indexObservation(db: SqliteDatabase, workspaceId: string, r: ObservationRecord): void {
-  const current = db.get(
+export async function indexObservation(db: MemoryDatabase, workspaceId: string, r: ObservationRecord): Promise<void> {
+  await db.lock(`observation:${workspaceId}:${r.id}`);
+  const current = await db.get(
     db.qb
       .selectFrom('search_docs')
       .select(['doc_id', 'title', 'project_slug', 'occurred_at', 'issue_id'])
@@ -16,10 +17,10 @@ export function indexObservation(db: SqliteDatabase, workspaceId: string, r: Obs
   );
   const values = { issue_id: r.issueId, project_slug: r.projectSlug, occurred_at: r.occurredAt, title: r.summary, body: '' };
   if (!current) {
-    db.run(db.qb.insertInto('search_docs').values({ workspace_id: workspaceId, kind: 'observation', ref_id: r.id, ...values }));
+    await db.run(db.qb.insertInto('search_docs').values({ workspace_id: workspaceId, kind: 'observation', ref_id: r.id, ...values }));
     return;
   }
   // Re-indexing unchanged text would rewrite FTS segments for nothing; replays are common.
   const unchanged = current.title === r.summary && current.project_slug === r.projectSlug && current.occurred_at === r.occurredAt && current.issue_id === r.issueId;
-  if (!unchanged) db.run(db.qb.updateTable('search_docs').set(values).where('doc_id', '=', current.doc_id));
+  if (!unchanged) await db.run(db.qb.updateTable('search_docs').set(values).where('workspace_id', '=', workspaceId).where('doc_id', '=', current.doc_id));
 }

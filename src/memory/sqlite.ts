@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely';
+import type { MemoryDatabase, RunResult } from './database.js';
 import { runMigrations } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -9,13 +11,22 @@ type Param = string | number | bigint | Buffer | null;
 
 /**
  * The embedded store's connection. Kysely builds and types the queries; better-sqlite3 runs them
- * synchronously, so a batch of writes is one short transaction with no awaits inside it — which is
- * what makes group commit and fast draining possible on one connection.
+ * synchronously behind the async interface, so a transaction never waits on I/O between its
+ * statements and one connection serves the whole process: transactions take turns (a promise
+ * chain), and a statement outside them waits for the one in progress.
  */
-export class SqliteDatabase {
+export class SqliteDatabase implements MemoryDatabase {
+  readonly engine = 'sqlite' as const;
   readonly raw: BetterSqlite3.Database;
   readonly qb: Kysely<Database>;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Settles when the transaction in progress (if any) has ended. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private inTurn = false;
+  /** Notifications are in-process: other processes on the same file poll. */
+  private readonly channels = new EventEmitter().setMaxListeners(0);
+  /** Channels notified inside the transaction in progress, sent when it commits. */
+  readonly pendingNotifications = new Set<string>();
 
   constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -49,46 +60,145 @@ export class SqliteDatabase {
     return { statement: this.prepare(sql), params: parameters.map(toParam) };
   }
 
-  /**
-   * A statement compiled once from a Kysely query, for hot paths where compiling per call would
-   * dominate. Bind values in the order the query lists them.
-   */
-  statement(query: Compilable<unknown>): BetterSqlite3.Statement {
-    return this.prepare(query.compile().sql);
-  }
-
-  run(query: Compilable<unknown>): BetterSqlite3.RunResult {
-    const { statement, params } = this.compiled(query);
-    return statement.run(...params);
-  }
-
-  all<R>(query: Compilable<R>): R[] {
+  /** Synchronous forms, for the transaction view and for code that owns the connection (migrations, the inbox's group commit). */
+  allNow<R>(query: Compilable<R>): R[] {
     const { statement, params } = this.compiled(query);
     return statement.all(...params) as R[];
   }
 
-  get<R>(query: Compilable<R>): R | undefined {
+  getNow<R>(query: Compilable<R>): R | undefined {
     const { statement, params } = this.compiled(query);
     return statement.get(...params) as R | undefined;
   }
 
-  /**
-   * Runs `fn` in a write transaction (nested calls become savepoints). `durable: false` commits
-   * without waiting for fsync (synchronous=NORMAL), for writes that can be derived again from
-   * durable rows: WAL keeps them atomic, and the next durable commit persists them too.
-   */
-  transaction<T>(fn: () => T, options: { durable?: boolean } = {}): T {
-    if (options.durable !== false || this.raw.inTransaction) return this.raw.transaction(fn).immediate();
-    this.raw.pragma('synchronous = NORMAL');
+  runNow(query: Compilable<unknown>): RunResult {
+    const { statement, params } = this.compiled(query);
+    return { changes: statement.run(...params).changes };
+  }
+
+  /** A statement compiled once from a Kysely query, for hot paths. Bind values in the order the query lists them. */
+  statement(query: Compilable<unknown>): BetterSqlite3.Statement {
+    return this.prepare(query.compile().sql);
+  }
+
+  async all<R>(query: Compilable<R>): Promise<R[]> {
+    if (this.inTurn) await this.idle();
+    return this.allNow(query);
+  }
+
+  async get<R>(query: Compilable<R>): Promise<R | undefined> {
+    if (this.inTurn) await this.idle();
+    return this.getNow(query);
+  }
+
+  async run(query: Compilable<unknown>): Promise<RunResult> {
+    if (this.inTurn) await this.idle();
+    return this.runNow(query);
+  }
+
+  async lock(): Promise<void> {
+    // A write transaction on SQLite already excludes every other writer.
+  }
+
+  async notify(channel: string): Promise<void> {
+    this.channels.emit(channel);
+  }
+
+  async listen(channel: string, listener: () => void): Promise<() => Promise<void>> {
+    this.channels.on(channel, listener);
+    return async () => void this.channels.off(channel, listener);
+  }
+
+  /** Waits until no transaction is in progress on this connection. */
+  private async idle(): Promise<void> {
+    while (this.inTurn) await this.turn.catch(() => undefined);
+  }
+
+  transaction<T>(fn: (tx: MemoryDatabase) => Promise<T>, options: { durable?: boolean } = {}): Promise<T> {
+    const run = async (): Promise<T> => {
+      await this.idle();
+      this.inTurn = true;
+      const relaxed = options.durable === false;
+      // NORMAL: commit without waiting for fsync; WAL keeps the transaction atomic, and the next durable commit persists it.
+      if (relaxed) this.raw.pragma('synchronous = NORMAL');
+      try {
+        this.raw.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(new SqliteTransaction(this, 0));
+          this.raw.exec('COMMIT');
+          for (const channel of this.pendingNotifications) this.channels.emit(channel);
+          return result;
+        } catch (error) {
+          if (this.raw.inTransaction) this.raw.exec('ROLLBACK');
+          throw error;
+        }
+      } finally {
+        this.pendingNotifications.clear();
+        if (relaxed) this.raw.pragma('synchronous = FULL');
+        this.inTurn = false;
+      }
+    };
+    const result = this.turn.catch(() => undefined).then(run);
+    this.turn = result;
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    this.raw.close();
+  }
+}
+
+/** The connection as seen inside a transaction: statements run at once; nested transactions are savepoints. */
+class SqliteTransaction implements MemoryDatabase {
+  readonly engine = 'sqlite' as const;
+  readonly qb: Kysely<Database>;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly depth: number,
+  ) {
+    this.qb = db.qb;
+  }
+
+  async all<R>(query: Compilable<R>): Promise<R[]> {
+    return this.db.allNow(query);
+  }
+
+  async get<R>(query: Compilable<R>): Promise<R | undefined> {
+    return this.db.getNow(query);
+  }
+
+  async run(query: Compilable<unknown>): Promise<RunResult> {
+    return this.db.runNow(query);
+  }
+
+  async lock(): Promise<void> {}
+
+  async notify(channel: string): Promise<void> {
+    this.db.pendingNotifications.add(channel);
+  }
+
+  listen(channel: string, listener: () => void): Promise<() => Promise<void>> {
+    return this.db.listen(channel, listener);
+  }
+
+  async transaction<T>(fn: (tx: MemoryDatabase) => Promise<T>): Promise<T> {
+    const name = `sp${this.depth + 1}`;
+    this.db.raw.exec(`SAVEPOINT ${name}`);
     try {
-      return this.raw.transaction(fn).immediate();
-    } finally {
-      this.raw.pragma('synchronous = FULL');
+      const result = await fn(new SqliteTransaction(this.db, this.depth + 1));
+      this.db.raw.exec(`RELEASE ${name}`);
+      return result;
+    } catch (error) {
+      this.db.raw.exec(`ROLLBACK TO ${name}`);
+      this.db.raw.exec(`RELEASE ${name}`);
+      throw error;
     }
   }
 
-  close(): void {
-    this.raw.close();
+  async close(): Promise<void> {
+    throw new Error('close the database, not a transaction');
   }
 }
 

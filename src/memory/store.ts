@@ -1,36 +1,51 @@
+import { engineOf, type MemoryDatabase } from './database.js';
 import { getIssueView, type IssueView } from './issue-view.js';
 import type { MemoryRecord } from './records.js';
 import { searchMemory, type SearchQuery, type SearchResult } from './context/search.js';
+import { PostgresDatabase } from './postgres.js';
 import { SqliteDatabase } from './sqlite.js';
 import { countRecords, type RecordCounts } from './stats.js';
 import { applyRecords } from './writer.js';
 
-/** The memory on embedded SQLite: merge records in, ask questions out. */
-export class MemoryStore {
-  readonly db: SqliteDatabase;
+export interface StoreOptions {
+  /** Milliseconds a write waits for a lock another connection holds (default 5000): SQLite's busy timeout, PostgreSQL's lock_timeout. */
+  busyTimeoutMs?: number;
+  /** PostgreSQL: connections in the pool (default 10). */
+  poolSize?: number;
+}
 
-  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
-    this.db = new SqliteDatabase(path, options);
+/** Opens the memory at `location`: a `postgres://` URL, else a SQLite file (created with its folder). Migrates it first. */
+export async function openDatabase(location: string, options: StoreOptions = {}): Promise<MemoryDatabase> {
+  if (engineOf(location) === 'postgres') return PostgresDatabase.open(location, { poolSize: options.poolSize, lockTimeoutMs: options.busyTimeoutMs });
+  return new SqliteDatabase(location, { busyTimeoutMs: options.busyTimeoutMs });
+}
+
+/** The memory: merge records in, ask questions out, on whichever engine holds it. */
+export class MemoryStore {
+  constructor(readonly db: MemoryDatabase) {}
+
+  static async open(location: string, options: StoreOptions = {}): Promise<MemoryStore> {
+    return new MemoryStore(await openDatabase(location, options));
   }
 
   /** Merges records from one source in a single transaction. */
-  apply(workspaceId: string, source: string, records: readonly MemoryRecord[]): void {
-    this.db.transaction(() => applyRecords(this.db, workspaceId, source, records));
+  apply(workspaceId: string, source: string, records: readonly MemoryRecord[]): Promise<void> {
+    return this.db.transaction((tx) => applyRecords(tx, workspaceId, source, records));
   }
 
-  issue(workspaceId: string, ref: string): IssueView | null {
+  issue(workspaceId: string, ref: string): Promise<IssueView | null> {
     return getIssueView(this.db, workspaceId, ref);
   }
 
-  search(workspaceId: string, query: SearchQuery): SearchResult {
+  search(workspaceId: string, query: SearchQuery): Promise<SearchResult> {
     return searchMemory(this.db, workspaceId, query);
   }
 
-  counts(workspaceId: string): RecordCounts {
+  counts(workspaceId: string): Promise<RecordCounts> {
     return countRecords(this.db, workspaceId);
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 }

@@ -15,7 +15,7 @@ import type {
 } from './records.js';
 import type { Database, IssueTable } from './schema.js';
 import { indexObservation } from './search-index.js';
-import type { SqliteDatabase } from './sqlite.js';
+import type { MemoryDatabase } from './database.js';
 import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
 
 type Row<T extends keyof Database> = Selectable<Database[T]>;
@@ -24,69 +24,79 @@ type Row<T extends keyof Database> = Selectable<Database[T]>;
  * Merges records into the store. Every merge is idempotent and order-tolerant: counters take the
  * maximum, first-seen times the minimum, and versioned values (status, assignee, comment text, alert
  * state) only move forward, so any replay or reordering of the same facts converges.
- * Call inside a transaction.
+ * Call inside a transaction. Merges that read before they write first lock the record's key, so
+ * concurrent writers of one record (two workers, a webhook and a sync page) take turns on PostgreSQL.
  */
-export function applyRecords(db: SqliteDatabase, workspaceId: string, source: string, records: readonly MemoryRecord[]): void {
+export async function applyRecords(db: MemoryDatabase, workspaceId: string, source: string, records: readonly MemoryRecord[]): Promise<void> {
   for (const record of records) {
     switch (record.kind) {
       case 'issue':
-        applyIssue(db, workspaceId, record);
+        await applyIssue(db, workspaceId, record);
         break;
       case 'event':
-        applyEvent(db, workspaceId, record);
+        await applyEvent(db, workspaceId, record);
         break;
       case 'comment':
-        applyComment(db, workspaceId, record);
+        await applyComment(db, workspaceId, record);
         break;
       case 'alert':
-        applyAlert(db, workspaceId, record);
+        await applyAlert(db, workspaceId, record);
         break;
       case 'insight':
-        applyInsight(db, workspaceId, record);
+        await applyInsight(db, workspaceId, record);
         break;
       case 'project':
-        applyProject(db, workspaceId, record);
+        await applyProject(db, workspaceId, record);
         break;
       case 'release':
-        applyRelease(db, workspaceId, record);
+        await applyRelease(db, workspaceId, record);
         break;
       case 'deploy':
-        applyDeploy(db, workspaceId, record);
+        await applyDeploy(db, workspaceId, record);
         break;
       case 'commit':
-        applyCommit(db, workspaceId, record);
+        await applyCommit(db, workspaceId, record);
         break;
       case 'team':
-        upsert(db, 'teams', ['workspace_id', 'id'], { workspace_id: workspaceId, id: record.id, slug: record.slug, name: record.name });
+        await upsert(db, 'teams', ['workspace_id', 'id'], { workspace_id: workspaceId, id: record.id, slug: record.slug, name: record.name });
         break;
       case 'member':
-        upsert(db, 'members', ['workspace_id', 'id'], {
+        await upsert(db, 'members', ['workspace_id', 'id'], {
           workspace_id: workspaceId,
           id: record.id,
           name: record.name,
           email: record.email,
           role: record.role,
-          teams: JSON.stringify([...record.teams].sort()),
+          teams: toJson([...record.teams].sort()),
         });
         break;
       case 'environment':
-        upsert(db, 'environments', ['workspace_id', 'name'], { workspace_id: workspaceId, name: record.name });
+        await upsert(db, 'environments', ['workspace_id', 'name'], { workspace_id: workspaceId, name: record.name });
         break;
       case 'connection':
-        applyConnection(db, workspaceId, source, record);
+        await applyConnection(db, workspaceId, source, record);
         break;
       case 'observation':
-        applyObservation(db, workspaceId, record);
+        await applyObservation(db, workspaceId, record);
         break;
     }
   }
 }
 
+/**
+ * JSON text for a JSON column. U+0000 becomes U+FFFD: PostgreSQL's jsonb refuses it, and both engines
+ * must store the same facts.
+ */
+function toJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.includes('\\u0000') ? json.replaceAll('\\u0000', '\\ufffd') : json;
+}
+
 /** Insert or replace one row by its key. */
-function upsert<T extends keyof Database>(db: SqliteDatabase, table: T, keys: readonly string[], row: Row<T>): void {
+async function upsert<T extends keyof Database>(db: MemoryDatabase, table: T, keys: readonly string[], row: Row<T>): Promise<void> {
   const values = row as Record<string, unknown>;
   const updates = Object.fromEntries(Object.entries(values).filter(([column]) => !keys.includes(column)));
-  db.run(
+  await db.run(
     // Kysely's generic insert types cannot follow a table chosen at run time; the row type is checked by callers.
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     db.qb.insertInto(table).values(values as any).onConflict((oc) => (Object.keys(updates).length ? oc.columns(keys as any).doUpdateSet(updates as any) : oc.doNothing())),
@@ -119,8 +129,8 @@ function compareText(a: string, b: string): number {
  * An issue shows the frames of its newest stored event that has any (ties by event id): a function of
  * the set of events, so it does not depend on the order they were delivered in.
  */
-function newestEventFrames(db: SqliteDatabase, workspaceId: string, issueId: string): string | null {
-  const row = db.get(
+async function newestEventFrames(db: MemoryDatabase, workspaceId: string, issueId: string): Promise<string | null> {
+  const row = await db.get(
     db.qb.selectFrom('events').select('top_frames')
       .where('workspace_id', '=', workspaceId).where('issue_id', '=', issueId).where('top_frames', '!=', '[]')
       .orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(1),
@@ -128,8 +138,9 @@ function newestEventFrames(db: SqliteDatabase, workspaceId: string, issueId: str
   return row?.top_frames ?? null;
 }
 
-function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): void {
-  const current = db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecord): Promise<void> {
+  await db.lock(`issue:${workspaceId}:${r.id}`);
+  const current = await db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
   const order = compareSnapshots(r, current);
   const row: IssueTable = {
     workspace_id: workspaceId,
@@ -154,7 +165,7 @@ function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): vo
     last_release: pick(r.lastRelease, current?.last_release, order),
     // Only a glimpse through an event brings frames, and that event is stored by then: the issue takes
     // the newest stored event's. Any other snapshot keeps what it has (one query only when it can change).
-    top_frames: r.topFrames?.length ? (newestEventFrames(db, workspaceId, r.id) ?? JSON.stringify(r.topFrames)) : (current?.top_frames ?? null),
+    top_frames: r.topFrames?.length ? ((await newestEventFrames(db, workspaceId, r.id)) ?? toJson(r.topFrames)) : (current?.top_frames ?? null),
     snapshot_at: maxTime(r.observedAt, current?.snapshot_at) ?? r.observedAt,
     status: current?.status ?? null,
     substatus: current?.substatus ?? null,
@@ -184,11 +195,11 @@ function applyIssue(db: SqliteDatabase, workspaceId: string, r: IssueRecord): vo
       row.assignee_version = version;
     }
   }
-  upsert(db, 'issues', ['workspace_id', 'id'], row);
+  await upsert(db, 'issues', ['workspace_id', 'id'], row);
 }
 
-function applyEvent(db: SqliteDatabase, workspaceId: string, r: EventRecord): void {
-  upsert(db, 'events', ['workspace_id', 'id'], {
+async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecord): Promise<void> {
+  await upsert(db, 'events', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
     issue_id: r.issueId,
@@ -204,13 +215,14 @@ function applyEvent(db: SqliteDatabase, workspaceId: string, r: EventRecord): vo
     error_value: r.errorValue,
     occurred_at: r.occurredAt,
     url: r.url,
-    tags: JSON.stringify(r.tags),
-    top_frames: JSON.stringify(r.topFrames),
+    tags: toJson(r.tags),
+    top_frames: toJson(r.topFrames),
   });
 }
 
-function applyComment(db: SqliteDatabase, workspaceId: string, r: CommentRecord): void {
-  const current = db.get(db.qb.selectFrom('comments').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+async function applyComment(db: MemoryDatabase, workspaceId: string, r: CommentRecord): Promise<void> {
+  await db.lock(`comment:${workspaceId}:${r.id}`);
+  const current = await db.get(db.qb.selectFrom('comments').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
   const version = versionOf(r.body);
   const newer = isNewer(version, current?.version);
   const row: Row<'comments'> = {
@@ -225,15 +237,16 @@ function applyComment(db: SqliteDatabase, workspaceId: string, r: CommentRecord)
     deleted: newer ? Number(r.body.value.deleted) : (current?.deleted ?? 0),
     version: newer ? version : current!.version,
   };
-  upsert(db, 'comments', ['workspace_id', 'id'], row);
+  await upsert(db, 'comments', ['workspace_id', 'id'], row);
 }
 
-function applyAlert(db: SqliteDatabase, workspaceId: string, r: AlertRecord): void {
-  const current = db.get(db.qb.selectFrom('alerts').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+async function applyAlert(db: MemoryDatabase, workspaceId: string, r: AlertRecord): Promise<void> {
+  await db.lock(`alert:${workspaceId}:${r.id}`);
+  const current = await db.get(db.qb.selectFrom('alerts').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
   const version = versionOf(r.state);
   const newer = isNewer(version, current?.state_version);
   const order = newer ? 1 : -1;
-  upsert(db, 'alerts', ['workspace_id', 'id'], {
+  await upsert(db, 'alerts', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
     source: r.source,
@@ -243,7 +256,7 @@ function applyAlert(db: SqliteDatabase, workspaceId: string, r: AlertRecord): vo
     description: pick(r.description, current?.description, order),
     issue_id: pick(r.issueId, current?.issue_id, order),
     event_id: pick(r.eventId, current?.event_id, order),
-    projects: newer || !current ? JSON.stringify(r.projects) : current.projects,
+    projects: newer || !current ? toJson(r.projects) : current.projects,
     url: pick(r.url, current?.url, order),
     started_at: minTime(r.startedAt, current?.started_at),
     state: newer ? r.state.value : current!.state,
@@ -253,8 +266,9 @@ function applyAlert(db: SqliteDatabase, workspaceId: string, r: AlertRecord): vo
 
 const stageStateRank = { started: 0, completed: 1 } as const;
 
-function applyInsight(db: SqliteDatabase, workspaceId: string, r: InsightRecord): void {
-  const current = db.get(
+async function applyInsight(db: MemoryDatabase, workspaceId: string, r: InsightRecord): Promise<void> {
+  await db.lock(`insight:${workspaceId}:${r.issueId}:${r.runId}:${r.stage}`);
+  const current = await db.get(
     db.qb
       .selectFrom('insights')
       .selectAll()
@@ -268,21 +282,22 @@ function applyInsight(db: SqliteDatabase, workspaceId: string, r: InsightRecord)
     const rank = stageStateRank[r.state];
     if (rank < currentRank || (rank === currentRank && r.at <= current.at)) return;
   }
-  upsert(db, 'insights', ['workspace_id', 'issue_id', 'run_id', 'stage'], {
+  await upsert(db, 'insights', ['workspace_id', 'issue_id', 'run_id', 'stage'], {
     workspace_id: workspaceId,
     issue_id: r.issueId,
     run_id: r.runId,
     stage: r.stage,
     state: r.state,
     summary: r.summary ?? current?.summary ?? null,
-    details: r.details == null ? (current?.details ?? null) : JSON.stringify(r.details),
+    details: r.details == null ? (current?.details ?? null) : toJson(r.details),
     at: r.at,
   });
 }
 
-function applyProject(db: SqliteDatabase, workspaceId: string, r: ProjectRecord): void {
-  const current = db.get(db.qb.selectFrom('projects').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
-  upsert(db, 'projects', ['workspace_id', 'id'], {
+async function applyProject(db: MemoryDatabase, workspaceId: string, r: ProjectRecord): Promise<void> {
+  await db.lock(`project:${workspaceId}:${r.id}`);
+  const current = await db.get(db.qb.selectFrom('projects').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  await upsert(db, 'projects', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
     slug: r.slug ?? current?.slug ?? null,
@@ -291,14 +306,15 @@ function applyProject(db: SqliteDatabase, workspaceId: string, r: ProjectRecord)
   });
 }
 
-function applyRelease(db: SqliteDatabase, workspaceId: string, r: ReleaseRecord): void {
-  const current = db.get(db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', r.version));
+async function applyRelease(db: MemoryDatabase, workspaceId: string, r: ReleaseRecord): Promise<void> {
+  await db.lock(`release:${workspaceId}:${r.version}`);
+  const current = await db.get(db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', r.version));
   const projects = new Set<string>([...(current ? (JSON.parse(current.projects) as string[]) : []), ...r.projects]);
-  upsert(db, 'releases', ['workspace_id', 'version'], {
+  await upsert(db, 'releases', ['workspace_id', 'version'], {
     workspace_id: workspaceId,
     version: r.version,
     short_version: r.shortVersion ?? current?.short_version ?? null,
-    projects: JSON.stringify([...projects].sort()),
+    projects: toJson([...projects].sort()),
     created_at: minTime(r.createdAt, current?.created_at),
     released_at: r.releasedAt ?? current?.released_at ?? null,
     first_event: minTime(r.firstEvent, current?.first_event),
@@ -309,8 +325,8 @@ function applyRelease(db: SqliteDatabase, workspaceId: string, r: ReleaseRecord)
   });
 }
 
-function applyDeploy(db: SqliteDatabase, workspaceId: string, r: DeployRecord): void {
-  upsert(db, 'deploys', ['workspace_id', 'id'], {
+async function applyDeploy(db: MemoryDatabase, workspaceId: string, r: DeployRecord): Promise<void> {
+  await upsert(db, 'deploys', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
     release: r.release,
@@ -319,15 +335,16 @@ function applyDeploy(db: SqliteDatabase, workspaceId: string, r: DeployRecord): 
     url: r.url,
     started_at: r.startedAt,
     finished_at: r.finishedAt,
-    projects: JSON.stringify([...r.projects].sort()),
+    projects: toJson([...r.projects].sort()),
   });
 }
 
-function applyCommit(db: SqliteDatabase, workspaceId: string, r: CommitRecord): void {
-  const current = db.get(
+async function applyCommit(db: MemoryDatabase, workspaceId: string, r: CommitRecord): Promise<void> {
+  await db.lock(`commit:${workspaceId}:${r.release}:${r.id}`);
+  const current = await db.get(
     db.qb.selectFrom('commits').selectAll().where('workspace_id', '=', workspaceId).where('release', '=', r.release).where('id', '=', r.id),
   );
-  upsert(db, 'commits', ['workspace_id', 'release', 'id'], {
+  await upsert(db, 'commits', ['workspace_id', 'release', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
     release: r.release,
@@ -336,12 +353,13 @@ function applyCommit(db: SqliteDatabase, workspaceId: string, r: CommitRecord): 
     author_email: r.authorEmail ?? current?.author_email ?? null,
     repository: r.repository ?? current?.repository ?? null,
     created_at: r.createdAt ?? current?.created_at ?? null,
-    files: r.files ? JSON.stringify(r.files) : (current?.files ?? null),
+    files: r.files ? toJson(r.files) : (current?.files ?? null),
   });
 }
 
-function applyConnection(db: SqliteDatabase, workspaceId: string, source: string, r: ConnectionRecord): void {
-  const current = db.get(
+async function applyConnection(db: MemoryDatabase, workspaceId: string, source: string, r: ConnectionRecord): Promise<void> {
+  await db.lock(`connection:${workspaceId}:${source}:${r.externalId}`);
+  const current = await db.get(
     db.qb
       .selectFrom('connections')
       .selectAll()
@@ -351,7 +369,7 @@ function applyConnection(db: SqliteDatabase, workspaceId: string, source: string
   );
   const version = versionOf(r.state);
   if (current && !isNewer(version, current.state_version)) return;
-  upsert(db, 'connections', ['workspace_id', 'id'], {
+  await upsert(db, 'connections', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
     id: current?.id ?? `${source}:${r.externalId}`,
     source,
@@ -367,8 +385,8 @@ function applyConnection(db: SqliteDatabase, workspaceId: string, source: string
   });
 }
 
-function applyObservation(db: SqliteDatabase, workspaceId: string, r: ObservationRecord): void {
-  upsert(db, 'observations', ['workspace_id', 'id'], {
+async function applyObservation(db: MemoryDatabase, workspaceId: string, r: ObservationRecord): Promise<void> {
+  await upsert(db, 'observations', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
     type: r.type,
@@ -380,7 +398,7 @@ function applyObservation(db: SqliteDatabase, workspaceId: string, r: Observatio
     release: r.release,
     environment: r.environment,
     summary: r.summary,
-    data: r.data ? JSON.stringify(r.data) : null,
+    data: r.data ? toJson(r.data) : null,
   });
-  indexObservation(db, workspaceId, r);
+  await indexObservation(db, workspaceId, r);
 }

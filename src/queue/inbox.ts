@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { InboxTable } from '../memory/schema.js';
-import type { SqliteDatabase } from '../memory/sqlite.js';
+import { bindable, isContention, type MemoryDatabase } from '../memory/database.js';
 import type { DeliveryRouter } from './routing.js';
 
 export interface Delivery {
@@ -21,6 +21,9 @@ export type EnqueueResult = { accepted: true; duplicate: boolean; seq: number | 
 export type InboxRow = Selectable<InboxTable>;
 export type InboxState = InboxTable['state'];
 
+/** Notified when deliveries are committed, so workers wake without polling (across processes on PostgreSQL). */
+const INBOX_CHANNEL = 'sentry_memory_inbox';
+
 /**
  * The durable inbox. `enqueue` resolves only after the delivery's transaction has committed, and
  * deliveries that arrive in the same event-loop turn share one transaction (group commit): one fsync
@@ -29,18 +32,17 @@ export type InboxState = InboxTable['state'];
 export class Inbox {
   private batch: { delivery: Delivery; resolve: (r: EnqueueResult) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
-  private readonly listeners = new Set<() => void>();
 
   /** Compiled once: at thousands of deliveries a second, building the query each time would cost more than the insert. */
   private readonly insert;
 
   /** `route`, when given, picks each delivery's workspace (see routing.ts); otherwise its own workspaceId is kept. */
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly db: MemoryDatabase,
     private readonly route?: DeliveryRouter,
   ) {
     const placeholder = '';
-    this.insert = db.statement(
+    this.insert = bindable(
       db.qb
         .insertInto('inbox')
         .values({
@@ -57,7 +59,8 @@ export class Inbox {
           attempts: 0,
           next_attempt_at: placeholder,
         })
-        .onConflict((oc) => oc.doNothing()),
+        .onConflict((oc) => oc.doNothing())
+        .returning('seq'),
     );
   }
 
@@ -66,55 +69,63 @@ export class Inbox {
       this.batch.push({ delivery, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  /** Called after each commit that added deliveries, so an in-process worker wakes without polling. */
-  onEnqueued(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Calls `listener` after each commit that added deliveries, here or (on PostgreSQL) in any process. Returns how to stop. */
+  onEnqueued(listener: () => void): Promise<() => Promise<void>> {
+    return this.db.listen(INBOX_CHANNEL, listener);
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     const batch = this.batch;
     this.batch = [];
     this.scheduled = false;
     const now = new Date().toISOString();
+    const deliveries = batch.map((item) => item.delivery);
     let results: EnqueueResult[];
     try {
-      results = this.db.transaction(() =>
-        batch.map(({ delivery }) => {
-          const { workspaceId, state } = this.route?.(delivery) ?? { workspaceId: delivery.workspaceId, state: 'pending' };
-          // Same order as the columns of the compiled insert above.
-          const result = this.insert.run(
-            workspaceId,
-            delivery.deliveryId,
-            delivery.source,
-            delivery.resource,
-            delivery.action,
-            delivery.externalId,
-            delivery.sentAt,
-            now,
-            delivery.body,
-            state,
-            0,
-            now,
-          );
-          return { accepted: true as const, duplicate: result.changes === 0, seq: result.changes ? Number(result.lastInsertRowid) : null };
-        }),
-      );
+      results = await this.store(deliveries, now);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
     }
     batch.forEach((item, i) => item.resolve(results[i]));
-    if (results.some((r) => !r.duplicate)) for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * One transaction for the whole batch. Several web processes commit batches at once on PostgreSQL:
+   * rows are inserted in key order, so two batches that share a delivery (a retry that reached another
+   * process) wait on each other in one order, never in a cycle; a collision anyway is retried.
+   */
+  private async store(deliveries: Delivery[], now: string, attempt = 1): Promise<EnqueueResult[]> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const routes = this.route ? await this.route(tx, deliveries) : deliveries.map((d) => ({ workspaceId: d.workspaceId, state: 'pending' as const }));
+        const key = (i: number) => `${routes[i].workspaceId}\u0000${deliveries[i].source}\u0000${deliveries[i].deliveryId}`;
+        const order = deliveries.map((_, i) => i).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+        const stored: EnqueueResult[] = new Array(deliveries.length);
+        for (const i of order) {
+          const delivery = deliveries[i];
+          // Same order as the columns of the compiled insert above.
+          const row = await tx.get(
+            this.insert(routes[i].workspaceId, delivery.deliveryId, delivery.source, delivery.resource, delivery.action, delivery.externalId, delivery.sentAt, now, delivery.body, routes[i].state, 0, now),
+          );
+          stored[i] = { accepted: true as const, duplicate: row === undefined, seq: row ? Number(row.seq) : null };
+        }
+        if (stored.some((r) => !r.duplicate)) await tx.notify(INBOX_CHANNEL);
+        return stored;
+      });
+    } catch (error) {
+      if (isContention(error) && attempt < 3) return this.store(deliveries, now, attempt + 1);
+      throw error;
+    }
   }
 
   /** Pending deliveries due now, oldest first. */
-  due(limit: number, now = new Date().toISOString()): InboxRow[] {
+  due(limit: number, now = new Date().toISOString()): Promise<InboxRow[]> {
     return this.db.all(
       this.db.qb
         .selectFrom('inbox')
@@ -128,35 +139,40 @@ export class Inbox {
   }
 
   /**
-   * Whether a fetched row is still as it was fetched (pending, same attempts). Asked inside the
-   * write transaction that processes it, so when several workers share the database, only one
-   * applies a delivery; the others see it settled or rescheduled and leave it.
+   * Claims a fetched row for the transaction `tx` if it is still as it was fetched (pending, same
+   * attempts). When several workers share the database, only one applies a delivery: on SQLite the
+   * write transaction is exclusive; on PostgreSQL the row is locked, and a row another worker has
+   * locked is skipped (FOR UPDATE SKIP LOCKED) rather than waited for.
    */
-  unchanged(row: Pick<InboxRow, 'seq' | 'attempts'>): boolean {
-    const current = this.db.get(this.db.qb.selectFrom('inbox').select(['state', 'attempts']).where('seq', '=', row.seq));
+  async claim(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq' | 'attempts'>): Promise<boolean> {
+    let q = tx.qb.selectFrom('inbox').select(['state', 'attempts']).where('workspace_id', '=', row.workspace_id).where('seq', '=', row.seq);
+    if (tx.engine === 'postgres') q = q.forUpdate().skipLocked();
+    const current = await tx.get(q);
     return current?.state === 'pending' && current.attempts === row.attempts;
   }
 
-  settle(seq: number, state: Exclude<InboxState, 'pending'>, error: string | null = null): void {
-    this.db.run(
-      this.db.qb
+  settle(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq'>, state: Exclude<InboxState, 'pending'>, error: string | null = null): Promise<unknown> {
+    return tx.run(
+      tx.qb
         .updateTable('inbox')
         .set((eb) => ({ state, last_error: error, processed_at: new Date().toISOString(), attempts: eb('attempts', '+', 1) }))
-        .where('seq', '=', seq),
+        .where('workspace_id', '=', row.workspace_id)
+        .where('seq', '=', row.seq),
     );
   }
 
-  retryLater(seq: number, error: string, at: string): void {
-    this.db.run(
-      this.db.qb
+  retryLater(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq'>, error: string, at: string): Promise<unknown> {
+    return tx.run(
+      tx.qb
         .updateTable('inbox')
         .set((eb) => ({ last_error: error, next_attempt_at: at, attempts: eb('attempts', '+', 1) }))
-        .where('seq', '=', seq),
+        .where('workspace_id', '=', row.workspace_id)
+        .where('seq', '=', row.seq),
     );
   }
 
   /** One delivery of a workspace, by its sequence number. */
-  find(workspaceId: string, seq: number): InboxRow | undefined {
+  find(workspaceId: string, seq: number): Promise<InboxRow | undefined> {
     return this.db.get(this.db.qb.selectFrom('inbox').selectAll().where('workspace_id', '=', workspaceId).where('seq', '=', seq));
   }
 
@@ -165,8 +181,8 @@ export class Inbox {
    * fix that made them fail. `seq` picks one; without it, every dead delivery of the workspace.
    * Returns how many were re-queued. The last error stays until the delivery is processed.
    */
-  requeue(workspaceId: string, seq?: number): number {
-    const result = this.db.run(
+  async requeue(workspaceId: string, seq?: number): Promise<number> {
+    const result = await this.db.run(
       this.db.qb
         .updateTable('inbox')
         .set({ state: 'pending', attempts: 0, next_attempt_at: new Date().toISOString(), processed_at: null })
@@ -174,13 +190,13 @@ export class Inbox {
         .$if(seq === undefined, (qb) => qb.where('state', '=', 'dead'))
         .$if(seq !== undefined, (qb) => qb.where('seq', '=', seq!).where('state', 'in', ['dead', 'skipped'])),
     );
-    if (result.changes > 0) for (const listener of this.listeners) listener();
+    if (result.changes > 0) await this.db.notify(INBOX_CHANNEL);
     return result.changes;
   }
 
-  countsByState(workspaceId: string): Record<InboxState, number> {
+  async countsByState(workspaceId: string): Promise<Record<InboxState, number>> {
     const counts: Record<InboxState, number> = { pending: 0, processed: 0, skipped: 0, dead: 0, held: 0 };
-    const rows = this.db.all(
+    const rows = await this.db.all(
       this.db.qb.selectFrom('inbox').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).where('workspace_id', '=', workspaceId).groupBy('state'),
     );
     for (const row of rows) counts[row.state] = Number(row.n);
@@ -188,7 +204,7 @@ export class Inbox {
   }
 
   /** The most recent deliveries that did not become memory (skipped or dead), with why. */
-  problems(workspaceId: string, limit: number): Pick<InboxRow, 'seq' | 'delivery_id' | 'resource' | 'action' | 'state' | 'attempts' | 'last_error' | 'received_at'>[] {
+  problems(workspaceId: string, limit: number): Promise<Pick<InboxRow, 'seq' | 'delivery_id' | 'resource' | 'action' | 'state' | 'attempts' | 'last_error' | 'received_at'>[]> {
     return this.db.all(
       this.db.qb
         .selectFrom('inbox')
@@ -200,8 +216,8 @@ export class Inbox {
     );
   }
 
-  lastReceivedAt(workspaceId: string): string | null {
-    const row = this.db.get(this.db.qb.selectFrom('inbox').select((eb) => eb.fn.max('received_at').as('at')).where('workspace_id', '=', workspaceId));
+  async lastReceivedAt(workspaceId: string): Promise<string | null> {
+    const row = await this.db.get(this.db.qb.selectFrom('inbox').select((eb) => eb.fn.max('received_at').as('at')).where('workspace_id', '=', workspaceId));
     return (row?.at as string | null | undefined) ?? null;
   }
 }

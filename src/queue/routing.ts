@@ -1,4 +1,5 @@
-import type { SqliteDatabase } from '../memory/sqlite.js';
+import { sql } from 'kysely';
+import type { MemoryDatabase } from '../memory/database.js';
 import { assignInstallation, createWorkspace, workspaceOfInstallation } from '../memory/workspaces.js';
 import type { Delivery, InboxState } from './inbox.js';
 
@@ -8,8 +9,11 @@ export interface Route {
   state: Extract<InboxState, 'pending' | 'held'>;
 }
 
-/** Runs inside the inbox's insert transaction, so whatever it creates commits with the delivery or not at all. */
-export type DeliveryRouter = (delivery: Delivery) => Route;
+/**
+ * Picks each delivery's workspace, inside the inbox's insert transaction and before any row is
+ * inserted: whatever it creates commits with the deliveries or not at all.
+ */
+export type DeliveryRouter = (tx: MemoryDatabase, deliveries: readonly Delivery[]) => Promise<Route[]>;
 
 /**
  * Deliveries of an installation that is not known yet wait here, held (never processed), until its
@@ -25,23 +29,56 @@ export const HELD_WORKSPACE = '_held';
  * Unknown installations are held rather than refused with a 503: the delivery is then kept whatever
  * the sender's retry policy, and a delivery that overtakes its installation.created is not lost.
  */
-export function routeByInstallation(db: SqliteDatabase): DeliveryRouter {
-  adoptKnownInstallations(db);
-  return (delivery) => {
-    if (!delivery.externalId) return { workspaceId: delivery.workspaceId, state: 'pending' };
-    const known = workspaceOfInstallation(db, delivery.source, delivery.externalId);
-    if (known) return { workspaceId: known, state: 'pending' };
-    if (!delivery.newInstallation) return { workspaceId: HELD_WORKSPACE, state: 'held' };
-    const workspaceId = createWorkspace(db, delivery.newInstallation.name);
-    assignInstallation(db, delivery.source, delivery.externalId, workspaceId);
-    releaseHeld(db, delivery.source, delivery.externalId, workspaceId);
-    return { workspaceId, state: 'pending' };
+export async function routeByInstallation(db: MemoryDatabase): Promise<DeliveryRouter> {
+  await adoptKnownInstallations(db);
+  return async (tx, deliveries) => {
+    const routes: Route[] = [];
+    let locked = false;
+    for (const delivery of deliveries) {
+      if (!delivery.externalId) {
+        routes.push({ workspaceId: delivery.workspaceId, state: 'pending' });
+        continue;
+      }
+      const known = await workspaceOfInstallation(tx, delivery.source, delivery.externalId);
+      if (known) {
+        routes.push({ workspaceId: known, state: 'pending' });
+        continue;
+      }
+      // Unknown installations are rare (a new install, a delivery that overtook it): one lock for all
+      // of them, taken before this transaction writes anything, so that web processes creating or
+      // holding for the same installation take turns, and lock order can never form a cycle.
+      if (!locked) {
+        await tx.lock('installations');
+        locked = true;
+      }
+      const route = await routeUnknown(tx, delivery, delivery.externalId);
+      if (delivery.newInstallation && route.state === 'pending') {
+        // Its deliveries earlier in this batch were routed as held but are not inserted yet, so
+        // releaseHeld could not see them: they go to the new workspace too.
+        routes.forEach((earlier, i) => {
+          const other = deliveries[i];
+          if (earlier.state === 'held' && other.source === delivery.source && other.externalId === delivery.externalId) routes[i] = route;
+        });
+      }
+      routes.push(route);
+    }
+    return routes;
   };
 }
 
+async function routeUnknown(tx: MemoryDatabase, delivery: Delivery, externalId: string): Promise<Route> {
+  const created = await workspaceOfInstallation(tx, delivery.source, externalId);
+  if (created) return { workspaceId: created, state: 'pending' };
+  if (!delivery.newInstallation) return { workspaceId: HELD_WORKSPACE, state: 'held' };
+  const workspaceId = await createWorkspace(tx, delivery.newInstallation.name);
+  await assignInstallation(tx, delivery.source, externalId, workspaceId);
+  await releaseHeld(tx, delivery.source, externalId, workspaceId);
+  return { workspaceId, state: 'pending' };
+}
+
 /** Moves an installation's held deliveries into its new workspace, due now (they keep their order: seq). */
-function releaseHeld(db: SqliteDatabase, source: string, externalId: string, workspaceId: string): void {
-  db.run(
+async function releaseHeld(db: MemoryDatabase, source: string, externalId: string, workspaceId: string): Promise<void> {
+  await db.run(
     db.qb
       .updateTable('inbox')
       .set({ workspace_id: workspaceId, state: 'pending', next_attempt_at: new Date().toISOString() })
@@ -57,17 +94,27 @@ function releaseHeld(db: SqliteDatabase, source: string, externalId: string, wor
  * connection made, under some workspace) keep that workspace: otherwise everything they send from
  * now on would be held, waiting for an installation.created that was sent long ago. Idempotent.
  */
-function adoptKnownInstallations(db: SqliteDatabase): void {
-  db.transaction(() => {
-    db.raw
-      .prepare(
-        `INSERT OR IGNORE INTO installation_workspaces (source, external_id, workspace_id, created_at)
-         SELECT source, external_id, min(workspace_id), ? FROM (
-           SELECT source, external_id, workspace_id FROM connections WHERE external_id IS NOT NULL
-           UNION ALL
-           SELECT source, external_id, workspace_id FROM inbox WHERE external_id IS NOT NULL AND state <> 'held'
-         ) GROUP BY source, external_id`,
-      )
-      .run(new Date().toISOString());
-  });
+async function adoptKnownInstallations(db: MemoryDatabase): Promise<void> {
+  const now = new Date().toISOString();
+  await db.transaction((tx) =>
+    tx.run(
+      tx.qb
+        .insertInto('installation_workspaces')
+        .columns(['source', 'external_id', 'workspace_id', 'created_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom(
+              eb
+                .selectFrom('connections')
+                .select(['source', 'external_id', 'workspace_id'])
+                .where('external_id', 'is not', null)
+                .unionAll(eb.selectFrom('inbox').select(['source', 'external_id', 'workspace_id']).where('external_id', 'is not', null).where('state', '<>', 'held'))
+                .as('known'),
+            )
+            .select(['known.source', 'known.external_id', (e) => e.fn.min('known.workspace_id').as('workspace_id'), sql.lit(now).as('created_at')])
+            .groupBy(['known.source', 'known.external_id']),
+        )
+        .onConflict((oc) => oc.doNothing()),
+    ),
+  );
 }

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { MemoryRecord } from '../memory/records.js';
-import type { SqliteDatabase } from '../memory/sqlite.js';
+import { isContention, isInvalidData, type MemoryDatabase } from '../memory/database.js';
 import { applyRecords } from '../memory/writer.js';
 import type { Inbox, InboxRow } from './inbox.js';
 
 /** What processing one delivery produced: records to merge, or a reason it is kept but not processed. */
 export type ProcessOutcome = { records: MemoryRecord[] } | { skip: string };
-export type DeliveryProcessor = (row: InboxRow) => ProcessOutcome;
+/** Runs inside the delivery's transaction `tx`; may read the memory through it. */
+export type DeliveryProcessor = (tx: MemoryDatabase, row: InboxRow) => Promise<ProcessOutcome>;
 
 /** A failure that retrying cannot fix (a malformed payload): the delivery goes dead at once. */
 export class PermanentError extends Error {}
@@ -40,10 +41,13 @@ export class InboxWorker {
   private fetched: InboxRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running = false;
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribe: (() => Promise<void>) | null = null;
+  /** The batch in progress, so that stop() can wait for it and wake() does not start a second one. */
+  private current: Promise<void> | null = null;
+  private again = false;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly db: MemoryDatabase,
     private readonly inbox: Inbox,
     private readonly processors: Record<string, DeliveryProcessor>,
     private readonly logger: Logger,
@@ -59,20 +63,26 @@ export class InboxWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.inbox.onEnqueued(() => this.wake());
+    void this.inbox.onEnqueued(() => this.wake()).then((unsubscribe) => {
+      if (this.running) this.unsubscribe = unsubscribe;
+      else void unsubscribe();
+    });
     this.wake();
   }
 
-  /** New work was committed (here or by another thread): look now rather than at the next poll. */
+  /** New work was committed (here or by another process): look now rather than at the next poll. */
   wake(): void {
     this.schedule(0);
   }
 
-  stop(): void {
+  /** Stops taking batches; resolves when the batch in progress (if any) has committed or rolled back. */
+  async stop(): Promise<void> {
     this.running = false;
-    this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.current;
   }
 
   private schedule(delayMs: number): void {
@@ -81,74 +91,93 @@ export class InboxWorker {
       if (delayMs > 0) return;
       clearTimeout(this.timer);
     }
+    if (this.current && delayMs === 0) {
+      // A batch is running: it looks again for work when it ends.
+      this.again = true;
+      return;
+    }
     this.timer = setTimeout(() => {
       this.timer = null;
-      let processed = 0;
-      try {
-        processed = this.runBatch();
-      } catch (error) {
-        this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'inbox batch failed and rolled back; retrying at the next poll');
-      }
-      // A timer, not a loop: pending acknowledgements run between two batches.
-      this.schedule(processed > 0 ? 0 : this.pollMs);
+      this.current = this.runBatch()
+        .catch((error: unknown): number => {
+          this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'inbox batch failed and rolled back; retrying at the next poll');
+          return 0;
+        })
+        .then((processed) => {
+          this.current = null;
+          const again = this.again;
+          this.again = false;
+          // A timer, not a loop: pending acknowledgements run between two batches.
+          this.schedule(processed > 0 || again ? 0 : this.pollMs);
+        });
     }, delayMs);
     this.timer.unref?.();
   }
 
   /** Processes every delivery that is due now; returns how many it handled. For tests and the CLI. */
-  drain(): number {
+  async drain(): Promise<number> {
     let total = 0;
-    for (let n = this.runBatch(); n > 0; n = this.runBatch()) total += n;
+    for (let n = await this.runBatch(); n > 0; n = await this.runBatch()) total += n;
     return total;
   }
 
-  runBatch(): number {
+  async runBatch(): Promise<number> {
     // Rows fetched but not reached within the time budget wait here for the next batch, rather
-    // than being read again; processOne skips any that another worker process settled meanwhile.
-    if (!this.fetched.length) this.fetched = this.inbox.due(this.batchSize);
+    // than being read again; claim() skips any that another worker process settled meanwhile.
+    if (!this.fetched.length) this.fetched = await this.inbox.due(this.batchSize);
     if (!this.fetched.length) return 0;
     const deadline = performance.now() + this.maxBatchMs;
     let processed = 0;
     try {
       // Not durable: what a batch writes can be derived again from the inbox, which is.
-      this.db.transaction(() => {
-        while (this.fetched.length && (processed === 0 || performance.now() < deadline)) {
-          this.processOne(this.fetched.shift()!);
-          processed += 1;
-        }
-      }, { durable: false });
+      await this.db.transaction(
+        async (tx) => {
+          while (this.fetched.length && (processed === 0 || performance.now() < deadline)) {
+            await this.processOne(tx, this.fetched.shift()!);
+            processed += 1;
+          }
+        },
+        { durable: false },
+      );
     } catch (error) {
-      // The whole batch rolled back (lock held past the busy timeout, disk full): its rows are
-      // still pending as stored, so read them again next time.
+      // The whole batch rolled back (lock held past the busy timeout, disk full, connection lost):
+      // its rows are still pending as stored, so read them again next time.
       this.fetched = [];
       throw error;
     }
     return processed;
   }
 
-  private processOne(row: InboxRow): void {
-    if (!this.inbox.unchanged(row)) return; // another worker process got to it first
+  private async processOne(tx: MemoryDatabase, row: InboxRow): Promise<void> {
+    if (!(await this.inbox.claim(tx, row))) return; // another worker process got to it first
     const processor = this.processors[row.source];
     try {
-      this.db.transaction(() => {
+      await tx.transaction(async (delivery) => {
         if (!processor) throw new PermanentError(`no processor for source "${row.source}"`);
-        const outcome = processor(row);
+        const outcome = await processor(delivery, row);
         if ('skip' in outcome) {
-          this.inbox.settle(row.seq, 'skipped', outcome.skip);
+          await this.inbox.settle(delivery, row, 'skipped', outcome.skip);
           return;
         }
-        applyRecords(this.db, row.workspace_id, row.source, outcome.records);
-        this.inbox.settle(row.seq, 'processed');
+        await applyRecords(delivery, row.workspace_id, row.source, outcome.records);
+        await this.inbox.settle(delivery, row, 'processed');
       });
     } catch (error) {
+      if (isContention(error)) {
+        // Another worker holds a record this delivery merges into (PostgreSQL broke the deadlock by
+        // failing us): not the delivery's fault. It stays pending, unattempted, for the next batch,
+        // by when the other transaction has committed.
+        this.logger.debug({ seq: row.seq, err: (error as Error).message }, 'delivery collided with another worker; retrying next batch');
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
       const attempts = row.attempts + 1;
-      if (error instanceof PermanentError || attempts >= this.maxAttempts) {
-        this.inbox.settle(row.seq, 'dead', message);
+      if (error instanceof PermanentError || isInvalidData(error) || attempts >= this.maxAttempts) {
+        await this.inbox.settle(tx, row, 'dead', message);
         this.logger.warn({ seq: row.seq, resource: row.resource, action: row.action, attempts, err: message }, 'delivery dead-lettered');
       } else {
         const delay = this.retryBaseMs * 2 ** (attempts - 1);
-        this.inbox.retryLater(row.seq, message, new Date(Date.now() + delay).toISOString());
+        await this.inbox.retryLater(tx, row, message, new Date(Date.now() + delay).toISOString());
         this.logger.info({ seq: row.seq, attempts, retryInMs: delay, err: message }, 'delivery failed, will retry');
       }
     }

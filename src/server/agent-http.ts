@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { SqliteDatabase } from '../memory/sqlite.js';
+import type { MemoryDatabase } from '../memory/database.js';
 import { apiKeyAuth } from './api-key-auth.js';
 import { hostGuard } from './host-check.js';
 import { mcpRoute } from './mcp-route.js';
 import { queryApiRoutes } from './query-api.js';
 
 export interface AgentHttpOptions {
-  db: SqliteDatabase;
+  db: MemoryDatabase;
   /** Hostnames (any port) this server may be reached by: DNS-rebinding protection. */
   allowedHostnames: readonly string[];
   now?: () => number;

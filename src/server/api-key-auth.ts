@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { verifyApiKey } from '../memory/api-keys.js';
-import type { SqliteDatabase } from '../memory/sqlite.js';
+import type { MemoryDatabase } from '../memory/database.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,10 +10,10 @@ declare module 'fastify' {
 }
 
 /** `Authorization: Bearer smk_…` → the key's workspace; anything else → 401. The key is never logged. */
-export function apiKeyAuth(db: SqliteDatabase) {
+export function apiKeyAuth(db: MemoryDatabase) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    const grant = match ? verifyApiKey(db, match[1]) : null;
+    const grant = match ? await verifyApiKey(db, match[1]) : null;
     if (!grant) {
       await reply
         .code(401)

@@ -34,7 +34,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(agentHttp, { db: runtime.store.db, allowedHostnames: [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])] });
   app.get('/healthz', async () => {
-    const inbox = runtime.inbox.countsByState(options.workspaceId);
+    const inbox = await runtime.inbox.countsByState(options.workspaceId);
     return { ok: true, inbox };
   });
   return app;

@@ -31,7 +31,7 @@ export async function queryApiRoutes(app: FastifyInstance, options: { context: (
   const answer = (tool: AnyTool, extra: (request: FastifyRequest) => Record<string, string> = () => ({})) => async (request: FastifyRequest, reply: FastifyReply) => {
     const { format, ...query } = request.query as Query;
     try {
-      const result = tool.run(options.context(request.agentWorkspaceId!), parseToolInput(tool, toolInput(query, extra(request))));
+      const result = await tool.run(options.context(request.agentWorkspaceId!), parseToolInput(tool, toolInput(query, extra(request))));
       if (format === 'markdown') return reply.type('text/markdown; charset=utf-8').send(result.markdown);
       return reply.send(result.structured);
     } catch (error) {

@@ -21,7 +21,7 @@ const TOOLS = ['search_memory', 'get_issue_context', 'get_timeline', 'get_releas
 async function connect(transport: 'stdio' | 'http', key = service.keys.default): Promise<Client> {
   const client = new Client({ name: 'sentry-memory-test', version: '1.0.0' });
   if (transport === 'stdio') {
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', resolve(repoRoot, 'src/cli/main.ts'), 'mcp', '--db', service.dbPath], cwd: repoRoot, stderr: 'pipe' }));
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', resolve(repoRoot, 'src/cli/main.ts'), 'mcp', '--db', service.location], cwd: repoRoot, stderr: 'pipe' }));
   } else {
     await client.connect(new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
   }

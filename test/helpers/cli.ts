@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENGINE_ENV } from './database.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const entry = resolve(repoRoot, 'src/cli/main.ts');
@@ -8,7 +9,7 @@ const tsxArgs = ['--import', 'tsx', entry];
 
 /** Runs the CLI from source, as `sentry-memory <args>`. */
 export function runCli(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...ENGINE_ENV, ...env }, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -20,7 +21,7 @@ export function runCliAsync(
   interact?: (stderr: string) => Promise<boolean>,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...ENGINE_ENV, ...env } });
     let stdout = '';
     let stderr = '';
     let interacted = !interact;
@@ -46,7 +47,7 @@ export async function startWorker(args: string[], env: Record<string, string>): 
 }
 
 function startUntil(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
-  const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
+  const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...ENGINE_ENV, LOG_LEVEL: 'info', ...env } });
   let output = '';
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${output}`)), 20_000);

@@ -81,17 +81,20 @@ export async function postDelivery(url: string, delivery: PreparedDelivery): Pro
   }
 }
 
-/** The memory the deliveries make without any crash: the same service in-process, one at a time, then drained. */
+/**
+ * The memory the deliveries make without any crash: the same service in-process on embedded SQLite,
+ * one at a time, then drained — the reference every engine and deployment must reproduce.
+ */
 export async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
-  const service = await startTestService();
+  const service = await startTestService({ engine: 'sqlite' });
   try {
     for (const d of deliveries) {
       const response = await deliver(service.app, d.headers['sentry-hook-resource'], d.body, { requestId: d.headers['request-id'], timestamp: Number(d.headers['sentry-hook-timestamp']) });
       expect(response.statusCode).toBe(200);
     }
-    service.runtime.worker.drain();
-    expect(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0, held: 0 });
-    return memorySnapshot(service.runtime.store.db.raw);
+    await service.runtime.worker.drain();
+    expect(await service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0, held: 0 });
+    return await memorySnapshot(service.runtime.store.db);
   } finally {
     await service.close();
   }

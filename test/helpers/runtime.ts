@@ -1,32 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { buildApp } from '../../src/server/app.js';
 import { signBody } from '../../src/sentry/webhooks/signature.js';
+import type { Engine } from '../../src/memory/database.js';
+import { createTestDatabase } from './database.js';
 
 export const SECRET = 'test-client-secret';
-
-export function tempDbPath(): { path: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'sentry-memory-test-'));
-  return { path: join(dir, 'memory.db'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 export interface TestService {
   runtime: Runtime;
   app: FastifyInstance;
-  dbPath: string;
+  /** Where its memory is: a SQLite file or a postgres:// URL (see helpers/database.ts). */
+  location: string;
   close(): Promise<void>;
 }
 
 /** The real service (store, inbox, worker, Fastify app) on a temporary database; the worker is driven by the test. */
 export async function startTestService(
-  options: { secrets?: string[]; bodyLimitBytes?: number; workspacePerInstallation?: boolean; /** An existing database, kept on close. */ dbPath?: string } = {},
+  options: { secrets?: string[]; bodyLimitBytes?: number; workspacePerInstallation?: boolean; /** An existing database, kept on close. */ location?: string; /** Default: the run's engine. */ engine?: Engine } = {},
 ): Promise<TestService> {
-  const db = options.dbPath ? { path: options.dbPath, cleanup: () => undefined } : tempDbPath();
-  const runtime = openRuntime({ dbPath: db.path, worker: { retryBaseMs: 1 }, workspacePerInstallation: options.workspacePerInstallation });
+  const db = options.location ? { location: options.location, cleanup: async () => undefined } : await createTestDatabase(options.engine);
+  const runtime = await openRuntime({ db: db.location, worker: { retryBaseMs: 1 }, workspacePerInstallation: options.workspacePerInstallation });
   const app = await buildApp({
     runtime,
     workspaceId: DEFAULT_WORKSPACE,
@@ -37,11 +32,11 @@ export async function startTestService(
   return {
     runtime,
     app,
-    dbPath: db.path,
+    location: db.location,
     async close() {
       await app.close();
       await runtime.close();
-      db.cleanup();
+      await db.cleanup();
     },
   };
 }

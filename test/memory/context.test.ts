@@ -5,35 +5,34 @@ import { getReleaseContext } from '../../src/memory/context/release-context.js';
 import { searchMemory } from '../../src/memory/context/search.js';
 import { getTimeline } from '../../src/memory/context/timeline.js';
 import { NotInMemoryError, QueryError } from '../../src/memory/context/errors.js';
-import { MemoryStore } from '../../src/memory/store.js';
+import type { MemoryStore } from '../../src/memory/store.js';
+import { openTestStore } from '../helpers/database.js';
 import { BASE_URL, emulatorRecords, EPOCH, seededOrganization } from '../helpers/emulator-memory.js';
-import { tempDbPath } from '../helpers/runtime.js';
 
 const ws = 'default';
 const { data, store: emu } = seededOrganization();
-const db = tempDbPath();
 let store: MemoryStore;
+let close: () => Promise<void>;
 
-beforeAll(() => {
-  store = new MemoryStore(db.path);
-  store.apply(ws, 'sentry', emulatorRecords(emu));
+beforeAll(async () => {
+  ({ store, close } = await openTestStore());
+  await store.apply(ws, 'sentry', emulatorRecords(emu));
 });
-afterAll(() => {
-  store.close();
-  db.cleanup();
+afterAll(async () => {
+  await close();
 });
 
 const now = new Date(EPOCH).toISOString();
 const slug = (projectId: string) => data.projects.find((p) => p.id === projectId)!.slug;
 
 describe('search', () => {
-  it('finds an issue by the words of its message, with its ids and impact', () => {
+  it('finds an issue by the words of its message, with its ids and impact', async () => {
     const issue = data.issues.find((i) => i.metadata.type === 'ChunkLoadError')!;
-    const { hits } = searchMemory(store.db, ws, { text: `${issue.metadata.value} ${issue.metadata.function}`, now });
+    const { hits } = await searchMemory(store.db, ws, { text: `${issue.metadata.value} ${issue.metadata.function}`, now });
     expect(hits[0]).toMatchObject({ kind: 'issue', id: issue.id, issueId: issue.id, shortId: issue.shortId, project: slug(issue.projectId), count: issue.count, userCount: issue.userCount });
   });
 
-  it('every filter narrows to matching issues only', () => {
+  it('every filter narrows to matching issues only', async () => {
     const production = new Set(data.issues.filter((i) => i.events.at(-1)?.environment === 'production').map((i) => i.id));
     const checks: [Parameters<typeof searchMemory>[2], (id: string) => boolean][] = [
       [{ text: 'error', project: 'WEB-APP' }, (id) => slug(data.issues.find((i) => i.id === id)!.projectId) === 'web-app'],
@@ -43,33 +42,33 @@ describe('search', () => {
       [{ text: 'error', since: new Date(EPOCH - 3 * 86_400_000).toISOString() }, (id) => Date.parse(data.issues.find((i) => i.id === id)!.lastSeen) >= EPOCH - 3 * 86_400_000],
     ];
     for (const [query, holds] of checks) {
-      const { hits } = searchMemory(store.db, ws, { ...query, kinds: ['issue'], limit: 50, now });
+      const { hits } = await searchMemory(store.db, ws, { ...query, kinds: ['issue'], limit: 50, now });
       expect(hits.length).toBeGreaterThan(0);
       for (const hit of hits) expect(holds(hit.issueId!)).toBe(true);
     }
     const release = data.releases.find((r) => data.issues.some((i) => i.firstRelease === r.version))!;
-    const inRelease = searchMemory(store.db, ws, { text: 'error', release: release.version, kinds: ['issue'], limit: 50, now }).hits;
+    const inRelease = (await searchMemory(store.db, ws, { text: 'error', release: release.version, kinds: ['issue'], limit: 50, now })).hits;
     for (const hit of inRelease) {
       const issue = data.issues.find((i) => i.id === hit.issueId)!;
       expect([issue.firstRelease, issue.lastRelease, ...issue.events.map((e) => e.release)]).toContain(release.version);
     }
   });
 
-  it('finds comments by their text, pointing at their issue', () => {
+  it('finds comments by their text, pointing at their issue', async () => {
     const commented = data.issues.find((i) => i.activity.some((a) => a.type === 'note'))!;
     const note = commented.activity.find((a) => a.type === 'note')!;
-    const { hits } = searchMemory(store.db, ws, { text: String(note.data.text), kinds: ['comment'], limit: 50, now });
+    const { hits } = await searchMemory(store.db, ws, { text: String(note.data.text), kinds: ['comment'], limit: 50, now });
     expect(hits.map((h) => h.id)).toContain(note.id);
     expect(hits.find((h) => h.id === note.id)).toMatchObject({ issueId: commented.id, shortId: commented.shortId });
   });
 
-  it('pages without overlap, and says when no record has every word', () => {
-    const first = searchMemory(store.db, ws, { text: 'TypeError', limit: 5, now });
-    const second = searchMemory(store.db, ws, { text: 'TypeError', limit: 5, offset: 5, now });
+  it('pages without overlap, and says when no record has every word', async () => {
+    const first = await searchMemory(store.db, ws, { text: 'TypeError', limit: 5, now });
+    const second = await searchMemory(store.db, ws, { text: 'TypeError', limit: 5, offset: 5, now });
     expect(first.more).toBe(true);
     expect(new Set([...first.hits, ...second.hits].map((h) => h.id)).size).toBe(10);
-    expect(searchMemory(store.db, ws, { text: 'TypeError zzzunknownword', now })).toMatchObject({ match: 'any-word' });
-    expect(() => searchMemory(store.db, ws, { text: '"*( )', now })).toThrow(QueryError);
+    expect(await searchMemory(store.db, ws, { text: 'TypeError zzzunknownword', now })).toMatchObject({ match: 'any-word' });
+    await expect(searchMemory(store.db, ws, { text: '"*( )', now })).rejects.toThrow(QueryError);
   });
 });
 
@@ -77,19 +76,19 @@ describe('issue context', () => {
   const issue = data.issues.find((i) => i.substatus === 'regressed')!;
   const assigned = data.issues.find((i) => i.assignedTo?.type === 'user')!;
 
-  it('resolves an id, a short id (any case) and a Sentry URL to the same issue', () => {
+  it('resolves an id, a short id (any case) and a Sentry URL to the same issue', async () => {
     for (const ref of [issue.id, issue.shortId.toLowerCase(), `${BASE_URL}/organizations/acme/issues/${issue.id}/?project=1`, `https://acme.sentry.io/issues/${issue.shortId}/`]) {
-      expect(getIssueContext(store.db, ws, ref, EPOCH).id).toBe(issue.id);
+      expect((await getIssueContext(store.db, ws, ref, EPOCH)).id).toBe(issue.id);
     }
-    expect(() => getIssueContext(store.db, ws, 'NOPE-1', EPOCH)).toThrow(NotInMemoryError);
-    expect(() => getIssueContext(store.db, ws, 'https://example.com/nothing', EPOCH)).toThrow(QueryError);
+    await expect(getIssueContext(store.db, ws, 'NOPE-1', EPOCH)).rejects.toThrow(NotInMemoryError);
+    await expect(getIssueContext(store.db, ws, 'https://example.com/nothing', EPOCH)).rejects.toThrow(QueryError);
   });
 
-  it('says what it is, how bad, since when, who owns it and its history', () => {
+  it('says what it is, how bad, since when, who owns it and its history', async () => {
     const user = data.users.find((u) => u.id === assigned.assignedTo!.id)!;
     const member = data.members.find((m) => m.userId === user.id)!;
-    expect(getIssueContext(store.db, ws, assigned.id, EPOCH).assignee).toEqual({ type: 'user', id: user.id, name: user.name, email: user.email, teams: [...member.teamSlugs].sort() });
-    const context = getIssueContext(store.db, ws, issue.id, EPOCH);
+    expect((await getIssueContext(store.db, ws, assigned.id, EPOCH)).assignee).toEqual({ type: 'user', id: user.id, name: user.name, email: user.email, teams: [...member.teamSlugs].sort() });
+    const context = await getIssueContext(store.db, ws, issue.id, EPOCH);
     expect(context).toMatchObject({
       shortId: issue.shortId,
       title: issue.title,
@@ -110,11 +109,11 @@ describe('issue context', () => {
     expect(context.statusHistory.map((h) => h.type)).toEqual(expect.arrayContaining(['issue.created', 'issue.regressed']));
   });
 
-  it('suspect deploys are of its project shortly before it appeared or regressed; suspect commits touch its frames', () => {
+  it('suspect deploys are of its project shortly before it appeared or regressed; suspect commits touch its frames', async () => {
     let deploys = 0;
     let commits = 0;
     for (const candidate of data.issues) {
-      const context = getIssueContext(store.db, ws, candidate.id, EPOCH);
+      const context = await getIssueContext(store.db, ws, candidate.id, EPOCH);
       const project = slug(candidate.projectId);
       const moments = [Date.parse(candidate.firstSeen), ...context.statusHistory.filter((h) => h.type === 'issue.regressed').map((h) => Date.parse(h.occurredAt))];
       for (const d of context.suspectDeploys) {
@@ -142,9 +141,9 @@ describe('issue context', () => {
 describe('timeline', () => {
   const since = new Date(EPOCH - 7 * 86_400_000).toISOString();
 
-  it('counts what happened in the window and pages through all of it, newest first', () => {
+  it('counts what happened in the window and pages through all of it, newest first', async () => {
     const created = data.issues.filter((i) => i.firstSeen >= since && i.firstSeen < now).length;
-    const first = getTimeline(store.db, ws, { since, until: now, kinds: ['new', 'deploy'], limit: 7 });
+    const first = await getTimeline(store.db, ws, { since, until: now, kinds: ['new', 'deploy'], limit: 7 });
     expect(first.counts.new).toBe(created);
     expect(first.counts.deploy).toBe(data.releases.flatMap((r) => r.deploys).filter((d) => d.dateFinished >= since && d.dateFinished < now).length);
     const seen: string[] = [];
@@ -152,40 +151,40 @@ describe('timeline', () => {
     for (;;) {
       seen.push(...page.items.map((i) => i.id));
       if (!page.nextCursor) break;
-      page = getTimeline(store.db, ws, { since, until: now, kinds: ['new', 'deploy'], limit: 7, cursor: page.nextCursor });
+      page = await getTimeline(store.db, ws, { since, until: now, kinds: ['new', 'deploy'], limit: 7, cursor: page.nextCursor });
     }
     expect(seen.length).toBe((first.counts.new ?? 0) + (first.counts.deploy ?? 0));
     expect(new Set(seen).size).toBe(seen.length);
   });
 
-  it('narrows to a project and an environment', () => {
-    const web = getTimeline(store.db, ws, { since, until: now, project: 'web-app', limit: 200 });
+  it('narrows to a project and an environment', async () => {
+    const web = await getTimeline(store.db, ws, { since, until: now, project: 'web-app', limit: 200 });
     expect(web.items.length).toBeGreaterThan(0);
     for (const item of web.items) expect(item.project).toBe('web-app');
-    const staging = getTimeline(store.db, ws, { since, until: now, environment: 'staging', kinds: ['deploy'], limit: 200 });
+    const staging = await getTimeline(store.db, ws, { since, until: now, environment: 'staging', kinds: ['deploy'], limit: 200 });
     for (const item of staging.items) expect(item.environment).toBe('staging');
-    expect(() => getTimeline(store.db, ws, { since: now, until: since })).toThrow(QueryError);
-    expect(() => getTimeline(store.db, ws, { since, until: now, cursor: 'garbage' })).toThrow(QueryError);
+    await expect(getTimeline(store.db, ws, { since: now, until: since })).rejects.toThrow(QueryError);
+    await expect(getTimeline(store.db, ws, { since, until: now, cursor: 'garbage' })).rejects.toThrow(QueryError);
   });
 });
 
 describe('release context and overview', () => {
-  it('a release: its deploys, the issues first seen in it, its commits', () => {
+  it('a release: its deploys, the issues first seen in it, its commits', async () => {
     const release = [...data.releases].sort((a, b) => data.issues.filter((i) => i.firstRelease === b.version).length - data.issues.filter((i) => i.firstRelease === a.version).length)[0];
-    const context = getReleaseContext(store.db, ws, release.version);
+    const context = await getReleaseContext(store.db, ws, release.version);
     const introduced = data.issues.filter((i) => i.firstRelease === release.version);
     expect(context.newIssues.total).toBe(introduced.length);
     expect(context.newIssues.top.map((i) => i.id).sort()).toEqual(introduced.slice(0, 25).map((i) => i.id).sort());
     expect(context.deploys.map((d) => d.environment)).toEqual(release.deploys.map((d) => d.environment));
     expect(context.commits.map((c) => c.id).sort()).toEqual(release.commits.map((c) => c.id).sort());
     const short = release.version.split('@')[1];
-    if (data.releases.filter((r) => r.version.endsWith(`@${short}`)).length === 1) expect(getReleaseContext(store.db, ws, short).version).toBe(release.version);
-    else expect(() => getReleaseContext(store.db, ws, short)).toThrow(/names several releases/);
-    expect(() => getReleaseContext(store.db, ws, 'nope@0.0.0')).toThrow(NotInMemoryError);
+    if (data.releases.filter((r) => r.version.endsWith(`@${short}`)).length === 1) expect((await getReleaseContext(store.db, ws, short)).version).toBe(release.version);
+    else await expect(getReleaseContext(store.db, ws, short)).rejects.toThrow(/names several releases/);
+    await expect(getReleaseContext(store.db, ws, 'nope@0.0.0')).rejects.toThrow(NotInMemoryError);
   });
 
-  it('overview: every project with its issue count', () => {
-    const overview = getOverview(store.db, ws, EPOCH);
+  it('overview: every project with its issue count', async () => {
+    const overview = await getOverview(store.db, ws, EPOCH);
     expect(overview.projects).toEqual(
       data.projects.map((p) => ({ slug: p.slug, issues: data.issues.filter((i) => i.projectId === p.id).length, lastSeen: expect.any(String) })).sort((a, b) => a.slug.localeCompare(b.slug)),
     );

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
+import type { MemoryDatabase } from '../../src/memory/database.js';
+import { rows } from '../helpers/database.js';
 import { webhookFixture } from '../helpers/fixtures.js';
 import { deliver, startTestService, type TestService } from '../helpers/runtime.js';
 
@@ -37,14 +39,13 @@ function story(start: number): Step[] {
  * Everything the memory holds, minus storage details: row ids, when the inbox processed, and the
  * versions behind values, which carry the delivery order that broke same-time ties.
  */
-function snapshot(db: import('better-sqlite3').Database): Record<string, unknown[]> {
+async function snapshot(db: MemoryDatabase): Promise<Record<string, unknown[]>> {
   const tables = ['issues', 'events', 'comments', 'alerts', 'insights', 'projects', 'observations'];
   const state: Record<string, unknown[]> = {};
   for (const table of tables) {
-    const columns = (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]).filter((c) => !/(^|_)version$/.test(c));
-    state[table] = db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY 1, 2`).all();
+    state[table] = (await rows(db, `SELECT * FROM ${table} ORDER BY 1, 2`)).map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => !/(^|_)version$/.test(column))));
   }
-  state.search = db.prepare('SELECT kind, ref_id, issue_id, project_slug, occurred_at, title, body FROM search_docs ORDER BY kind, ref_id').all();
+  state.search = await rows(db, 'SELECT kind, ref_id, issue_id, project_slug, occurred_at, title, body FROM search_docs ORDER BY kind, ref_id');
   return state;
 }
 
@@ -54,11 +55,11 @@ async function play(steps: Step[], options: { drainEach: boolean }) {
     for (const step of steps) {
       const response = await deliver(service.app, step.resource, step.body, { requestId: step.requestId, timestamp: step.timestamp });
       expect(response.statusCode).toBe(200);
-      if (options.drainEach) service.runtime.worker.drain();
+      if (options.drainEach) await service.runtime.worker.drain();
     }
-    service.runtime.worker.drain();
-    expect(service.runtime.inbox.countsByState(ws)).toMatchObject({ pending: 0, dead: 0, skipped: 0 });
-    return { state: snapshot(service.runtime.store.db.raw), issue: service.runtime.store.issue(ws, ISSUE_ID) };
+    await service.runtime.worker.drain();
+    expect(await service.runtime.inbox.countsByState(ws)).toMatchObject({ pending: 0, dead: 0, skipped: 0 });
+    return { state: await snapshot(service.runtime.store.db), issue: await service.runtime.store.issue(ws, ISSUE_ID) };
   } finally {
     await service.close();
   }
@@ -160,12 +161,12 @@ async function deliverAll(service: TestService, steps: readonly { step: StorySte
     const response = await deliver(service.app, step.resource, step.body(second), { requestId: step.requestId, timestamp: second });
     expect(response.statusCode).toBe(200);
   }
-  service.runtime.worker.drain();
-  expect(service.runtime.inbox.countsByState(ws)).toMatchObject({ pending: 0, dead: 0, skipped: 0 });
+  await service.runtime.worker.drain();
+  expect(await service.runtime.inbox.countsByState(ws)).toMatchObject({ pending: 0, dead: 0, skipped: 0 });
 }
 
-function expectEnded(service: TestService, issueId: string, ending: IssueEnding): void {
-  const issue = service.runtime.store.issue(ws, issueId);
+async function expectEnded(service: TestService, issueId: string, ending: IssueEnding): Promise<void> {
+  const issue = await service.runtime.store.issue(ws, issueId);
   expect(issue, issueId).toMatchObject({ ...endings[ending], assignee: { type: 'user', id: '42', name: 'Jane Developer' } });
   expect(issue!.comments.map((c) => c.text), issueId).toEqual(['Checkout is down since deploy 42']);
   expect(issue!.insights.map((i) => [i.stage, i.state]), issueId).toEqual([['root_cause', 'completed']]);
@@ -178,7 +179,7 @@ describe('facts sent within one second (Sentry-Hook-Timestamp has whole seconds)
     const service = await startTestService();
     try {
       await deliverAll(service, incident('2001', ending).map((step) => ({ step, second })));
-      expectEnded(service, '2001', ending);
+      await expectEnded(service, '2001', ending);
     } finally {
       await service.close();
     }
@@ -189,7 +190,7 @@ describe('facts sent within one second (Sentry-Hook-Timestamp has whole seconds)
     const service = await startTestService();
     try {
       await deliverAll(service, [resolved, created].map((step) => ({ step, second })));
-      expect(service.runtime.store.issue(ws, '2002')).toMatchObject({ status: 'resolved', substatus: null, assignee: { type: 'user', id: '42' } });
+      expect(await service.runtime.store.issue(ws, '2002')).toMatchObject({ status: 'resolved', substatus: null, assignee: { type: 'user', id: '42' } });
     } finally {
       await service.close();
     }
@@ -206,7 +207,7 @@ describe('facts sent within one second (Sentry-Hook-Timestamp has whole seconds)
     const service = await startTestService();
     try {
       await deliverAll(service, interleaved);
-      for (const { issueId, ending } of stories) expectEnded(service, issueId, ending);
+      for (const { issueId, ending } of stories) await expectEnded(service, issueId, ending);
     } finally {
       await service.close();
     }

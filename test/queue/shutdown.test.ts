@@ -1,15 +1,21 @@
 import type { ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { MemoryStore } from '../../src/memory/store.js';
 import { Inbox } from '../../src/queue/inbox.js';
 import { startServe, waitFor, waitForExit } from '../helpers/cli.js';
 import { postDelivery, prepareDeliveries } from '../helpers/deliveries.js';
-import { SECRET, tempDbPath } from '../helpers/runtime.js';
+import { column, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { SECRET } from '../helpers/runtime.js';
 
-const db = tempDbPath();
-afterEach(() => db.cleanup());
+let db: TestDatabase;
+beforeEach(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  await db.cleanup();
+});
 
 /** The exit of `child`, or a failure once `timeoutMs` has passed without one. */
 function exitWithin(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -26,7 +32,7 @@ describe('SIGTERM', () => {
   it('stops accepting, finishes what it has, exits 0 within a few seconds, and loses nothing it acknowledged', async () => {
     const env = { SENTRY_CLIENT_SECRET: SECRET };
     const deliveries = prepareDeliveries(3000, SECRET);
-    const serve = await startServe(['--db', db.path, '--sync-interval', 'off'], env);
+    const serve = await startServe(['--db', db.location, '--sync-interval', 'off'], env);
     // A sender that stalls halfway through its body must not keep the server from exiting.
     const { port } = new URL(serve.url);
     const stalled = connect(Number(port), '127.0.0.1');
@@ -60,12 +66,12 @@ describe('SIGTERM', () => {
     // It stopped accepting: deliveries sent while it shut down were turned away (503, or refused once closed).
     expect([...answersAfterTerm].some((status) => status === 503 || status === null)).toBe(true);
 
-    const store = new MemoryStore(db.path);
-    const stored = new Set(store.db.raw.prepare('SELECT delivery_id FROM inbox').pluck().all() as string[]);
-    store.close();
+    const store = await MemoryStore.open(db.location);
+    const stored = new Set(await column<string>(store.db, 'SELECT delivery_id FROM inbox'));
+    await store.close();
     expect([...acknowledged].filter((id) => !stored.has(id))).toEqual([]);
 
-    const restarted = await startServe(['--db', db.path, '--sync-interval', 'off'], env);
+    const restarted = await startServe(['--db', db.location, '--sync-interval', 'off'], env);
     try {
       const counts = await waitFor('the restarted worker to drain the inbox', async () => {
         const { inbox } = (await (await fetch(`${restarted.url}/healthz`)).json()) as { inbox: Record<string, number> };
@@ -76,8 +82,8 @@ describe('SIGTERM', () => {
       restarted.child.kill('SIGTERM');
       await waitForExit(restarted.child);
     }
-    const after = new MemoryStore(db.path);
-    expect(new Inbox(after.db).countsByState(DEFAULT_WORKSPACE).processed).toBeGreaterThanOrEqual(acknowledged.size);
-    after.close();
+    const after = await MemoryStore.open(db.location);
+    expect((await new Inbox(after.db).countsByState(DEFAULT_WORKSPACE)).processed).toBeGreaterThanOrEqual(acknowledged.size);
+    await after.close();
   });
 });

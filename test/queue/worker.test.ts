@@ -1,26 +1,26 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
-import { MemoryStore } from '../../src/memory/store.js';
+import type { MemoryDatabase } from '../../src/memory/database.js';
+import type { MemoryStore } from '../../src/memory/store.js';
 import { Inbox, type InboxRow } from '../../src/queue/inbox.js';
 import { InboxWorker, type ProcessOutcome } from '../../src/queue/worker.js';
 import { createSentryProcessor } from '../../src/sentry/webhooks/process.js';
+import { openTestStore } from '../helpers/database.js';
 import { webhookFixture } from '../helpers/fixtures.js';
-import { tempDbPath } from '../helpers/runtime.js';
 
 const ws = DEFAULT_WORKSPACE;
-let db: ReturnType<typeof tempDbPath>;
+let opened: Awaited<ReturnType<typeof openTestStore>>;
 let store: MemoryStore;
 let inbox: Inbox;
 
-beforeEach(() => {
-  db = tempDbPath();
-  store = new MemoryStore(db.path);
+beforeEach(async () => {
+  opened = await openTestStore();
+  store = opened.store;
   inbox = new Inbox(store.db);
 });
-afterEach(() => {
-  store.close();
-  db.cleanup();
+afterEach(async () => {
+  await opened.close();
 });
 
 async function enqueue(name: string, deliveryId: string) {
@@ -30,51 +30,57 @@ async function enqueue(name: string, deliveryId: string) {
 
 const quiet = pino({ level: 'silent' });
 const due = () => inbox.due(100, '9999-01-01T00:00:00.000Z');
+/** Moves every delivery's next attempt into the past, as if its backoff had passed. */
+const makeDue = () => store.db.run(store.db.qb.updateTable('inbox').set({ next_attempt_at: new Date(0).toISOString() }));
 
 describe('InboxWorker', () => {
   it('retries a failing delivery with backoff and applies it once it succeeds', async () => {
     await enqueue('issue.created', 'a');
-    const real = createSentryProcessor(store.db);
+    const real = createSentryProcessor();
     let calls = 0;
-    const flaky = (row: InboxRow): ProcessOutcome => {
+    const flaky = async (tx: MemoryDatabase, row: InboxRow): Promise<ProcessOutcome> => {
       calls += 1;
       if (calls < 3) throw new Error(`database hiccup ${calls}`);
-      return real(row);
+      return real(tx, row);
     };
     const worker = new InboxWorker(store.db, inbox, { sentry: flaky }, quiet, { retryBaseMs: 60_000, maxAttempts: 5 });
-    expect(worker.runBatch()).toBe(1);
+    expect(await worker.runBatch()).toBe(1);
     // Not due again until its backoff has passed.
-    expect(worker.runBatch()).toBe(0);
-    const [row] = due();
+    expect(await worker.runBatch()).toBe(0);
+    const [row] = await due();
     expect(row).toMatchObject({ state: 'pending', attempts: 1, last_error: 'database hiccup 1' });
     expect(Date.parse(row.next_attempt_at) - Date.now()).toBeGreaterThan(50_000);
-    store.db.raw.prepare('UPDATE inbox SET next_attempt_at = ?').run(new Date(0).toISOString());
-    worker.runBatch();
-    store.db.raw.prepare('UPDATE inbox SET next_attempt_at = ?').run(new Date(0).toISOString());
-    worker.runBatch();
-    expect(inbox.countsByState(ws)).toMatchObject({ processed: 1, pending: 0 });
-    expect(store.counts(ws).issues).toBe(1);
+    await makeDue();
+    await worker.runBatch();
+    await makeDue();
+    await worker.runBatch();
+    expect(await inbox.countsByState(ws)).toMatchObject({ processed: 1, pending: 0 });
+    expect((await store.counts(ws)).issues).toBe(1);
   });
 
   it('dead-letters after the bounded number of attempts, keeping the error; other deliveries in the batch are unaffected', async () => {
     await enqueue('issue.created', 'poison');
     await enqueue('comment.created', 'fine');
-    const real = createSentryProcessor(store.db);
-    const worker = new InboxWorker(store.db, inbox, { sentry: (row) => (row.delivery_id === 'poison' ? (() => { throw new Error('boom'); })() : real(row)) }, quiet, { retryBaseMs: 0, maxAttempts: 3 });
-    for (let i = 0; i < 5; i++) worker.drain();
-    expect(inbox.countsByState(ws)).toEqual({ pending: 0, processed: 1, skipped: 0, dead: 1, held: 0 });
-    expect(inbox.problems(ws, 5)).toEqual([expect.objectContaining({ delivery_id: 'poison', state: 'dead', attempts: 3, last_error: 'boom' })]);
+    const real = createSentryProcessor();
+    const processor = async (tx: MemoryDatabase, row: InboxRow): Promise<ProcessOutcome> => {
+      if (row.delivery_id === 'poison') throw new Error('boom');
+      return real(tx, row);
+    };
+    const worker = new InboxWorker(store.db, inbox, { sentry: processor }, quiet, { retryBaseMs: 0, maxAttempts: 3 });
+    for (let i = 0; i < 5; i++) await worker.drain();
+    expect(await inbox.countsByState(ws)).toEqual({ pending: 0, processed: 1, skipped: 0, dead: 1, held: 0 });
+    expect(await inbox.problems(ws, 5)).toEqual([expect.objectContaining({ delivery_id: 'poison', state: 'dead', attempts: 3, last_error: 'boom' })]);
     // A failure inside a delivery rolls back only that delivery's writes.
-    expect(store.counts(ws)).toMatchObject({ issues: 0, comments: 1 });
+    expect(await store.counts(ws)).toMatchObject({ issues: 0, comments: 1 });
   });
 
   it('deliveries of a deleted installation are kept but not applied', async () => {
     const installed = webhookFixture('installation.created').json as Record<string, unknown>;
     await inbox.enqueue({ workspaceId: ws, source: 'sentry', deliveryId: 'del', resource: 'installation', action: 'deleted', externalId: null, sentAt: new Date().toISOString(), body: JSON.stringify({ ...installed, action: 'deleted' }) });
     await enqueue('issue.created', 'late');
-    const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor(store.db) }, quiet);
-    worker.drain();
-    expect(inbox.countsByState(ws)).toMatchObject({ processed: 1, skipped: 1 });
-    expect(store.counts(ws)).toMatchObject({ issues: 0, connections: 1 });
+    const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor() }, quiet);
+    await worker.drain();
+    expect(await inbox.countsByState(ws)).toMatchObject({ processed: 1, skipped: 1 });
+    expect(await store.counts(ws)).toMatchObject({ issues: 0, connections: 1 });
   });
 });

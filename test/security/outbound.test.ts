@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
-import { MemoryStore } from '../../src/memory/store.js';
 import { SentryApiClient } from '../../src/sentry/api/client.js';
 import { StaticTokenProvider } from '../../src/sentry/auth/token-provider.js';
 import { checkSentryUrl } from '../../src/sentry/base-url.js';
@@ -10,7 +9,8 @@ import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js
 import { SentrySync } from '../../src/sentry/sync/sync.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { webhookFixtures } from '../helpers/fixtures.js';
-import { deliver, startTestService, tempDbPath } from '../helpers/runtime.js';
+import { createTestDatabase, openTestStore, scalar } from '../helpers/database.js';
+import { deliver, startTestService } from '../helpers/runtime.js';
 import { ALL_HISTORY } from '../helpers/sync.js';
 
 function listen(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server }> {
@@ -44,18 +44,18 @@ describe('outbound requests', () => {
   });
 
   it('connect refuses a plain-http, non-loopback URL before sending anything', async () => {
-    const db = tempDbPath();
-    const result = await runCliAsync(['connect', '--url', 'http://sentry.example.com', '--org', 'acme', '--db', db.path], { SENTRY_AUTH_TOKEN: 'tok-never-sent' });
-    db.cleanup();
+    const db = await createTestDatabase();
+    const result = await runCliAsync(['connect', '--url', 'http://sentry.example.com', '--org', 'acme', '--db', db.location], { SENTRY_AUTH_TOKEN: 'tok-never-sent' });
+    await db.cleanup();
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/--url must be an https URL/);
     expect(result.stderr).not.toContain('tok-never-sent');
   });
 
   it('serve refuses a plain-http, non-loopback SENTRY_URL before it listens', async () => {
-    const db = tempDbPath();
-    const result = await runCliAsync(['serve', '--port', '0', '--db', db.path], { SENTRY_URL: 'http://sentry.example.com', SENTRY_CLIENT_ID: 'app', SENTRY_CLIENT_SECRET: 'secret-never-logged' });
-    db.cleanup();
+    const db = await createTestDatabase();
+    const result = await runCliAsync(['serve', '--port', '0', '--db', db.location], { SENTRY_URL: 'http://sentry.example.com', SENTRY_CLIENT_ID: 'app', SENTRY_CLIENT_SECRET: 'secret-never-logged' });
+    await db.cleanup();
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/SENTRY_URL must be an https URL/);
     expect(result.stdout + result.stderr).not.toMatch(/is serving|secret-never-logged/);
@@ -71,8 +71,8 @@ describe('outbound requests', () => {
         expect((await deliver(service.app, fixture.resource, body)).statusCode).toBe(200);
       }
       expect(withUrls).toBeGreaterThan(2);
-      service.runtime.worker.drain();
-      expect(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE).processed).toBe(webhookFixtures().length);
+      await service.runtime.worker.drain();
+      expect((await service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).processed).toBe(webhookFixtures().length);
       await new Promise((r) => setImmediate(r));
       expect(trapped).toEqual([]);
     } finally {
@@ -91,18 +91,16 @@ describe('outbound requests', () => {
       });
       res.writeHead(response.status, headers).end(rewrite(await response.text()));
     });
-    const db = tempDbPath();
-    const store = new MemoryStore(db.path);
+    const { store, close } = await openTestStore();
     try {
       const client = new SentryApiClient({ baseUrl: proxy.url, tokens: new StaticTokenProvider(emu.internalToken) });
       await new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'test', db: store.db, since: ALL_HISTORY }).run();
-      expect(store.counts(DEFAULT_WORKSPACE).issues).toBe(emu.data.issues.length);
-      const permalink = store.db.raw.prepare('SELECT count(*) FROM issues WHERE permalink LIKE ?').pluck().get(`${trap.url}%`) as number;
+      expect((await store.counts(DEFAULT_WORKSPACE)).issues).toBe(emu.data.issues.length);
+      const permalink = await scalar<number>(store.db, 'SELECT count(*) FROM issues WHERE permalink LIKE ?', `${trap.url}%`);
       expect(permalink).toBe(emu.data.issues.length);
       expect(trapped).toEqual([]);
     } finally {
-      store.close();
-      db.cleanup();
+      await close();
       proxy.server.close();
     }
   });

@@ -1,20 +1,22 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
-import { MemoryStore } from '../../src/memory/store.js';
+import type { MemoryStore } from '../../src/memory/store.js';
 import { applyRecords } from '../../src/memory/writer.js';
 import type { InboxRow } from '../../src/queue/inbox.js';
 import { PermanentError } from '../../src/queue/worker.js';
 import { createSentryProcessor } from '../../src/sentry/webhooks/process.js';
-import { tempDbPath } from '../helpers/runtime.js';
+import { openTestStore } from '../helpers/database.js';
 import { mutatedFixture } from './malformed.js';
 
-const db = tempDbPath();
-const store = new MemoryStore(db.path);
-const processor = createSentryProcessor(store.db);
-afterAll(() => {
-  store.close();
-  db.cleanup();
+let store: MemoryStore;
+let close: () => Promise<void>;
+const processor = createSentryProcessor();
+beforeAll(async () => {
+  ({ store, close } = await openTestStore());
+});
+afterAll(async () => {
+  await close();
 });
 
 /** Rolls the transaction back after `fn`: each case starts from the same (empty) memory. */
@@ -31,14 +33,14 @@ function row(resource: string, body: string): InboxRow {
  * binding error would be retried as if transient and then dead-lettered without a useful reason).
  */
 describe('webhook parser and mapper on malformed fixture bodies', () => {
-  it('map, skip or raise a clear PermanentError, never anything else', () => {
+  it('map, skip or raise a clear PermanentError, never anything else', async () => {
     let refused = 0;
-    fc.assert(
-      fc.property(mutatedFixture, ({ fixture, body }) => {
+    await fc.assert(
+      fc.asyncProperty(mutatedFixture, async ({ fixture, body }) => {
         try {
-          store.db.transaction(() => {
-            const outcome = processor(row(fixture.resource, body));
-            if ('records' in outcome) applyRecords(store.db, DEFAULT_WORKSPACE, 'sentry', outcome.records);
+          await store.db.transaction(async (tx) => {
+            const outcome = await processor(tx, row(fixture.resource, body));
+            if ('records' in outcome) await applyRecords(tx, DEFAULT_WORKSPACE, 'sentry', outcome.records);
             else expect(outcome.skip).toMatch(/\S/);
             throw new Rollback();
           });

@@ -8,7 +8,7 @@ import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js
 import { signBody } from '../../src/sentry/webhooks/signature.js';
 import { runCliAsync, startServe, waitForExit } from '../helpers/cli.js';
 import { webhookFixture } from '../helpers/fixtures.js';
-import { tempDbPath } from '../helpers/runtime.js';
+import { createTestDatabase, scalar, type TestDatabase } from '../helpers/database.js';
 
 /**
  * Every secret the scenario uses, collected as it goes: the ones it makes up, and every credential
@@ -84,12 +84,15 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
 
 let emu: Emulator;
 let proxy: { url: string; server: Server };
-const db = tempDbPath();
+let db: TestDatabase;
+let oauthDatabase: TestDatabase;
 const clientSecret = distinct('client-secret');
 const encryptionKey = randomBytes(32).toString('hex');
 secrets.add(encryptionKey);
 
 beforeAll(async () => {
+  db = await createTestDatabase();
+  oauthDatabase = await createTestDatabase();
   // Faults on every path: 5xx, 429s from a tight rate limit.
   emu = await startEmulator({ seed: 21, projects: 2, issues: 30, clientSecret, faults: { serverErrorRate: 0.1 }, rateLimit: { perSecond: 15 } });
   secrets.add(emu.internalToken);
@@ -98,13 +101,14 @@ beforeAll(async () => {
 afterAll(async () => {
   proxy.server.close();
   await emu.close();
-  db.cleanup();
+  await db.cleanup();
+  await oauthDatabase.cleanup();
 });
 
 describe('secrets never reach logs, output or error messages', () => {
   it('connect, sync, serve (installation, refresh, bad signatures, bad keys) and OAuth, with faults, at debug level', async () => {
     const env = { LOG_LEVEL: 'debug', SENTRY_MEMORY_ENCRYPTION_KEY: encryptionKey, SENTRY_CLIENT_SECRET: clientSecret, SENTRY_CLIENT_ID: emu.clientId };
-    const base = ['--db', db.path];
+    const base = ['--db', db.location];
 
     // connect: a revoked/wrong token (401), then the real one; sync through 5xx and 429s.
     const wrong = await cli('connect (wrong token)', ['connect', '--url', proxy.url, '--org', emu.orgSlug, ...base], { ...env, SENTRY_AUTH_TOKEN: distinct('wrong-token') });
@@ -119,11 +123,13 @@ describe('secrets never reach logs, output or error messages', () => {
     try {
       emu.webhookUrl = `${serve.url}/webhooks/sentry`;
       await emu.createInstallation();
-      const installed = () => {
-        const store = new MemoryStore(db.path);
-        const n = store.db.raw.prepare("SELECT count(*) FROM connections WHERE auth_kind = 'installation'").pluck().get() as number;
-        store.close();
-        return n > 0;
+      const installed = async () => {
+        const store = await MemoryStore.open(db.location);
+        try {
+          return (await scalar<number>(store.db, "SELECT count(*) FROM connections WHERE auth_kind = 'installation'")) > 0;
+        } finally {
+          await store.close();
+        }
       };
       await until(installed, 'the installation to be connected');
       const refreshesBefore = emu.stats.refreshes;
@@ -148,7 +154,7 @@ describe('secrets never reach logs, output or error messages', () => {
     }
 
     // OAuth: authorize, redirect with code and state, exchange; then sync with the OAuth tokens.
-    const oauthDb = ['--db', `${db.path}.oauth`];
+    const oauthDb = ['--db', oauthDatabase.location];
     const oauth = await cli('connect --oauth', ['connect', '--url', proxy.url, '--org', emu.orgSlug, '--oauth', ...oauthDb], env, async (stderr) => {
       const url = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\/\S+)/.exec(stderr)?.[1];
       if (!url) return false;
@@ -166,9 +172,12 @@ describe('secrets never reach logs, output or error messages', () => {
     expect(statuses.some((s) => s >= 500)).toBe(true);
     expect(emu.stats.rateLimited + emu.stats.serverErrors).toBeGreaterThan(0);
     expect(emu.stats.refreshes).toBeGreaterThanOrEqual(2);
-    const store = new MemoryStore(db.path);
-    expect(store.counts(DEFAULT_WORKSPACE).issues).toBe(emu.data.issues.length);
-    store.close();
+    const store = await MemoryStore.open(db.location);
+    try {
+      expect((await store.counts(DEFAULT_WORKSPACE)).issues).toBe(emu.data.issues.length);
+    } finally {
+      await store.close();
+    }
 
     const leaks: string[] = [];
     for (const secret of secrets) {

@@ -14,7 +14,7 @@ afterAll(async () => {
   await service.close();
 });
 
-const inboxSize = () => Object.values(service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).reduce((a, b) => a + b, 0);
+const inboxSize = async () => Object.values(await service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).reduce((a, b) => a + b, 0);
 
 function post(body: Uint8Array | string, headers: Record<string, string | string[]>) {
   return service.app.inject({ method: 'POST', url: '/webhooks/sentry', payload: Buffer.from(body), headers });
@@ -94,7 +94,7 @@ function acceptable(body: Uint8Array | string): boolean {
 
 describe('POST /webhooks/sentry on bad input (property-based)', () => {
   it('unverified requests (no, forged, duplicated or stale signatures) get 401 and store nothing', async () => {
-    const before = inboxSize();
+    const before = await inboxSize();
     await fc.assert(
       fc.asyncProperty(forgery, anyBody, resourceHeader, contentType, fc.string({ maxLength: 80 }), async (kind, body, resource, type, noise) => {
         // Mutated bodies can grow past the limit: those are refused whole (413) before the signature is read.
@@ -102,7 +102,7 @@ describe('POST /webhooks/sentry on bad input (property-based)', () => {
       }),
       { numRuns: 2_500 },
     );
-    expect(inboxSize()).toBe(before);
+    expect(await inboxSize()).toBe(before);
   });
 
   it('verified but unreadable bodies (not JSON, truncated, not an object, invalid UTF-8) or no resource get 400 and store nothing', async () => {
@@ -115,7 +115,7 @@ describe('POST /webhooks/sentry on bad input (property-based)', () => {
       return Buffer.concat([raw.subarray(0, at), Buffer.from(bytes), raw.subarray(at)]);
     });
     const unreadable = fc.oneof(fc.uint8Array({ maxLength: 1024 }), truncated, nonObject, invalidUtf8, fc.constantFrom('', ' ', '\uFEFF{}', '{"a":', 'null', '[]'));
-    const before = inboxSize();
+    const before = await inboxSize();
     await fc.assert(
       fc.asyncProperty(unreadable, resourceHeader, contentType, fc.boolean(), async (body, resource, type, dropResource) => {
         fc.pre(!acceptable(body) || dropResource);
@@ -127,7 +127,7 @@ describe('POST /webhooks/sentry on bad input (property-based)', () => {
       }),
       { numRuns: 1_500 },
     );
-    expect(inboxSize()).toBe(before);
+    expect(await inboxSize()).toBe(before);
   });
 
   it('verified deliveries with wrong types, nulls, huge strings and deep nesting are acknowledged, kept byte for byte, and end processed, skipped or dead with a reason', async () => {
@@ -140,8 +140,8 @@ describe('POST /webhooks/sentry on bad input (property-based)', () => {
         if (Buffer.byteLength(body) > BODY_LIMIT) return expectRefusal(response, 413);
         expect(response.statusCode).toBe(200);
         expect(JSON.parse(response.body)).toEqual({ ok: true, duplicate: false });
-        service.runtime.worker.drain();
-        const row = service.runtime.store.db.get(service.runtime.store.db.qb.selectFrom('inbox').selectAll().where('delivery_id', '=', requestId))!;
+        await service.runtime.worker.drain();
+        const row = (await service.runtime.store.db.get(service.runtime.store.db.qb.selectFrom('inbox').selectAll().where('delivery_id', '=', requestId)))!;
         expect(Buffer.from(row.body).equals(Buffer.from(body))).toBe(true);
         expect(['processed', 'skipped', 'dead']).toContain(row.state);
         if (row.state === 'dead') expect(row.last_error).toMatch(/^invalid /);
@@ -152,7 +152,7 @@ describe('POST /webhooks/sentry on bad input (property-based)', () => {
   });
 
   it('a body over the limit gets 413 and stores nothing', async () => {
-    const before = inboxSize();
+    const before = await inboxSize();
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 3 }), fc.boolean(), async (size, signed) => {
         const body = `{"action":"created","data":{"pad":"${'x'.repeat(size)}"}}`;
@@ -161,7 +161,7 @@ describe('POST /webhooks/sentry on bad input (property-based)', () => {
       }),
       { numRuns: 50 },
     );
-    expect(inboxSize()).toBe(before);
+    expect(await inboxSize()).toBe(before);
     expect((await service.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 });

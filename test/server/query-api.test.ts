@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../src/memory/api-keys.js';
 import { startAgentService, type AgentService } from '../helpers/agent-service.js';
+import { rows } from '../helpers/database.js';
 
 let service: AgentService;
 beforeAll(async () => {
@@ -68,20 +69,19 @@ describe('/api/v1 with API keys', () => {
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
     }
-    const { key, info } = createApiKey(service.runtime.store.db, DEFAULT_WORKSPACE, 'to revoke');
+    const { key, info } = await createApiKey(service.runtime.store.db, DEFAULT_WORKSPACE, 'to revoke');
     expect((await get('/api/v1/status', key)).status).toBe(200);
-    expect(revokeApiKey(service.runtime.store.db, DEFAULT_WORKSPACE, info.id)).toBe(true);
+    expect(await revokeApiKey(service.runtime.store.db, DEFAULT_WORKSPACE, info.id)).toBe(true);
     expect((await get('/api/v1/status', key)).status).toBe(401);
     const mcp = await fetch(`${service.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
     expect(mcp.status).toBe(401);
   });
 
-  it('only the hash of a key is stored', () => {
-    const rows = service.runtime.store.db.raw.prepare('SELECT * FROM api_keys').all() as Record<string, unknown>[];
-    const stored = JSON.stringify(rows);
+  it('only the hash of a key is stored', async () => {
+    const stored = JSON.stringify(await rows(service.runtime.store.db, 'SELECT * FROM api_keys'));
     expect(stored).not.toContain(service.keys.default);
     expect(stored).not.toContain(service.keys.default.slice('smk_'.length + 13));
-    expect(listApiKeys(service.runtime.store.db, DEFAULT_WORKSPACE).length).toBeGreaterThan(0);
+    expect((await listApiKeys(service.runtime.store.db, DEFAULT_WORKSPACE)).length).toBeGreaterThan(0);
   });
 
   it("a key never returns another workspace's records", async () => {

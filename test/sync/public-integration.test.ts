@@ -4,7 +4,7 @@ import { MemoryStore } from '../../src/memory/store.js';
 import { ConnectionRepository } from '../../src/sentry/auth/connections.js';
 import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js';
 import { runCliAsync, startServe, waitForExit } from '../helpers/cli.js';
-import { tempDbPath } from '../helpers/runtime.js';
+import { createTestDatabase, scalar } from '../helpers/database.js';
 import { randomBytes } from 'node:crypto';
 
 let emu: Emulator;
@@ -19,9 +19,9 @@ const key = randomBytes(32);
 
 describe('public integration: installation.created to a syncing connection', () => {
   it('serve trades the webhook code for tokens, marks the install, stores them encrypted and syncs', async () => {
-    const db = tempDbPath();
+    const db = await createTestDatabase();
     const env = { SENTRY_CLIENT_SECRET: emu.clientSecret, SENTRY_CLIENT_ID: emu.clientId, SENTRY_URL: emu.url, SENTRY_MEMORY_ENCRYPTION_KEY: key.toString('hex') };
-    const serve = await startServe(['--db', db.path, '--since', '2000-01-01'], env);
+    const serve = await startServe(['--db', db.location, '--since', '2000-01-01'], env);
     try {
       emu.webhookUrl = `${serve.url}/webhooks/sentry`;
       const { uuid } = await emu.createInstallation();
@@ -29,51 +29,57 @@ describe('public integration: installation.created to a syncing connection', () 
       let issues = 0;
       while (Date.now() < deadline && issues < emu.data.issues.length) {
         await new Promise((r) => setTimeout(r, 200));
-        const store = new MemoryStore(db.path);
-        issues = store.counts(DEFAULT_WORKSPACE).issues;
-        store.close();
+        const store = await MemoryStore.open(db.location);
+        issues = (await store.counts(DEFAULT_WORKSPACE)).issues;
+        await store.close();
       }
       expect(issues).toBe(emu.data.issues.length);
-      const store = new MemoryStore(db.path);
-      const repository = new ConnectionRepository(store.db, DEFAULT_WORKSPACE, key);
-      const [connection] = repository.active();
-      expect(connection).toMatchObject({ orgSlug: emu.orgSlug, auth: { kind: 'installation', installationUuid: uuid } });
-      // Encrypted at rest: the raw row holds no token.
-      const raw = store.db.raw.prepare('SELECT credentials FROM connections').pluck().get() as string;
-      expect(connection.auth.kind === 'installation' && raw.includes(connection.auth.credentials.accessToken)).toBe(false);
-      store.close();
+      const store = await MemoryStore.open(db.location);
+      try {
+        const repository = new ConnectionRepository(store.db, DEFAULT_WORKSPACE, key);
+        const [connection] = await repository.active();
+        expect(connection).toMatchObject({ orgSlug: emu.orgSlug, auth: { kind: 'installation', installationUuid: uuid } });
+        // Encrypted at rest: the raw row holds no token.
+        const raw = await scalar<string>(store.db, 'SELECT credentials FROM connections');
+        expect(connection.auth.kind === 'installation' && raw.includes(connection.auth.credentials.accessToken)).toBe(false);
+      } finally {
+        await store.close();
+      }
       expect(serve.output()).not.toContain(emu.clientSecret);
     } finally {
       serve.child.kill('SIGTERM');
       await waitForExit(serve.child);
-      db.cleanup();
+      await db.cleanup();
     }
   });
 });
 
 describe('OAuth 2.0: connect --oauth', () => {
   it('prints the authorize URL, receives the redirect, checks state, exchanges the code, and sync works', async () => {
-    const db = tempDbPath();
-    const env = { SENTRY_CLIENT_SECRET: emu.clientSecret, SENTRY_CLIENT_ID: emu.clientId, SENTRY_MEMORY_ENCRYPTION_KEY: key.toString('hex') };
-    const connecting = runCliAsync(['connect', '--url', emu.url, '--org', emu.orgSlug, '--oauth', '--db', db.path, '--json'], env, async (stderr) => {
-      const url = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\/\S+)/.exec(stderr)?.[1];
-      if (!url) return false;
-      // The user approves in a browser; the emulator approves at once and redirects with code and state.
-      const approved = await fetch(url, { redirect: 'manual' });
-      const callback = approved.headers.get('location')!;
-      expect(new URL(callback).searchParams.get('state')).toBe(new URL(url).searchParams.get('state'));
-      const forged = new URL(callback);
-      forged.searchParams.set('state', 'forged');
-      expect((await fetch(forged)).status).toBe(400);
-      expect((await fetch(callback)).status).toBe(200);
-      return true;
-    });
-    const result = await connecting;
-    expect(result.status, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ organization: emu.orgSlug, auth: 'oauth' });
-    const sync = await runCliAsync(['sync', '--since', '2000-01-01', '--db', db.path, '--json'], env);
-    expect(sync.status, sync.stderr).toBe(0);
-    expect(JSON.parse(sync.stdout).streams.issues.items).toBe(emu.data.issues.length);
-    db.cleanup();
+    const db = await createTestDatabase();
+    try {
+      const env = { SENTRY_CLIENT_SECRET: emu.clientSecret, SENTRY_CLIENT_ID: emu.clientId, SENTRY_MEMORY_ENCRYPTION_KEY: key.toString('hex') };
+      const connecting = runCliAsync(['connect', '--url', emu.url, '--org', emu.orgSlug, '--oauth', '--db', db.location, '--json'], env, async (stderr) => {
+        const url = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\/\S+)/.exec(stderr)?.[1];
+        if (!url) return false;
+        // The user approves in a browser; the emulator approves at once and redirects with code and state.
+        const approved = await fetch(url, { redirect: 'manual' });
+        const callback = approved.headers.get('location')!;
+        expect(new URL(callback).searchParams.get('state')).toBe(new URL(url).searchParams.get('state'));
+        const forged = new URL(callback);
+        forged.searchParams.set('state', 'forged');
+        expect((await fetch(forged)).status).toBe(400);
+        expect((await fetch(callback)).status).toBe(200);
+        return true;
+      });
+      const result = await connecting;
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ organization: emu.orgSlug, auth: 'oauth' });
+      const sync = await runCliAsync(['sync', '--since', '2000-01-01', '--db', db.location, '--json'], env);
+      expect(sync.status, sync.stderr).toBe(0);
+      expect(JSON.parse(sync.stdout).streams.issues.items).toBe(emu.data.issues.length);
+    } finally {
+      await db.cleanup();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/memory/store.js';
 import { startEmulator } from '../../src/sentry/emulator/index.js';
-import { tempDbPath } from '../helpers/runtime.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { expectMemoryMatches, memorySnapshot, syncFor } from '../helpers/sync.js';
 
 describe('two memories syncing one organization under one shared rate limit', () => {
@@ -9,9 +9,10 @@ describe('two memories syncing one organization under one shared rate limit', ()
     // Sentry's limits belong to the token, which both memories use: neither can see what the other spends,
     // and each one's bursts at a window's start overshoot the shared budget (the old client gave up after four 429s).
     const emu = await startEmulator({ seed: 8, projects: 1, issues: 30, rateLimit: { perSecond: 15, concurrent: 25 } });
-    const [first, second, clean] = [tempDbPath(), tempDbPath(), tempDbPath()];
-    const stores = [first, second].map((db) => new MemoryStore(db.path));
-    const reference = new MemoryStore(clean.path);
+    const databases = await Promise.all([createTestDatabase(), createTestDatabase(), createTestDatabase()]);
+    const [first, second, clean] = databases;
+    const stores = await Promise.all([first, second].map((db) => MemoryStore.open(db.location)));
+    const reference = await MemoryStore.open(clean.location);
     try {
       const summaries = await Promise.all(stores.map((store) => syncFor(emu, store).run()));
       // The limit was really contended (Sentry answered 429s), and every one is accounted for.
@@ -23,13 +24,13 @@ describe('two memories syncing one organization under one shared rate limit', ()
       }
 
       await syncFor(emu, reference).run();
-      expectMemoryMatches(reference.db.raw, emu);
-      const expected = memorySnapshot(reference.db.raw);
-      for (const store of stores) expect(memorySnapshot(store.db.raw)).toEqual(expected);
+      await expectMemoryMatches(reference.db, emu);
+      const expected = await memorySnapshot(reference.db);
+      for (const store of stores) expect(await memorySnapshot(store.db)).toEqual(expected);
     } finally {
-      for (const store of [...stores, reference]) store.close();
+      for (const store of [...stores, reference]) await store.close();
       await emu.close();
-      for (const db of [first, second, clean]) db.cleanup();
+      for (const db of databases) await db.cleanup();
     }
   }, 90_000);
 });

@@ -1,25 +1,25 @@
 import { spawn } from 'node:child_process';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import type { MemoryDatabase } from '../../src/memory/database.js';
 import { MemoryStore } from '../../src/memory/store.js';
 import { startEmulator } from '../../src/sentry/emulator/index.js';
 import { repoRoot, runCliAsync, waitFor } from '../helpers/cli.js';
-import { tempDbPath } from '../helpers/runtime.js';
-import { ALL_HISTORY, expectMemoryMatches, memorySnapshot, syncFor } from '../helpers/sync.js';
+import { createTestDatabase, ENGINE_ENV, scalar } from '../helpers/database.js';
+import { ALL_HISTORY, expectSameAsCleanSync } from '../helpers/sync.js';
 
-function leaseHolderPid(path: string): number | undefined {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+async function leaseHolderPid(db: MemoryDatabase): Promise<number | undefined> {
   try {
-    return db.prepare('SELECT pid FROM sync_leases WHERE finished_at IS NULL').pluck().get() as number | undefined;
+    return await scalar<number | undefined>(db, 'SELECT pid FROM sync_leases WHERE finished_at IS NULL');
   } catch {
-    return undefined; // not migrated yet
-  } finally {
-    db.close();
+    return undefined;
   }
 }
 
-function runSync(dbPath: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sync', '--since', ALL_HISTORY, '--db', dbPath, '--json'], { cwd: repoRoot, env: { ...process.env, ...env } });
+function runSync(location: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sync', '--since', ALL_HISTORY, '--db', location, '--json'], {
+    cwd: repoRoot,
+    env: { ...process.env, ...ENGINE_ENV, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -31,22 +31,28 @@ function runSync(dbPath: string, env: Record<string, string>) {
 describe('two `sync` processes on one memory', () => {
   it('exactly one syncs; the other waits, says so, follows it and exits 0', async () => {
     const emu = await startEmulator({ seed: 13, issues: 200, latencyMs: 5 });
-    const [shared, clean] = [tempDbPath(), tempDbPath()];
+    const [shared, clean] = [await createTestDatabase(), await createTestDatabase()];
     try {
       const env = { SENTRY_AUTH_TOKEN: emu.internalToken };
-      const connect = await runCliAsync(['connect', '--url', emu.url, '--org', emu.orgSlug, '--db', shared.path], env);
+      const connect = await runCliAsync(['connect', '--url', emu.url, '--org', emu.orgSlug, '--db', shared.location], env);
       expect(connect.status, connect.stderr).toBe(0);
       const requestsBefore = emu.stats.requests;
 
       // Sentry stalls once the first sync holds the lease, until the second has said it waits: the
       // two are certain to overlap however slowly either process starts.
-      const first = runSync(shared.path, env);
+      const first = runSync(shared.location, env);
       const release = emu.hold();
-      while (leaseHolderPid(shared.path) !== first.child.pid) {
-        if (first.child.exitCode !== null) throw new Error(`the first sync ended before the second started:\n${(await first.exited).stderr}`);
-        await new Promise((r) => setTimeout(r, 20));
+      // The memory exists now (connect created it): watch its lease from this process.
+      const watcher = await MemoryStore.open(shared.location);
+      try {
+        while ((await leaseHolderPid(watcher.db)) !== first.child.pid) {
+          if (first.child.exitCode !== null) throw new Error(`the first sync ended before the second started:\n${(await first.exited).stderr}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } finally {
+        await watcher.close();
       }
-      const second = runSync(shared.path, env);
+      const second = runSync(shared.location, env);
       await waitFor('the second sync to say it waits', () => (second.stderr().includes('waiting for it to finish') ? true : undefined), 30_000);
       release();
       const [a, b] = await Promise.all([first.exited, second.exited]);
@@ -62,18 +68,11 @@ describe('two `sync` processes on one memory', () => {
       // Only the first one called Sentry.
       expect(emu.stats.requests - requestsBefore).toBe(ran.requests);
 
-      const reference = new MemoryStore(clean.path);
-      await syncFor(emu, reference).run();
-      const expected = memorySnapshot(reference.db.raw);
-      reference.close();
-      const store = new MemoryStore(shared.path);
-      expect(memorySnapshot(store.db.raw)).toEqual(expected);
-      expectMemoryMatches(store.db.raw, emu);
-      store.close();
+      await expectSameAsCleanSync(emu, clean.location, shared.location);
     } finally {
       await emu.close();
-      shared.cleanup();
-      clean.cleanup();
+      await shared.cleanup();
+      await clean.cleanup();
     }
   }, 90_000);
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js';
+import { rows as query } from '../helpers/database.js';
 import { startTestService, type TestService } from '../helpers/runtime.js';
 import { expectMemoryMatches, syncFor } from '../helpers/sync.js';
 
@@ -16,11 +17,11 @@ beforeAll(async () => {
   emu.webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/webhooks/sentry`;
 });
 afterAll(async () => {
-  await service.close();
-  await emu.close();
+  await service?.close();
+  await emu?.close();
 });
 
-const rows = (sql: string, ...params: unknown[]) => service.runtime.store.db.raw.prepare(sql).all(...params) as Record<string, unknown>[];
+const rows = (sql: string, ...params: unknown[]) => query(service.runtime.store.db, sql, ...params);
 
 describe('the same fact from a webhook and from the API', () => {
   it('is stored once: comments, status transitions and issues converge with the emulator', async () => {
@@ -30,16 +31,16 @@ describe('the same fact from a webhook and from the API', () => {
     const { id: commentId } = await emu.addComment(issue.id, 'Rolled back checkout-api, watching the error rate');
     await emu.resolveIssue(issue.id);
     expect(emu.webhookDeliveries.filter((d) => d.status === 200)).toHaveLength(2);
-    service.runtime.worker.drain();
-    expect(service.runtime.inbox.countsByState(ws)).toMatchObject({ processed: 2, dead: 0 });
-    expect(service.runtime.store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
+    await service.runtime.worker.drain();
+    expect(await service.runtime.inbox.countsByState(ws)).toMatchObject({ processed: 2, dead: 0 });
+    expect(await service.runtime.store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
 
     // The API now reports the same comment (as an activity note) and the same resolution.
     await syncFor(emu, service.runtime.store).reconcile();
-    expect(rows('SELECT id, text FROM comments WHERE id = ?', commentId)).toEqual([{ id: commentId, text: 'Rolled back checkout-api, watching the error rate' }]);
-    expect(rows("SELECT id FROM observations WHERE type = 'comment.created' AND subject_id = ?", commentId)).toHaveLength(1);
-    expect(rows("SELECT id FROM observations WHERE type = 'issue.resolved' AND issue_id = ?", issue.id)).toHaveLength(1);
-    expectMemoryMatches(service.runtime.store.db.raw, emu);
+    expect(await rows('SELECT id, text FROM comments WHERE id = ?', commentId)).toEqual([{ id: commentId, text: 'Rolled back checkout-api, watching the error rate' }]);
+    expect(await rows("SELECT id FROM observations WHERE type = 'comment.created' AND subject_id = ?", commentId)).toHaveLength(1);
+    expect(await rows("SELECT id FROM observations WHERE type = 'issue.resolved' AND issue_id = ?", issue.id)).toHaveLength(1);
+    await expectMemoryMatches(service.runtime.store.db, emu);
   });
 });
 
@@ -66,21 +67,21 @@ describe('a webhook and the API within one second', () => {
       clock = second + 200;
       await frozen.resolveIssue(issue.id);
       await syncFor(frozen, store).reconcile();
-      receiver.runtime.worker.drain();
-      expect(store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
+      await receiver.runtime.worker.drain();
+      expect(await store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
 
       // Regressed at .700 of the same second. Its webhook gives only the second, read as its start, so
       // the API's .200 outranks it: a whole second cannot tell whether it was sent before .200 or after.
       clock = second + 700;
       await frozen.recordEvent(issue.id);
       expect(frozen.webhookDeliveries.filter((d) => d.status === 200).map((d) => `${d.resource}.${d.action}`)).toEqual(['error.created', 'issue.resolved', 'issue.unresolved', 'error.created']);
-      receiver.runtime.worker.drain();
-      expect(store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
+      await receiver.runtime.worker.drain();
+      expect(await store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
 
       // The next sync reads the regression, dated .700 by the activity log.
       expect(issue).toMatchObject({ status: 'unresolved', substatus: 'regressed' });
       await syncFor(frozen, store).reconcile();
-      expect(store.issue(ws, issue.id)).toMatchObject({ status: 'unresolved', substatus: 'regressed' });
+      expect(await store.issue(ws, issue.id)).toMatchObject({ status: 'unresolved', substatus: 'regressed' });
     } finally {
       await receiver.close();
       await frozen.close();

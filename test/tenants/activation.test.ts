@@ -5,7 +5,7 @@ import { listWorkspaces } from '../../src/memory/workspaces.js';
 import { ConnectionRepository } from '../../src/sentry/auth/connections.js';
 import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js';
 import { startServe, waitFor, waitForExit } from '../helpers/cli.js';
-import { tempDbPath } from '../helpers/runtime.js';
+import { createTestDatabase, scalar } from '../helpers/database.js';
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -19,43 +19,43 @@ const key = randomBytes(32);
 
 describe('serve --workspace-per-installation: activation and sync per workspace', () => {
   it('two installs of the public integration each get a workspace whose connection is activated and synced there', async () => {
-    const db = tempDbPath();
+    const db = await createTestDatabase();
     const env = { SENTRY_CLIENT_SECRET: emu.clientSecret, SENTRY_CLIENT_ID: emu.clientId, SENTRY_URL: emu.url, SENTRY_MEMORY_ENCRYPTION_KEY: key.toString('hex') };
-    const serve = await startServe(['--db', db.path, '--since', '2000-01-01', '--workspace-per-installation'], env);
+    const serve = await startServe(['--db', db.location, '--since', '2000-01-01', '--workspace-per-installation'], env);
     try {
       emu.webhookUrl = `${serve.url}/webhooks/sentry`;
       const first = await emu.createInstallation();
       const second = await emu.createInstallation();
       // Both installations belong to the emulator's one organization: the second workspace gets a suffix.
       const expected = [emu.orgSlug, `${emu.orgSlug}-2`];
-      const workspaces = await waitFor('both workspaces synced', () => {
-        const store = new MemoryStore(db.path);
+      const workspaces = await waitFor('both workspaces synced', async () => {
+        const store = await MemoryStore.open(db.location);
         try {
-          const tenants = listWorkspaces(store.db).filter((w) => expected.includes(w.id));
+          const tenants = (await listWorkspaces(store.db)).filter((w) => expected.includes(w.id));
           return tenants.length === 2 && tenants.every((w) => w.issues === emu.data.issues.length) ? tenants : undefined;
         } finally {
-          store.close();
+          await store.close();
         }
       }, 60_000);
       const installed = new Set(workspaces.flatMap((w) => w.installations.map((i) => i.externalId)));
       expect(installed).toEqual(new Set([first.uuid, second.uuid]));
-      const store = new MemoryStore(db.path);
+      const store = await MemoryStore.open(db.location);
       try {
         for (const w of workspaces) {
-          const connections = new ConnectionRepository(store.db, w.id, key).active();
+          const connections = await new ConnectionRepository(store.db, w.id, key).active();
           expect(connections.map((c) => c.auth.kind === 'installation' && c.auth.installationUuid)).toEqual([w.installations[0].externalId]);
-          const synced = store.db.raw.prepare('SELECT count(*) FROM sync_checkpoints WHERE workspace_id = ?').pluck().get(w.id) as number;
+          const synced = await scalar<number>(store.db, 'SELECT count(*) FROM sync_checkpoints WHERE workspace_id = ?', w.id);
           expect(synced).toBeGreaterThan(0);
         }
         // Nothing of the installations landed in the configured (default) workspace.
-        expect(store.counts('default').issues).toBe(0);
+        expect((await store.counts('default')).issues).toBe(0);
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       serve.child.kill('SIGTERM');
       await waitForExit(serve.child);
-      db.cleanup();
+      await db.cleanup();
     }
   });
 });

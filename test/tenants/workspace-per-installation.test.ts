@@ -8,7 +8,8 @@ import type { WorkspaceSummary } from '../../src/memory/workspaces.js';
 import { HELD_WORKSPACE } from '../../src/queue/routing.js';
 import { runCli } from '../helpers/cli.js';
 import { webhookFixture } from '../helpers/fixtures.js';
-import { deliver, startTestService, tempDbPath, type TestService } from '../helpers/runtime.js';
+import { column, createTestDatabase, rows as query, scalar } from '../helpers/database.js';
+import { deliver, startTestService, type TestService } from '../helpers/runtime.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -86,10 +87,10 @@ const send = async ([resource, body]: [string, Json]) => {
   const response = await deliver(service.app, resource, JSON.stringify(body));
   expect(response.statusCode, response.body).toBe(200);
 };
-const rows = (table: 'issues' | 'events' | 'comments' | 'connections', workspaceId: string, column = 'id') =>
-  (service.runtime.store.db.raw.prepare(`SELECT ${column} FROM ${table} WHERE workspace_id = ? ORDER BY 1`).pluck().all(workspaceId) as string[]);
+const rows = (table: 'issues' | 'events' | 'comments' | 'connections', workspaceId: string, name = 'id') =>
+  column<string>(service.runtime.store.db, `SELECT ${name} FROM ${table} WHERE workspace_id = ? ORDER BY 1`, workspaceId);
 const workspaceList = (): WorkspaceSummary[] => {
-  const result = runCli(['workspace', 'list', '--json', '--db', service.dbPath]);
+  const result = runCli(['workspace', 'list', '--json', '--db', service.location]);
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as WorkspaceSummary[];
 };
@@ -99,7 +100,7 @@ beforeAll(async () => {
   // C's issue overtakes C's installation.created; D's installation.created never comes.
   await send(issueCreated(C));
   await send(issueCreated(D));
-  const heldFirst = service.runtime.store.db.raw.prepare('SELECT workspace_id, state FROM inbox').all();
+  const heldFirst = await query(service.runtime.store.db, 'SELECT workspace_id, state FROM inbox');
   expect(heldFirst).toEqual([{ workspace_id: HELD_WORKSPACE, state: 'held' }, { workspace_id: HELD_WORKSPACE, state: 'held' }]);
   // Interleaved, and concurrent: routing happens inside group commits holding several installations.
   const interleaved = [
@@ -107,13 +108,13 @@ beforeAll(async () => {
     installationCreated(C), errorCreated(B), commentCreated(A), commentCreated(C), commentCreated(B), issueCreated(NONE),
   ];
   await Promise.all(interleaved.map(send));
-  service.runtime.worker.drain();
+  await service.runtime.worker.drain();
   for (const w of workspaceList()) {
     const t = tenants.find((x) => w.installations.some((i) => i.externalId === x.uuid));
     if (t) workspaceOf.set(t, w.id);
   }
   for (const t of tenants) {
-    const created = runCli(['apikey', 'create', '--workspace', workspaceOf.get(t)!, '--name', t.org, '--json', '--db', service.dbPath]);
+    const created = runCli(['apikey', 'create', '--workspace', workspaceOf.get(t)!, '--name', t.org, '--json', '--db', service.location]);
     expect(created.status, created.stderr).toBe(0);
     apiKeys.set(t, JSON.parse(created.stdout).key);
   }
@@ -137,22 +138,22 @@ describe('serve --workspace-per-installation: one workspace per installation', (
     expect(list.find((w) => w.id === DEFAULT_WORKSPACE)).toMatchObject({ installations: [], issues: 1, deliveries: 1, createdAt: null });
     // D's delivery is kept, unprocessed, until D is installed.
     expect(list.find((w) => w.id === HELD_WORKSPACE)).toMatchObject({ issues: 0, deliveries: 1 });
-    const text = runCli(['workspace', 'list', '--db', service.dbPath]);
+    const text = runCli(['workspace', 'list', '--db', service.location]);
     expect(text.stdout).toMatch(new RegExp(`^globex {2}sentry installation ${B.uuid} {2}created \\S+ {2}1 issues {2}4 deliveries$`, 'm'));
   });
 
-  it('each workspace holds exactly its installation\'s issue, event, comment and connection — and held deliveries joined their workspace', () => {
+  it('each workspace holds exactly its installation\'s issue, event, comment and connection — and held deliveries joined their workspace', async () => {
     for (const t of tenants) {
       const ws = workspaceOf.get(t)!;
-      expect(rows('issues', ws), t.org).toEqual([t.issueId]);
-      expect(rows('events', ws, 'issue_id'), t.org).toEqual([t.issueId]);
-      expect(rows('comments', ws, 'text'), t.org).toEqual([`${t.marker} again after the deploy`]);
-      expect(rows('connections', ws, 'external_id'), t.org).toEqual([t.uuid]);
-      expect(service.runtime.inbox.countsByState(ws), t.org).toEqual({ pending: 0, processed: 4, skipped: 0, dead: 0, held: 0 });
+      expect(await rows('issues', ws), t.org).toEqual([t.issueId]);
+      expect(await rows('events', ws, 'issue_id'), t.org).toEqual([t.issueId]);
+      expect(await rows('comments', ws, 'text'), t.org).toEqual([`${t.marker} again after the deploy`]);
+      expect(await rows('connections', ws, 'external_id'), t.org).toEqual([t.uuid]);
+      expect(await service.runtime.inbox.countsByState(ws), t.org).toEqual({ pending: 0, processed: 4, skipped: 0, dead: 0, held: 0 });
     }
-    expect(rows('issues', DEFAULT_WORKSPACE)).toEqual([String(3_000_000_009)]);
-    expect(service.runtime.inbox.countsByState(HELD_WORKSPACE)).toMatchObject({ held: 1, pending: 0, processed: 0 });
-    expect(rows('issues', HELD_WORKSPACE)).toEqual([]);
+    expect(await rows('issues', DEFAULT_WORKSPACE)).toEqual([String(3_000_000_009)]);
+    expect(await service.runtime.inbox.countsByState(HELD_WORKSPACE)).toMatchObject({ held: 1, pending: 0, processed: 0 });
+    expect(await rows('issues', HELD_WORKSPACE)).toEqual([]);
   });
 
   it("a key from `apikey create --workspace W` sees only W over /api/v1 and MCP", async () => {
@@ -199,13 +200,13 @@ describe('serve --workspace-per-installation: one workspace per installation', (
     await send(issueCreated(A, 1));
     await send(issueCreated(B, 1));
     await send(issueCreated(C, 1));
-    service.runtime.worker.drain();
+    await service.runtime.worker.drain();
     const state = (t: Tenant) => rows('connections', workspaceOf.get(t)!, 'state');
-    expect([state(A), state(B), state(C)]).toEqual([['deleted'], ['pending'], ['pending']]);
-    expect(rows('issues', workspaceOf.get(A)!)).toEqual([A.issueId]);
-    expect(rows('issues', workspaceOf.get(B)!)).toEqual([B.issueId, String(Number(B.issueId) + 10)]);
-    expect(rows('issues', workspaceOf.get(C)!)).toEqual([C.issueId, String(Number(C.issueId) + 10)]);
-    expect(service.runtime.inbox.countsByState(workspaceOf.get(A)!)).toMatchObject({ processed: 5, skipped: 1 });
+    expect([await state(A), await state(B), await state(C)]).toEqual([['deleted'], ['pending'], ['pending']]);
+    expect(await rows('issues', workspaceOf.get(A)!)).toEqual([A.issueId]);
+    expect(await rows('issues', workspaceOf.get(B)!)).toEqual([B.issueId, String(Number(B.issueId) + 10)]);
+    expect(await rows('issues', workspaceOf.get(C)!)).toEqual([C.issueId, String(Number(C.issueId) + 10)]);
+    expect(await service.runtime.inbox.countsByState(workspaceOf.get(A)!)).toMatchObject({ processed: 5, skipped: 1 });
   });
 });
 
@@ -217,12 +218,12 @@ describe('without the option: one workspace, as before', () => {
         const response = await deliver(single.app, resource, JSON.stringify(body));
         expect(response.statusCode).toBe(200);
       }
-      single.runtime.worker.drain();
-      const db = single.runtime.store.db.raw;
-      expect(db.prepare('SELECT DISTINCT workspace_id FROM inbox').pluck().all()).toEqual([DEFAULT_WORKSPACE]);
-      expect(db.prepare('SELECT id FROM issues WHERE workspace_id = ? ORDER BY id').pluck().all(DEFAULT_WORKSPACE)).toEqual([A.issueId, B.issueId, D.issueId]);
-      expect(db.prepare('SELECT count(*) FROM installation_workspaces').pluck().get()).toBe(0);
-      expect(db.prepare('SELECT count(*) FROM workspaces').pluck().get()).toBe(0);
+      await single.runtime.worker.drain();
+      const db = single.runtime.store.db;
+      expect(await column(db, 'SELECT DISTINCT workspace_id FROM inbox')).toEqual([DEFAULT_WORKSPACE]);
+      expect(await column(db, 'SELECT id FROM issues WHERE workspace_id = ? ORDER BY id', DEFAULT_WORKSPACE)).toEqual([A.issueId, B.issueId, D.issueId]);
+      expect(await scalar(db, 'SELECT count(*) FROM installation_workspaces')).toBe(0);
+      expect(await scalar(db, 'SELECT count(*) FROM workspaces')).toBe(0);
     } finally {
       await single.close();
     }
@@ -231,28 +232,28 @@ describe('without the option: one workspace, as before', () => {
 
 describe('turning the option on for a memory that already has data', () => {
   it('an installation that delivered before keeps its workspace instead of being held', async () => {
-    const path = tempDbPath();
+    const database = await createTestDatabase();
     try {
-      const before = await startTestService({ dbPath: path.path });
+      const before = await startTestService({ location: database.location });
       expect((await deliver(before.app, ...asDelivery(issueCreated(A)))).statusCode).toBe(200);
-      before.runtime.worker.drain();
+      await before.runtime.worker.drain();
       await before.close();
 
-      const after = await startTestService({ dbPath: path.path, workspacePerInstallation: true });
+      const after = await startTestService({ location: database.location, workspacePerInstallation: true });
       try {
         expect((await deliver(after.app, ...asDelivery(issueCreated(A, 1)))).statusCode).toBe(200);
-        after.runtime.worker.drain();
-        const db = after.runtime.store.db.raw;
-        expect(db.prepare("SELECT count(*) FROM inbox WHERE state = 'held'").pluck().get()).toBe(0);
-        expect(db.prepare('SELECT id FROM issues WHERE workspace_id = ? ORDER BY id').pluck().all(DEFAULT_WORKSPACE)).toEqual([A.issueId, String(Number(A.issueId) + 10)]);
+        await after.runtime.worker.drain();
+        const db = after.runtime.store.db;
+        expect(await scalar(db, "SELECT count(*) FROM inbox WHERE state = 'held'")).toBe(0);
+        expect(await column(db, 'SELECT id FROM issues WHERE workspace_id = ? ORDER BY id', DEFAULT_WORKSPACE)).toEqual([A.issueId, String(Number(A.issueId) + 10)]);
         // An installation never seen before is still held until its installation.created.
         expect((await deliver(after.app, ...asDelivery(issueCreated(D)))).statusCode).toBe(200);
-        expect(db.prepare('SELECT workspace_id, state FROM inbox ORDER BY seq DESC LIMIT 1').get()).toEqual({ workspace_id: HELD_WORKSPACE, state: 'held' });
+        expect(await query(db, 'SELECT workspace_id, state FROM inbox ORDER BY seq DESC LIMIT 1')).toEqual([{ workspace_id: HELD_WORKSPACE, state: 'held' }]);
       } finally {
         await after.close();
       }
     } finally {
-      path.cleanup();
+      await database.cleanup();
     }
   });
 });

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { createWebhookHandler } from '../../src/sentry/webhooks/receiver.js';
 import { checkTimestamp, signBody, verifySignature } from '../../src/sentry/webhooks/signature.js';
+import { scalar } from '../helpers/database.js';
 import { webhookFixture } from '../helpers/fixtures.js';
 import { deliver, SECRET, sentryHeaders, startTestService, type TestService } from '../helpers/runtime.js';
 
@@ -17,7 +18,7 @@ afterEach(async () => {
   await service.close();
 });
 
-const inboxCount = () => Object.values(service.runtime.inbox.countsByState(ws)).reduce((a, b) => a + b, 0);
+const inboxCount = async () => Object.values(await service.runtime.inbox.countsByState(ws)).reduce((a, b) => a + b, 0);
 
 describe('signature', () => {
   it('any single changed byte fails verification', () => {
@@ -70,7 +71,7 @@ describe('POST /webhooks/sentry', () => {
     const stale = await deliver(service.app, 'issue', issueCreated.raw, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
     expect(stale.statusCode).toBe(401);
     expect(stale.json().error).toMatch(/tolerance/);
-    expect(inboxCount()).toBe(0);
+    expect(await inboxCount()).toBe(0);
   });
 
   it('400 on invalid JSON, 413 over the body limit', async () => {
@@ -80,7 +81,7 @@ describe('POST /webhooks/sentry', () => {
     expect(invalid.json().error).toMatch(/not valid JSON/);
     const big = JSON.stringify({ action: 'created', data: { padding: 'x'.repeat(70 * 1024) } });
     expect((await deliver(service.app, 'issue', big)).statusCode).toBe(413);
-    expect(inboxCount()).toBe(0);
+    expect(await inboxCount()).toBe(0);
   });
 
   it('a second delivery with the same Request-ID is acknowledged and has no second effect', async () => {
@@ -90,7 +91,7 @@ describe('POST /webhooks/sentry', () => {
     expect(first.json()).toEqual({ ok: true, duplicate: false });
     expect(second.statusCode).toBe(200);
     expect(second.json()).toEqual({ ok: true, duplicate: true });
-    expect(inboxCount()).toBe(1);
+    expect(await inboxCount()).toBe(1);
   });
 
   it('without Request-ID, the same resource and body is one delivery', async () => {
@@ -98,7 +99,7 @@ describe('POST /webhooks/sentry', () => {
     const again = await deliver(service.app, 'issue', issueCreated.raw, { requestId: null });
     expect(again.json()).toEqual({ ok: true, duplicate: true });
     await deliver(service.app, 'error', issueCreated.raw, { requestId: null });
-    expect(inboxCount()).toBe(2);
+    expect(await inboxCount()).toBe(2);
   });
 
   it('duplicates inside one group commit are still detected', async () => {
@@ -112,19 +113,19 @@ describe('POST /webhooks/sentry', () => {
     expect((await deliver(service.app, 'preprod_artifact', future)).statusCode).toBe(200);
     const odd = JSON.stringify({ ...issueCreated.json, action: 'teleported' });
     expect((await deliver(service.app, 'issue', odd)).statusCode).toBe(200);
-    service.runtime.worker.drain();
-    expect(service.runtime.inbox.countsByState(ws)).toMatchObject({ skipped: 2, dead: 0 });
-    const problems = service.runtime.inbox.problems(ws, 10);
+    await service.runtime.worker.drain();
+    expect(await service.runtime.inbox.countsByState(ws)).toMatchObject({ skipped: 2, dead: 0 });
+    const problems = await service.runtime.inbox.problems(ws, 10);
     expect(problems.map((p) => p.last_error)).toEqual(['unknown action "teleported" for resource "issue"', 'unknown resource "preprod_artifact"']);
-    const stored = service.runtime.store.db.raw.prepare("SELECT body FROM inbox WHERE resource = 'preprod_artifact'").pluck().get();
+    const stored = await scalar(service.runtime.store.db, "SELECT body FROM inbox WHERE resource = 'preprod_artifact'");
     expect(stored).toBe(future);
   });
 
   it('a known resource whose payload lacks what processing needs goes dead at once, with the error kept', async () => {
     const body = JSON.stringify({ action: 'created', data: { issue: { title: 'no id' } } });
     await deliver(service.app, 'issue', body);
-    service.runtime.worker.drain();
-    const [problem] = service.runtime.inbox.problems(ws, 10);
+    await service.runtime.worker.drain();
+    const [problem] = await service.runtime.inbox.problems(ws, 10);
     expect(problem).toMatchObject({ state: 'dead', attempts: 1 });
     expect(problem.last_error).toMatch(/invalid issue.created payload/);
   });
@@ -147,7 +148,7 @@ describe('Web-standard handler (library API)', () => {
     const tooBig = 'x'.repeat(1024 * 1024 + 1);
     expect((await handler(request(tooBig, sentryHeaders('issue', tooBig)))).status).toBe(413);
     expect((await handler(new Request('http://localhost/api/sentry'))).status).toBe(405);
-    service.runtime.worker.drain();
-    expect(service.runtime.store.issue(ws, 'FRONT-END-9')?.title).toBe('ReferenceError: blooopy is not defined');
+    await service.runtime.worker.drain();
+    expect((await service.runtime.store.issue(ws, 'FRONT-END-9'))?.title).toBe('ReferenceError: blooopy is not defined');
   });
 });

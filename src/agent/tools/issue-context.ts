@@ -53,8 +53,8 @@ export const issueContextTool = defineTool({
     suspectCommits: z.array(z.object({ id: z.string(), release: z.string(), message: nullableString, author: nullableString, files: z.array(z.string()), reason: z.string() })),
     truncated: truncationOutput,
   },
-  run(ctx, input) {
-    const issue = getIssueContext(ctx.db, ctx.workspaceId, input.issue, ctx.now());
+  async run(ctx, input) {
+    const issue = await getIssueContext(ctx.db, ctx.workspaceId, input.issue, ctx.now());
     const sections = issueSections(issue);
     const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
     const hint = `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;

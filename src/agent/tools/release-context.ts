@@ -36,8 +36,8 @@ export const releaseContextTool = defineTool({
     commits: z.array(z.object({ id: z.string(), message: z.string().nullable(), author: z.string().nullable(), files: z.array(z.string()) })),
     truncated: truncationOutput,
   },
-  run(ctx, input) {
-    const release = getReleaseContext(ctx.db, ctx.workspaceId, input.version);
+  async run(ctx, input) {
+    const release = await getReleaseContext(ctx.db, ctx.workspaceId, input.version);
     const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
     const hint = `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;
     const fitted = fitToBudget(releaseHead(release), releaseSections(release), maxTokens, () => hint);

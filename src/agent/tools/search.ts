@@ -59,10 +59,10 @@ export const searchTool = defineTool({
     nextCursor: z.string().nullable(),
     truncated: truncationOutput,
   },
-  run(ctx, input) {
+  async run(ctx, input) {
     const now = ctx.now();
     const offset = input.cursor ? decodeCursor(input.cursor, isOffset).offset : 0;
-    const result = searchMemory(ctx.db, ctx.workspaceId, {
+    const result = await searchMemory(ctx.db, ctx.workspaceId, {
       text: input.query,
       project: input.project,
       environment: input.environment,

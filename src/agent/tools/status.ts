@@ -24,8 +24,8 @@ export const statusTool = defineTool({
     }),
     truncated: truncationOutput,
   },
-  run(ctx, input) {
-    const overview = getOverview(ctx.db, ctx.workspaceId, ctx.now());
+  async run(ctx, input) {
+    const overview = await getOverview(ctx.db, ctx.workspaceId, ctx.now());
     const f = overview.freshness;
     const head = [
       '## Memory status',

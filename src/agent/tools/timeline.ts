@@ -43,9 +43,9 @@ export const timelineTool = defineTool({
     nextCursor: z.string().nullable(),
     truncated: truncationOutput,
   },
-  run(ctx, input) {
+  async run(ctx, input) {
     const now = ctx.now();
-    const result = getTimeline(ctx.db, ctx.workspaceId, {
+    const result = await getTimeline(ctx.db, ctx.workspaceId, {
       since: timeArg('since', input.since ?? '24h', now)!,
       until: timeArg('until', input.until, now) ?? new Date(now).toISOString(),
       project: input.project,

@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import type { Actor, StackFrame } from '../records.js';
-import type { SqliteDatabase } from '../sqlite.js';
+import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
 import { resolveIssue } from './issue-ref.js';
 import { samePath } from './paths.js';
 
@@ -46,14 +45,14 @@ export interface IssueContext {
 }
 
 /** Everything the memory knows about one issue, most important first. `now` drives the trend label. */
-export function getIssueContext(db: SqliteDatabase, workspaceId: string, ref: string, now = Date.now()): IssueContext {
-  const id = resolveIssue(db, workspaceId, ref);
-  const issue = db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id))!;
-  const latestEvent = db.get(
+export async function getIssueContext(db: MemoryDatabase, workspaceId: string, ref: string, now = Date.now()): Promise<IssueContext> {
+  const id = await resolveIssue(db, workspaceId, ref);
+  const issue = (await db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)))!;
+  const latestEvent = await db.get(
     db.qb.selectFrom('events').select(['id', 'occurred_at', 'release', 'environment', 'top_frames']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at', 'desc').limit(1),
   );
   const frames = inAppFrames(issue.top_frames, latestEvent?.top_frames ?? null);
-  const statusHistory = db.all(
+  const statusHistory = await db.all(
     db.qb
       .selectFrom('observations')
       .select(['type', 'occurred_at', 'summary', 'release'])
@@ -63,8 +62,7 @@ export function getIssueContext(db: SqliteDatabase, workspaceId: string, ref: st
       .orderBy('occurred_at')
       .orderBy('id'),
   );
-  const environments = db
-    .all(db.qb.selectFrom('issue_facets').select('value').where('workspace_id', '=', workspaceId).where('facet', '=', 'environment').where('issue_id', '=', id))
+  const environments = (await db.all(db.qb.selectFrom('issue_facets').select('value').where('workspace_id', '=', workspaceId).where('facet', '=', 'environment').where('issue_id', '=', id)))
     .map((r) => r.value)
     .sort();
   const regressions = statusHistory.filter((h) => h.type === 'issue.regressed');
@@ -92,22 +90,19 @@ export function getIssueContext(db: SqliteDatabase, workspaceId: string, ref: st
     lastSeen: issue.last_seen,
     firstRelease: issue.first_release,
     lastRelease: issue.last_release,
-    assignee: assigneeOf(db, workspaceId, issue),
+    assignee: await assigneeOf(db, workspaceId, issue),
     topFrames: frames.map((f) => ({ function: f.function, filename: f.filename, lineNo: f.lineNo })),
     latestEvent: latestEvent ? { id: latestEvent.id, occurredAt: latestEvent.occurred_at, release: latestEvent.release, environment: latestEvent.environment } : null,
     environments,
     statusHistory: statusHistory.map((h) => ({ type: h.type, occurredAt: h.occurred_at, summary: h.summary, release: h.release })),
-    comments: db
-      .all(db.qb.selectFrom('comments').select(['id', 'author_name', 'created_at', 'text']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).where('deleted', '=', 0).orderBy('created_at', 'desc').orderBy('id'))
+    comments: (await db.all(db.qb.selectFrom('comments').select(['id', 'author_name', 'created_at', 'text']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).where('deleted', '=', 0).orderBy('created_at', 'desc').orderBy('id')))
       .map((c) => ({ id: c.id, author: c.author_name, createdAt: c.created_at, text: c.text ?? '' })),
-    alerts: db
-      .all(db.qb.selectFrom('alerts').select(['id', 'source', 'title', 'state', 'started_at']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('started_at', 'desc'))
+    alerts: (await db.all(db.qb.selectFrom('alerts').select(['id', 'source', 'title', 'state', 'started_at']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('started_at', 'desc')))
       .map((a) => ({ id: a.id, source: a.source, title: a.title, state: a.state, startedAt: a.started_at })),
-    seer: db
-      .all(db.qb.selectFrom('insights').selectAll().where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('at', 'desc'))
+    seer: (await db.all(db.qb.selectFrom('insights').selectAll().where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('at', 'desc')))
       .map((s) => ({ stage: s.stage, state: s.state, summary: s.summary, at: s.at, details: s.details ? (JSON.parse(s.details) as unknown) : null })),
-    suspectDeploys: suspectDeploys(db, workspaceId, projectKeys, environments, issue.first_seen, regressions.map((r) => r.occurred_at)),
-    suspectCommits: suspectCommits(db, workspaceId, frames, issue.first_release, regressions.map((r) => r.release).filter((r): r is string => r !== null)),
+    suspectDeploys: await suspectDeploys(db, workspaceId, projectKeys, environments, issue.first_seen, regressions.map((r) => r.occurred_at)),
+    suspectCommits: await suspectCommits(db, workspaceId, frames, issue.first_release, regressions.map((r) => r.release).filter((r): r is string => r !== null)),
   };
 }
 
@@ -147,14 +142,14 @@ export function trendOf(issue: IssueRow, now: number): IssueContext['trend'] {
   return { label, eventsPerDay };
 }
 
-function assigneeOf(db: SqliteDatabase, workspaceId: string, issue: { assignee_type: string | null; assignee_id: string | null; assignee_name: string | null; assignee_email: string | null }): IssueContext['assignee'] {
+async function assigneeOf(db: MemoryDatabase, workspaceId: string, issue: { assignee_type: string | null; assignee_id: string | null; assignee_name: string | null; assignee_email: string | null }): Promise<IssueContext['assignee']> {
   if (!issue.assignee_id) return null;
   const type = issue.assignee_type === 'team' ? 'team' : 'user';
   if (type === 'team') {
-    const team = db.get(db.qb.selectFrom('teams').select(['slug', 'name']).where('workspace_id', '=', workspaceId).where('id', '=', issue.assignee_id));
+    const team = await db.get(db.qb.selectFrom('teams').select(['slug', 'name']).where('workspace_id', '=', workspaceId).where('id', '=', issue.assignee_id));
     return { type, id: issue.assignee_id, name: issue.assignee_name ?? team?.slug ?? null, email: null, teams: team?.slug ? [team.slug] : [] };
   }
-  const member = db.get(db.qb.selectFrom('members').select(['name', 'email', 'teams']).where('workspace_id', '=', workspaceId).where('id', '=', issue.assignee_id));
+  const member = await db.get(db.qb.selectFrom('members').select(['name', 'email', 'teams']).where('workspace_id', '=', workspaceId).where('id', '=', issue.assignee_id));
   return {
     type,
     id: issue.assignee_id,
@@ -165,7 +160,7 @@ function assigneeOf(db: SqliteDatabase, workspaceId: string, issue: { assignee_t
 }
 
 /** Deploys of the issue's project (in an environment it was seen in, when known) shortly before it first appeared or regressed. */
-function suspectDeploys(db: SqliteDatabase, workspaceId: string, projects: string[], environments: string[], firstSeen: string | null, regressedAt: string[]): IssueContext['suspectDeploys'] {
+async function suspectDeploys(db: MemoryDatabase, workspaceId: string, projects: string[], environments: string[], firstSeen: string | null, regressedAt: string[]): Promise<IssueContext['suspectDeploys']> {
   if (!projects.length) return [];
   const moments = [
     ...(firstSeen ? [{ at: firstSeen, before: 'first seen' as const }] : []),
@@ -180,9 +175,9 @@ function suspectDeploys(db: SqliteDatabase, workspaceId: string, projects: strin
       .where('workspace_id', '=', workspaceId)
       .where('finished_at', '>=', new Date(end - SUSPECT_DEPLOY_WINDOW_MS).toISOString())
       .where('finished_at', '<=', moment.at)
-      .where(sql<boolean>`EXISTS (SELECT 1 FROM json_each(deploys.projects) p WHERE p.value IN (${sql.join(projects)}))`);
+      .where(jsonArrayHasAny(db.engine, 'deploys.projects', projects));
     if (environments.length) q = q.where('environment', 'in', environments);
-    for (const d of db.all(q.orderBy('finished_at', 'desc'))) {
+    for (const d of await db.all(q.orderBy('finished_at', 'desc'))) {
       if (suspects.some((s) => s.id === d.id)) continue;
       suspects.push({ id: d.id, release: d.release, environment: d.environment, finishedAt: d.finished_at!, hoursBefore: Math.round(((end - Date.parse(d.finished_at!)) / HOUR) * 10) / 10, before: moment.before });
     }
@@ -191,7 +186,7 @@ function suspectDeploys(db: SqliteDatabase, workspaceId: string, projects: strin
 }
 
 /** Commits of the release it appeared in (or regressed in) that changed a file its in-app frames ran. */
-function suspectCommits(db: SqliteDatabase, workspaceId: string, frames: StackFrame[], firstRelease: string | null, regressionReleases: string[]): IssueContext['suspectCommits'] {
+async function suspectCommits(db: MemoryDatabase, workspaceId: string, frames: StackFrame[], firstRelease: string | null, regressionReleases: string[]): Promise<IssueContext['suspectCommits']> {
   const framePaths = frames.map((f) => f.filename).filter((f): f is string => f !== null);
   if (!framePaths.length) return [];
   const releases = [
@@ -200,7 +195,7 @@ function suspectCommits(db: SqliteDatabase, workspaceId: string, frames: StackFr
   ];
   const suspects: IssueContext['suspectCommits'] = [];
   for (const release of releases) {
-    const commits = db.all(db.qb.selectFrom('commits').selectAll().where('workspace_id', '=', workspaceId).where('release', '=', release.version).orderBy('created_at', 'desc'));
+    const commits = await db.all(db.qb.selectFrom('commits').selectAll().where('workspace_id', '=', workspaceId).where('release', '=', release.version).orderBy('created_at', 'desc'));
     for (const commit of commits) {
       const files = (commit.files ? (JSON.parse(commit.files) as string[]) : []).filter((file) => framePaths.some((frame) => samePath(frame, file)));
       if (files.length) suspects.push({ id: commit.id, release: release.version, message: commit.message, author: commit.author_name ?? commit.author_email, files, reason: release.reason });

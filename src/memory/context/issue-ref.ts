@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { SqliteDatabase } from '../sqlite.js';
+import type { MemoryDatabase } from '../database.js';
 import { NotInMemoryError, QueryError } from './errors.js';
 
 /** What an agent may pass to name an issue: numeric id, short id (CHECKOUT-API-7) or a Sentry issue URL. */
@@ -20,11 +20,14 @@ export function parseIssueRef(input: string): IssueRef {
 }
 
 /** The stored id of the issue `input` names, or a NotInMemoryError that says so. */
-export function resolveIssue(db: SqliteDatabase, workspaceId: string, input: string): string {
+export async function resolveIssue(db: MemoryDatabase, workspaceId: string, input: string): Promise<string> {
   const ref = parseIssueRef(input);
   let q = db.qb.selectFrom('issues').select('id').where('workspace_id', '=', workspaceId);
-  q = 'id' in ref ? q.where('id', '=', ref.id) : q.where(sql`short_id`, '=', sql`${ref.shortId} COLLATE NOCASE`);
-  const row = db.get(q.limit(1));
+  if ('id' in ref) q = q.where('id', '=', ref.id);
+  // Short ids are matched case-insensitively, each engine through its own index (see the migrations).
+  else if (db.engine === 'postgres') q = q.where(sql`lower(short_id)`, '=', ref.shortId.toLowerCase());
+  else q = q.where(sql`short_id`, '=', sql`${ref.shortId} COLLATE NOCASE`);
+  const row = await db.get(q.limit(1));
   if (!row) throw new NotInMemoryError(`no issue "${input.trim()}" in memory: search for it first, or check that its project is synced`);
   return row.id;
 }

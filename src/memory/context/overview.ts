@@ -1,5 +1,5 @@
 import { Inbox } from '../../queue/inbox.js';
-import type { SqliteDatabase } from '../sqlite.js';
+import type { MemoryDatabase } from '../database.js';
 
 /** With no webhook or sync for this long, answers may miss recent changes. */
 export const STALE_AFTER_MS = 60 * 60 * 1000;
@@ -19,16 +19,16 @@ export interface Overview {
 }
 
 /** Connected organizations and projects, and how fresh the memory is. */
-export function getOverview(db: SqliteDatabase, workspaceId: string, now = Date.now()): Overview {
+export async function getOverview(db: MemoryDatabase, workspaceId: string, now = Date.now()): Promise<Overview> {
   const inbox = new Inbox(db);
-  const counts = inbox.countsByState(workspaceId);
-  const lastWebhookAt = inbox.lastReceivedAt(workspaceId);
-  const syncs = db
-    .all(db.qb.selectFrom('sync_checkpoints').select(['connection_id', 'stream', 'updated_at']).where('workspace_id', '=', workspaceId).orderBy('stream'))
-    .map((s) => ({ connection: s.connection_id, stream: s.stream, updatedAt: s.updated_at }));
+  const counts = await inbox.countsByState(workspaceId);
+  const lastWebhookAt = await inbox.lastReceivedAt(workspaceId);
+  const syncs = (
+    await db.all(db.qb.selectFrom('sync_checkpoints').select(['connection_id', 'stream', 'updated_at']).where('workspace_id', '=', workspaceId).orderBy('stream'))
+  ).map((s) => ({ connection: s.connection_id, stream: s.stream, updatedAt: s.updated_at }));
   // Covered by the (workspace_id, project_slug, last_seen) index: no issue rows are read.
-  const projects = db
-    .all(
+  const projects = (
+    await db.all(
       db.qb
         .selectFrom('issues')
         .select(['project_slug', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.max('last_seen').as('last_seen')])
@@ -36,12 +36,12 @@ export function getOverview(db: SqliteDatabase, workspaceId: string, now = Date.
         .groupBy('project_slug')
         .orderBy('project_slug'),
     )
-    .map((p) => ({ slug: p.project_slug, issues: Number(p.n), lastSeen: p.last_seen }));
+  ).map((p) => ({ slug: p.project_slug, issues: Number(p.n), lastSeen: p.last_seen }));
   const lastUpdateAt = [lastWebhookAt, ...syncs.map((s) => s.updatedAt)].filter((t): t is string => t !== null).sort().pop() ?? null;
   return {
-    connections: db
-      .all(db.qb.selectFrom('connections').select(['source', 'org_slug', 'state', 'updated_at']).where('workspace_id', '=', workspaceId).orderBy('updated_at', 'desc'))
-      .map((c) => ({ source: c.source, organization: c.org_slug, state: c.state, updatedAt: c.updated_at })),
+    connections: (
+      await db.all(db.qb.selectFrom('connections').select(['source', 'org_slug', 'state', 'updated_at']).where('workspace_id', '=', workspaceId).orderBy('updated_at', 'desc'))
+    ).map((c) => ({ source: c.source, organization: c.org_slug, state: c.state, updatedAt: c.updated_at })),
     projects,
     freshness: {
       lastWebhookAt,

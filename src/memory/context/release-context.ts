@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { SqliteDatabase } from '../sqlite.js';
+import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
 import { NotInMemoryError, QueryError } from './errors.js';
 
 const MAX_ISSUES = 25;
@@ -32,17 +32,17 @@ export interface ReleaseContext {
 }
 
 /** Finds a release by full version (`checkout-api@2.14.0`), or by its short version when that is unambiguous. */
-export function resolveRelease(db: SqliteDatabase, workspaceId: string, ref: string): string {
+export async function resolveRelease(db: MemoryDatabase, workspaceId: string, ref: string): Promise<string> {
   const version = ref.trim();
   if (!version) throw new QueryError('version must be a release version such as checkout-api@2.14.0');
-  const exact = db.get(db.qb.selectFrom('releases').select('version').where('workspace_id', '=', workspaceId).where('version', '=', version));
+  const exact = await db.get(db.qb.selectFrom('releases').select('version').where('workspace_id', '=', workspaceId).where('version', '=', version));
   if (exact) return exact.version;
-  const candidates = db.all(
+  const candidates = await db.all(
     db.qb
       .selectFrom('releases')
       .select('version')
       .where('workspace_id', '=', workspaceId)
-      .where((eb) => eb.or([eb('short_version', '=', version), eb('version', 'like', `%@${version.replace(/[%_]/g, '')}`)]))
+      .where((eb) => eb.or([eb('short_version', '=', version), eb('version', 'like', `%@${version.replace(/[%_\\]/g, '')}`)]))
       .orderBy('created_at', 'desc')
       .limit(6),
   );
@@ -51,32 +51,32 @@ export function resolveRelease(db: SqliteDatabase, workspaceId: string, ref: str
   throw new NotInMemoryError(`no release "${version}" in memory: pass a full version such as project@1.2.3`);
 }
 
-export function getReleaseContext(db: SqliteDatabase, workspaceId: string, ref: string): ReleaseContext {
-  const version = resolveRelease(db, workspaceId, ref);
-  const release = db.get(db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', version))!;
+export async function getReleaseContext(db: MemoryDatabase, workspaceId: string, ref: string): Promise<ReleaseContext> {
+  const version = await resolveRelease(db, workspaceId, ref);
+  const release = (await db.get(db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', version)))!;
   const projects = JSON.parse(release.projects) as string[];
-  const deploys = db.all(
+  const deploys = await db.all(
     db.qb.selectFrom('deploys').select(['id', 'environment', 'started_at', 'finished_at', 'url']).where('workspace_id', '=', workspaceId).where('release', '=', version).orderBy('finished_at'),
   );
   const nextRelease = projects.length
-    ? db.get(
+    ? await db.get(
         db.qb
           .selectFrom('releases')
           .select(['version', 'created_at'])
           .where('workspace_id', '=', workspaceId)
           .where('created_at', '>', release.created_at ?? '')
-          .where(sql<boolean>`EXISTS (SELECT 1 FROM json_each(releases.projects) p WHERE p.value IN (${sql.join(projects)}))`)
+          .where(jsonArrayHasAny(db.engine, 'releases.projects', projects))
           .orderBy('created_at')
           .limit(1),
       )
     : undefined;
   const nextDeploy = nextRelease
-    ? db.get(db.qb.selectFrom('deploys').select((eb) => eb.fn.min('finished_at').as('at')).where('workspace_id', '=', workspaceId).where('release', '=', nextRelease.version))
+    ? await db.get(db.qb.selectFrom('deploys').select((eb) => eb.fn.min('finished_at').as('at')).where('workspace_id', '=', workspaceId).where('release', '=', nextRelease.version))
     : undefined;
   const firstDeploy = deploys.find((d) => d.finished_at)?.finished_at ?? null;
   const newIssueFilter = db.qb.selectFrom('issues').where('workspace_id', '=', workspaceId).where('first_release', '=', version);
-  const newTotal = db.get(newIssueFilter.select((eb) => eb.fn.countAll<number>().as('n')));
-  const top = db.all(
+  const newTotal = await db.get(newIssueFilter.select((eb) => eb.fn.countAll<number>().as('n')));
+  const top = await db.all(
     newIssueFilter
       .select(['id', 'short_id', 'title', 'project_slug', 'status', 'count', 'user_count', 'first_seen'])
       .orderBy(sql`coalesce(user_count, 0)`, 'desc')
@@ -96,23 +96,21 @@ export function getReleaseContext(db: SqliteDatabase, workspaceId: string, ref: 
       total: Number(newTotal?.n ?? 0),
       top: top.map((i) => ({ id: i.id, shortId: i.short_id, title: i.title, project: i.project_slug, status: i.status, count: i.count, userCount: i.user_count, firstSeen: i.first_seen })),
     },
-    regressions: regressionsAfter(db, workspaceId, version, projects, firstDeploy, (nextDeploy?.at as string | null | undefined) ?? null),
-    resolved: transitions(db, workspaceId, 'issue.resolved', (q) => q.where('o.release', '=', version)),
-    commits: db
-      .all(db.qb.selectFrom('commits').select(['id', 'message', 'author_name', 'author_email', 'files']).where('workspace_id', '=', workspaceId).where('release', '=', version).orderBy('created_at', 'desc'))
-      .map((c) => ({ id: c.id, message: c.message, author: c.author_name ?? c.author_email, files: c.files ? (JSON.parse(c.files) as string[]) : [] })),
+    regressions: await regressionsAfter(db, workspaceId, version, projects, firstDeploy, (nextDeploy?.at as string | null | undefined) ?? null),
+    resolved: await transitions(db, workspaceId, 'issue.resolved', (q) => q.where('o.release', '=', version)),
+    commits: (
+      await db.all(db.qb.selectFrom('commits').select(['id', 'message', 'author_name', 'author_email', 'files']).where('workspace_id', '=', workspaceId).where('release', '=', version).orderBy('created_at', 'desc'))
+    ).map((c) => ({ id: c.id, message: c.message, author: c.author_name ?? c.author_email, files: c.files ? (JSON.parse(c.files) as string[]) : [] })),
   };
 }
 
 type TransitionQuery = ReturnType<typeof transitionQuery>;
 
-function transitions(db: SqliteDatabase, workspaceId: string, type: string, narrow: (q: TransitionQuery) => TransitionQuery): ReleaseContext['regressions'] {
-  return db
-    .all(narrow(transitionQuery(db, workspaceId, type)).orderBy('o.occurred_at', 'desc').limit(MAX_ISSUES))
-    .map((r) => ({ occurredAt: r.occurred_at, issueId: r.issue_id, shortId: r.short_id, summary: r.summary }));
+async function transitions(db: MemoryDatabase, workspaceId: string, type: string, narrow: (q: TransitionQuery) => TransitionQuery): Promise<ReleaseContext['regressions']> {
+  return (await db.all(narrow(transitionQuery(db, workspaceId, type)).orderBy('o.occurred_at', 'desc').limit(MAX_ISSUES))).map((r) => ({ occurredAt: r.occurred_at, issueId: r.issue_id, shortId: r.short_id, summary: r.summary }));
 }
 
-function transitionQuery(db: SqliteDatabase, workspaceId: string, type: string) {
+function transitionQuery(db: MemoryDatabase, workspaceId: string, type: string) {
   return db.qb
     .selectFrom('observations as o')
     .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'o.workspace_id').onRef('i.id', '=', 'o.issue_id'))
@@ -125,10 +123,10 @@ function transitionQuery(db: SqliteDatabase, workspaceId: string, type: string) 
  * Regressions Sentry attributed to this release, and regressions of its projects between its first
  * deploy and the next release's. Two queries, each on its own index, rather than one OR that scans.
  */
-function regressionsAfter(db: SqliteDatabase, workspaceId: string, version: string, projects: string[], from: string | null, until: string | null): ReleaseContext['regressions'] {
-  const attributed = transitions(db, workspaceId, 'issue.regressed', (q) => q.where('o.release', '=', version));
+async function regressionsAfter(db: MemoryDatabase, workspaceId: string, version: string, projects: string[], from: string | null, until: string | null): Promise<ReleaseContext['regressions']> {
+  const attributed = await transitions(db, workspaceId, 'issue.regressed', (q) => q.where('o.release', '=', version));
   const inWindow = from && projects.length
-    ? transitions(db, workspaceId, 'issue.regressed', (q) => {
+    ? await transitions(db, workspaceId, 'issue.regressed', (q) => {
         const after = q.where('o.occurred_at', '>=', from).where(sql<boolean>`lower(coalesce(o.project_slug, i.project_slug)) IN (${sql.join(projects.map((p) => p.toLowerCase()))})`);
         return until ? after.where('o.occurred_at', '<', until) : after;
       })

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { SqliteDatabase } from '../sqlite.js';
+import { sql, type RawBuilder } from 'kysely';
+import type { MemoryDatabase } from '../database.js';
 import { QueryError } from './errors.js';
 
 export const DOC_KINDS = ['issue', 'comment', 'insight', 'alert', 'observation'] as const;
@@ -80,19 +80,20 @@ export function ftsTerms(text: string): string[] {
  * must match; when that finds nothing, any word may, so a long agent question still gets its best
  * partial matches.
  */
-export function searchMemory(db: SqliteDatabase, workspaceId: string, query: SearchQuery): SearchResult {
+export async function searchMemory(db: MemoryDatabase, workspaceId: string, query: SearchQuery): Promise<SearchResult> {
   const terms = ftsTerms(query.text);
   if (!terms.length) throw new QueryError('query has no words to search for: pass words such as an error type, message, function or file name');
   const limit = query.limit ?? 10;
   const offset = query.offset ?? 0;
   if (offset > MAX_SEARCH_OFFSET) throw new QueryError(`cannot page past ${MAX_SEARCH_OFFSET} results: add words or filters instead`);
-  const frequencies = documentFrequencies(db, terms);
+  const frequencies = await documentFrequencies(db, workspaceId, terms);
+  const idf = db.engine === 'postgres' ? inverseFrequencies(frequencies, await documentCount(db, workspaceId)) : [];
   const now = Date.parse(query.now ?? new Date().toISOString());
-  const all = rank(db, workspaceId, query, terms.join(' AND '), Math.min(...frequencies), now);
-  const found = all.rows.length || terms.length === 1 ? { ...all, match: 'all-words' as const } : { ...rank(db, workspaceId, query, terms.join(' OR '), frequencies.reduce((a, b) => a + b, 0), now), match: 'any-word' as const };
+  const all = await rank(db, workspaceId, query, { terms, every: true, idf }, Math.min(...frequencies), now);
+  const found = all.rows.length || terms.length === 1 ? { ...all, match: 'all-words' as const } : { ...(await rank(db, workspaceId, query, { terms, every: false, idf }, frequencies.reduce((a, b) => a + b, 0), now)), match: 'any-word' as const };
   const rows = query.sort && query.sort !== 'relevance' ? [...found.rows].sort(orderBy(query.sort)) : found.rows;
   const page = rows.slice(offset, offset + limit);
-  return { hits: page.map((row) => describe(db, workspaceId, row)), more: found.rows.length > offset + limit, match: found.match, strategy: found.strategy };
+  return { hits: await Promise.all(page.map((row) => describe(db, workspaceId, row))), more: found.rows.length > offset + limit, match: found.match, strategy: found.strategy };
 }
 
 function orderBy(sort: Exclude<SearchQuery['sort'], 'relevance' | undefined>): (a: RankedRow, b: RankedRow) => number {
@@ -100,10 +101,58 @@ function orderBy(sort: Exclude<SearchQuery['sort'], 'relevance' | undefined>): (
   return (a, b) => key(b) - key(a) || b.score - a.score;
 }
 
-/** How many documents hold each term (all workspaces): cheap, from the FTS index's vocabulary. */
-function documentFrequencies(db: SqliteDatabase, terms: string[]): number[] {
-  const words = terms.map((t) => t.slice(1, -1).replaceAll('""', '"'));
-  const rows = db.all(db.qb.selectFrom('agent_fts_vocab').select(['term', 'doc']).where('term', 'in', words));
+/** The words to match: all of them, or any; on PostgreSQL, how much each weighs (its inverse document frequency). */
+interface Match {
+  terms: string[];
+  every: boolean;
+  idf: number[];
+}
+
+/**
+ * BM25's inverse document frequency: a rare word that matches says more than a common one. FTS5's
+ * bm25() has it built in; PostgreSQL's ranking functions do not, so relevance there weighs each word's rank by it.
+ */
+function inverseFrequencies(frequencies: number[], documents: number): number[] {
+  return frequencies.map((n) => Math.log(1 + (Math.max(documents, n) - n + 0.5) / (n + 0.5)));
+}
+
+/** About how many issue-level documents there are: the planner's estimate, or a count while the table has none. */
+async function documentCount(db: MemoryDatabase, workspaceId: string): Promise<number> {
+  const estimate = await db.get(db.qb.selectFrom(sql<{ reltuples: number }>`pg_class`.as('c')).select(sql<number>`reltuples`.as('n')).where(sql<boolean>`oid = 'agent_docs'::regclass`));
+  if (estimate && estimate.n >= 1000) return estimate.n;
+  const counted = await db.get(db.qb.selectFrom('agent_docs').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId));
+  return Number(counted?.n ?? 0);
+}
+
+const wordOf = (term: string) => term.slice(1, -1).replaceAll('""', '"');
+
+/** FTS5 MATCH syntax: quoted terms joined by AND or OR. */
+const fts5Query = (m: Match) => m.terms.join(m.every ? ' AND ' : ' OR ');
+
+/** PostgreSQL tsquery of the same words (letters, digits and underscores only, so nothing needs quoting). */
+const tsQuery = (m: Match) => sql`to_tsquery('simple', ${m.terms.map(wordOf).join(m.every ? ' & ' : ' | ')})`;
+
+/**
+ * How many documents hold each term. SQLite: cheap, from the FTS index's vocabulary (all workspaces).
+ * PostgreSQL: counted in the workspace's GIN index, up to the point where it changes the strategy.
+ */
+async function documentFrequencies(db: MemoryDatabase, workspaceId: string, terms: string[]): Promise<number[]> {
+  const words = terms.map(wordOf);
+  if (db.engine === 'postgres') {
+    const counts: number[] = [];
+    for (const term of terms) {
+      const matches = db.qb
+        .selectFrom('agent_docs')
+        .select(sql.lit(1).as('x'))
+        .where('workspace_id', '=', workspaceId)
+        .where(sql<boolean>`tsv @@ ${tsQuery({ terms: [term], every: true, idf: [] })}`)
+        .limit(RANK_ALL_LIMIT + 1);
+      const row = await db.get(db.qb.selectFrom(matches.as('m')).select((eb) => eb.fn.countAll<number>().as('n')));
+      counts.push(Number(row?.n ?? 0));
+    }
+    return counts;
+  }
+  const rows = await db.all(db.qb.selectFrom('agent_fts_vocab').select(['term', 'doc']).where('term', 'in', words));
   const byTerm = new Map(rows.map((r) => [r.term, Number(r.doc)]));
   return words.map((w) => byTerm.get(w) ?? 0);
 }
@@ -127,12 +176,12 @@ interface RankedRow {
   score: number;
 }
 
-function rank(db: SqliteDatabase, workspaceId: string, query: SearchQuery, match: string, estimate: number, now: number): { rows: RankedRow[]; strategy: SearchResult['strategy'] } {
+async function rank(db: MemoryDatabase, workspaceId: string, query: SearchQuery, match: Match, estimate: number, now: number): Promise<{ rows: RankedRow[]; strategy: SearchResult['strategy'] }> {
   const strategy = estimate > RANK_ALL_LIMIT ? 'recent' : 'ranked';
   const kinds: readonly DocKind[] = query.kinds?.length ? query.kinds : DEFAULT_KINDS;
   const issueLevel = kinds.filter((k): k is IssueLevelKind => k !== 'observation');
-  const documents = issueLevel.length ? rankDocuments(db, workspaceId, query, issueLevel, match, strategy, now) : [];
-  const observations = kinds.includes('observation') ? rankObservations(db, workspaceId, query, match, now) : [];
+  const documents = issueLevel.length ? await rankDocuments(db, workspaceId, query, issueLevel, match, strategy, now) : [];
+  const observations = kinds.includes('observation') ? await rankObservations(db, workspaceId, query, match, now) : [];
   return { strategy, rows: [...documents, ...observations].sort(byScore) };
 }
 
@@ -142,13 +191,63 @@ const byScore = (a: RankedRow, b: RankedRow) => b.score - a.score || (b.occurred
 const ISSUE_COLUMNS = ['i.short_id', 'i.title', 'i.status', 'i.level', 'i.count', 'i.user_count', 'i.first_seen', 'i.last_seen'] as const;
 
 /**
- * Timeline entries, from their own index (`search_fts`). Always newest matches first and bounded,
+ * Ranking weights of title over body: FTS5's bm25 column weights, and ts_rank_cd's {D, C, B, A}
+ * weights. ts_rank_cd (cover density) grows with every weighted occurrence, as BM25's term frequency
+ * does; plain ts_rank barely tells one occurrence from three, which flattened relevance under recency.
+ */
+const OBSERVATION_WEIGHTS = { bm25: sql`5.0, 1.0`, tsRank: sql.lit('{0, 0, 0.2, 1}') };
+const DOCUMENT_WEIGHTS = { bm25: sql`4.0, 1.0`, tsRank: sql.lit('{0, 0, 0.25, 1}') };
+
+/** Filters on a document `d` and its issue `i`, the same SQL on both engines. */
+function documentFilters(query: SearchQuery, observations: boolean): RawBuilder<boolean>[] {
+  const filters: RawBuilder<boolean>[] = [];
+  const project = observations ? sql`coalesce(d.project_slug, i.project_slug)` : sql`i.project_slug`;
+  if (query.project) filters.push(sql<boolean>`lower(${project}) = lower(${query.project})`);
+  if (query.level) filters.push(sql<boolean>`i.level = ${query.level}`);
+  if (query.status) filters.push(sql<boolean>`i.status = ${query.status}`);
+  if (query.since) filters.push(sql<boolean>`d.occurred_at >= ${query.since}`);
+  if (query.until) {
+    filters.push(
+      observations ? sql<boolean>`d.occurred_at <= ${query.until}` : sql<boolean>`(CASE WHEN d.kind = 'issue' THEN coalesce(i.first_seen, d.occurred_at) ELSE d.occurred_at END) <= ${query.until}`,
+    );
+  }
+  if (observations) return filters;
+  if (query.environment) filters.push(sql<boolean>`EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = d.workspace_id AND f.facet = 'environment' AND f.value = ${query.environment} AND f.issue_id = d.issue_id)`);
+  if (query.release) {
+    const release = query.release;
+    filters.push(sql<boolean>`(i.first_release = ${release} OR i.last_release = ${release} OR EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = d.workspace_id AND f.facet = 'release' AND f.value = ${release} AND f.issue_id = d.issue_id))`);
+  }
+  return filters;
+}
+
+/**
+ * The engine's full-text part of a search over `table` (alias d): what joins the index, how relevant
+ * a match is (higher is better), which rows match, and the "newest first" order of the index.
+ * SQLite: an FTS5 table whose rowid is the document's; PostgreSQL: the document's own tsvector (GIN).
+ */
+function fullText(db: MemoryDatabase, index: 'search_fts' | 'agent_fts', key: 'doc_id' | 'row_id', match: Match, weights: typeof DOCUMENT_WEIGHTS) {
+  if (db.engine === 'postgres') {
+    // Each word's rank times its inverse document frequency, summed, as BM25 sums its words' scores.
+    const ranks = match.terms.map((term, i) => sql`${sql.lit(Number((match.idf[i] ?? 1).toFixed(6)))} * ts_rank_cd(${weights.tsRank}::float4[], d.tsv, ${tsQuery({ ...match, terms: [term] })})`);
+    return { relevance: sql<number>`(${sql.join(ranks, sql` + `)})`, matches: sql<boolean>`d.tsv @@ ${tsQuery(match)}`, newest: sql`d.${sql.ref(key)}` };
+  }
+  return {
+    relevance: sql<number>`-bm25(${sql.table(index)}, ${weights.bm25})`,
+    matches: sql<boolean>`${sql.table(index)} MATCH ${fts5Query(match)}`,
+    newest: sql`${sql.table(index)}.rowid`,
+  };
+}
+
+/**
+ * Timeline entries, from their own index (`search_docs`). Always newest matches first and bounded,
  * whatever the words: at a million entries, ranking every match of a frequent word is too slow.
  */
-function rankObservations(db: SqliteDatabase, workspaceId: string, query: SearchQuery, match: string, now: number): RankedRow[] {
-  let q = db.qb
-    .selectFrom('search_fts')
-    .innerJoin('search_docs as d', 'd.doc_id', 'search_fts.rowid')
+async function rankObservations(db: MemoryDatabase, workspaceId: string, query: SearchQuery, match: Match, now: number): Promise<RankedRow[]> {
+  const text = fullText(db, 'search_fts', 'doc_id', match, OBSERVATION_WEIGHTS);
+  const documents = db.qb.selectFrom('search_docs as d');
+  // SQLite reads the FTS5 table first (MATCH drives the plan); its columns are only used through `text`.
+  const from = db.engine === 'sqlite' ? (db.qb.selectFrom('search_fts').innerJoin('search_docs as d', 'd.doc_id', 'search_fts.rowid') as unknown as typeof documents) : documents;
+  let q = from
     .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'd.workspace_id').onRef('i.id', '=', 'd.issue_id'))
     .select([
       'd.ref_id',
@@ -157,53 +256,34 @@ function rankObservations(db: SqliteDatabase, workspaceId: string, query: Search
       'd.title as summary',
       ...ISSUE_COLUMNS,
       (eb) => eb.fn.coalesce('d.project_slug', 'i.project_slug').as('project_slug'),
-      sql<number>`bm25(search_fts, 5.0, 1.0)`.as('bm25'),
+      text.relevance.as('relevance'),
     ])
-    .where(sql<boolean>`search_fts MATCH ${match}`)
+    .where(text.matches)
     .where('d.workspace_id', '=', workspaceId)
     .where('d.kind', '=', 'observation');
-  if (query.project) q = q.where(sql<boolean>`lower(coalesce(d.project_slug, i.project_slug)) = lower(${query.project})`);
-  if (query.level) q = q.where('i.level', '=', query.level);
-  if (query.status) q = q.where('i.status', '=', query.status);
-  if (query.since) q = q.where('d.occurred_at', '>=', query.since);
-  if (query.until) q = q.where('d.occurred_at', '<=', query.until);
-  const rows = db.all(q.orderBy(sql`search_fts.rowid`, 'desc').limit(RECENT_CANDIDATES));
-  const best = Math.max(1e-9, ...rows.map((r) => -r.bm25));
-  return rows.map((r) => ({ ...r, kind: 'observation' as const, score: blend(-r.bm25 / best, r.occurred_at, r.count, r.user_count, now) }));
+  for (const filter of documentFilters(query, true)) q = q.where(filter);
+  const rows = await db.all(q.orderBy(text.newest, 'desc').limit(RECENT_CANDIDATES));
+  const best = Math.max(1e-9, ...rows.map((r) => r.relevance));
+  return rows.map((r) => ({ ...r, kind: 'observation' as const, score: blend(r.relevance / best, r.occurred_at, r.count, r.user_count, now) }));
 }
 
-function rankDocuments(db: SqliteDatabase, workspaceId: string, query: SearchQuery, kinds: readonly IssueLevelKind[], match: string, strategy: SearchResult['strategy'], now: number): RankedRow[] {
-  let q = db.qb
-    .selectFrom('agent_fts')
-    .innerJoin('agent_docs as d', 'd.row_id', 'agent_fts.rowid')
+async function rankDocuments(db: MemoryDatabase, workspaceId: string, query: SearchQuery, kinds: readonly IssueLevelKind[], match: Match, strategy: SearchResult['strategy'], now: number): Promise<RankedRow[]> {
+  const text = fullText(db, 'agent_fts', 'row_id', match, DOCUMENT_WEIGHTS);
+  const documents = db.qb.selectFrom('agent_docs as d');
+  const from = db.engine === 'sqlite' ? (db.qb.selectFrom('agent_fts').innerJoin('agent_docs as d', 'd.row_id', 'agent_fts.rowid') as unknown as typeof documents) : documents;
+  let q = from
     .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'd.workspace_id').onRef('i.id', '=', 'd.issue_id'))
-    .select([
-      'd.kind',
-      'd.ref_id',
-      'd.issue_id',
-      'd.occurred_at',
-      ...ISSUE_COLUMNS,
-      'i.project_slug',
-      sql<number>`bm25(agent_fts, 4.0, 1.0)`.as('bm25'),
-    ])
-    .where(sql<boolean>`agent_fts MATCH ${match}`)
-    .where('d.workspace_id', '=', workspaceId);
-  q = q.where('d.kind', 'in', kinds);
-  if (query.project) q = q.where(sql<boolean>`lower(i.project_slug) = lower(${query.project})`);
-  if (query.level) q = q.where('i.level', '=', query.level);
-  if (query.status) q = q.where('i.status', '=', query.status);
-  if (query.since) q = q.where('d.occurred_at', '>=', query.since);
-  if (query.until) q = q.where(sql<boolean>`(CASE WHEN d.kind = 'issue' THEN coalesce(i.first_seen, d.occurred_at) ELSE d.occurred_at END) <= ${query.until}`);
-  if (query.environment) q = q.where(sql<boolean>`EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = d.workspace_id AND f.facet = 'environment' AND f.value = ${query.environment} AND f.issue_id = d.issue_id)`);
-  if (query.release) {
-    const release = query.release;
-    q = q.where(sql<boolean>`(i.first_release = ${release} OR i.last_release = ${release} OR EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = d.workspace_id AND f.facet = 'release' AND f.value = ${release} AND f.issue_id = d.issue_id))`);
-  }
-  // Frequent words: FTS5 walks its doclists newest row first and stops, instead of scoring every match.
-  if (strategy === 'recent') q = q.orderBy(sql`agent_fts.rowid`, 'desc').limit(RECENT_CANDIDATES);
-  const rows = db.all(q);
-  const best = Math.max(1e-9, ...rows.map((r) => -r.bm25));
-  return rows.map((r) => ({ ...r, kind: r.kind as DocKind, score: blend(-r.bm25 / best, r.last_seen ?? r.occurred_at, r.count, r.user_count, now) }));
+    .select(['d.kind', 'd.ref_id', 'd.issue_id', 'd.occurred_at', ...ISSUE_COLUMNS, 'i.project_slug', text.relevance.as('relevance')])
+    .where(text.matches)
+    .where('d.workspace_id', '=', workspaceId)
+    .where('d.kind', 'in', kinds);
+  for (const filter of documentFilters(query, false)) q = q.where(filter);
+  // Frequent words: walk the index newest document first and stop (FTS5 doclists in rowid order;
+  // on PostgreSQL, the primary key's row ids), instead of scoring every match.
+  if (strategy === 'recent') q = q.orderBy(text.newest, 'desc').limit(RECENT_CANDIDATES);
+  const rows = await db.all(q);
+  const best = Math.max(1e-9, ...rows.map((r) => r.relevance));
+  return rows.map((r) => ({ ...r, kind: r.kind as DocKind, score: blend(r.relevance / best, r.last_seen ?? r.occurred_at, r.count, r.user_count, now) }));
 }
 
 /**
@@ -218,11 +298,11 @@ export function blend(relevance: number, lastActive: string | null, count: numbe
 }
 
 /** The line an agent reads for a hit: the issue's short id and title, or the matched comment, insight or alert. */
-function describe(db: SqliteDatabase, workspaceId: string, row: RankedRow): SearchHit {
+async function describe(db: MemoryDatabase, workspaceId: string, row: RankedRow): Promise<SearchHit> {
   return {
     kind: row.kind,
     id: row.ref_id,
-    title: hitTitle(db, workspaceId, row),
+    title: await hitTitle(db, workspaceId, row),
     occurredAt: row.occurred_at,
     issueId: row.issue_id,
     shortId: row.short_id,
@@ -237,24 +317,24 @@ function describe(db: SqliteDatabase, workspaceId: string, row: RankedRow): Sear
   };
 }
 
-function hitTitle(db: SqliteDatabase, workspaceId: string, row: RankedRow): string {
+async function hitTitle(db: MemoryDatabase, workspaceId: string, row: RankedRow): Promise<string> {
   const issueLabel = [row.short_id, row.title].filter(Boolean).join(' ');
   switch (row.kind) {
     case 'issue':
       return issueLabel || `issue ${row.ref_id}`;
     case 'comment': {
-      const c = db.get(db.qb.selectFrom('comments').select(['text', 'author_name']).where('workspace_id', '=', workspaceId).where('id', '=', row.ref_id));
+      const c = await db.get(db.qb.selectFrom('comments').select(['text', 'author_name']).where('workspace_id', '=', workspaceId).where('id', '=', row.ref_id));
       return `${c?.author_name ?? 'someone'} on ${row.short_id ?? row.issue_id}: ${clip(c?.text ?? '', 160)}`;
     }
     case 'insight': {
       const [issueId, runId, stage] = splitInsightRef(row.ref_id);
-      const s = db.get(db.qb.selectFrom('insights').select('summary').where('workspace_id', '=', workspaceId).where('issue_id', '=', issueId).where('run_id', '=', runId).where('stage', '=', stage));
+      const s = await db.get(db.qb.selectFrom('insights').select('summary').where('workspace_id', '=', workspaceId).where('issue_id', '=', issueId).where('run_id', '=', runId).where('stage', '=', stage));
       return `Seer ${stage.replaceAll('_', ' ')} for ${row.short_id ?? issueId}: ${clip(s?.summary ?? '', 160)}`;
     }
     case 'observation':
       return row.summary ?? row.ref_id;
     case 'alert': {
-      const a = db.get(db.qb.selectFrom('alerts').select(['title', 'state']).where('workspace_id', '=', workspaceId).where('id', '=', row.ref_id));
+      const a = await db.get(db.qb.selectFrom('alerts').select(['title', 'state']).where('workspace_id', '=', workspaceId).where('id', '=', row.ref_id));
       return `Alert "${a?.title ?? row.ref_id}" (${a?.state ?? 'unknown'})${row.short_id ? ` on ${row.short_id}` : ''}`;
     }
   }

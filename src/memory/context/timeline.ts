@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ObservationType } from '../records.js';
-import type { SqliteDatabase } from '../sqlite.js';
+import type { MemoryDatabase } from '../database.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { QueryError } from './errors.js';
 
@@ -70,13 +70,13 @@ interface Position {
 const isPosition = (v: unknown): v is Position => typeof v === 'object' && v !== null && typeof (v as Position).at === 'string' && typeof (v as Position).id === 'string';
 
 /** What happened in a window, newest first, for the org or one project or environment. */
-export function getTimeline(db: SqliteDatabase, workspaceId: string, query: TimelineQuery): TimelineResult {
+export async function getTimeline(db: MemoryDatabase, workspaceId: string, query: TimelineQuery): Promise<TimelineResult> {
   if (!(query.since < query.until)) throw new QueryError(`the window is empty: since (${query.since}) must be before until (${query.until})`);
   const types = (query.kinds?.length ? query.kinds : TIMELINE_KINDS).flatMap((k) => KIND_TYPES[k]);
   const limit = query.limit ?? 50;
   // A few kinds: walk the (type, time) index per kind. All kinds: walk the time index newest first and
   // filter types (`+` keeps SQLite off the type index, which would gather the whole window to sort it).
-  const typeColumn = query.kinds?.length ? sql<string>`o.type` : sql<string>`+o.type`;
+  const typeColumn = query.kinds?.length || db.engine !== 'sqlite' ? sql<string>`o.type` : sql<string>`+o.type`;
   const filtered = () => {
     let q = db.qb
       .selectFrom('observations as o')
@@ -98,10 +98,10 @@ export function getTimeline(db: SqliteDatabase, workspaceId: string, query: Time
     const from = decodeCursor(query.cursor, isPosition);
     page = page.where((eb) => eb.or([eb('o.occurred_at', '<', from.at), eb.and([eb('o.occurred_at', '=', from.at), eb('o.id', '<', from.id)])]));
   }
-  const rows = db.all(page.orderBy('o.occurred_at', 'desc').orderBy('o.id', 'desc').limit(limit + 1));
+  const rows = await db.all(page.orderBy('o.occurred_at', 'desc').orderBy('o.id', 'desc').limit(limit + 1));
   const counts: TimelineResult['counts'] = {};
   // Counting is bounded so a wide window stays fast; `countsCapped` says when totals are lower bounds.
-  const counted = db.all(filtered().select('o.type').limit(MAX_COUNTED + 1));
+  const counted = await db.all(filtered().select('o.type').limit(MAX_COUNTED + 1));
   for (const row of counted.slice(0, MAX_COUNTED)) {
     const kind = kindOfType.get(row.type)!;
     counts[kind] = (counts[kind] ?? 0) + 1;

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../memory/sqlite.js';
+import type { MemoryDatabase } from '../../memory/database.js';
 import { versionOf } from '../../memory/versions.js';
 import { SentryApiClient, type ApiLogger } from '../api/client.js';
 import { SENTRY_SOURCE } from '../source.js';
@@ -27,14 +27,14 @@ export interface SentryConnection {
 /** Sentry connections of a workspace, with their credentials encrypted at rest (AES-256-GCM). */
 export class ConnectionRepository {
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly db: MemoryDatabase,
     private readonly workspaceId: string,
     private readonly key: Buffer,
   ) {}
 
-  save(connection: Omit<SentryConnection, 'id' | 'state'> & { id?: string }): SentryConnection {
+  async save(connection: Omit<SentryConnection, 'id' | 'state'> & { id?: string }): Promise<SentryConnection> {
     const externalId = connection.auth.kind === 'installation' ? connection.auth.installationUuid : `org:${connection.orgSlug}`;
-    const existing = this.db.get(
+    const existing = await this.db.get(
       this.db.qb.selectFrom('connections').select('id').where('workspace_id', '=', this.workspaceId).where('source', '=', SENTRY_SOURCE).where('external_id', '=', externalId),
     );
     const id = connection.id ?? existing?.id ?? `${SENTRY_SOURCE}:${externalId}`;
@@ -53,7 +53,7 @@ export class ConnectionRepository {
       state_version: versionOf({ value: 'installed', at: now }),
       updated_at: now,
     };
-    this.db.run(
+    await this.db.run(
       this.db.qb
         .insertInto('connections')
         .values(row)
@@ -63,8 +63,8 @@ export class ConnectionRepository {
   }
 
   /** Connections that can sync: credentials present and not uninstalled. */
-  active(): SentryConnection[] {
-    const rows = this.db.all(
+  async active(): Promise<SentryConnection[]> {
+    const rows = await this.db.all(
       this.db.qb
         .selectFrom('connections')
         .selectAll()
@@ -85,20 +85,20 @@ export class ConnectionRepository {
 
   /** Persists refreshed token pairs into the connection's encrypted blob. */
   credentialStore(connectionId: string): CredentialStore {
-    const read = (): SentryConnection => {
-      const connection = this.active().find((c) => c.id === connectionId);
+    const read = async (): Promise<SentryConnection> => {
+      const connection = (await this.active()).find((c) => c.id === connectionId);
       if (!connection) throw new Error(`connection ${connectionId} not found or not active`);
       return connection;
     };
     return {
       load: async () => {
-        const { auth } = read();
+        const { auth } = await read();
         return auth.kind === 'internal' ? null : auth.credentials;
       },
       save: async (credentials) => {
-        const connection = read();
+        const connection = await read();
         if (connection.auth.kind === 'internal') return;
-        this.save({ ...connection, auth: { ...connection.auth, credentials } });
+        await this.save({ ...connection, auth: { ...connection.auth, credentials } });
       },
     };
   }

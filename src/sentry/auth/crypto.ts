@@ -46,9 +46,12 @@ export function decryptSecret(blob: string, key: Buffer): string {
  * bytes) when given, otherwise from `keyFile`, which is created once with a
  * fresh random key, readable by the owner only (0600), and reused afterwards.
  */
-export async function loadEncryptionKey(args: { envValue?: string; keyFile: string }): Promise<Buffer> {
+export async function loadEncryptionKey(args: { envValue?: string; keyFile: string | null }): Promise<Buffer> {
   if (args.envValue !== undefined && args.envValue.trim() !== '') {
     return decodeKey(args.envValue.trim(), 'the encryption key from the environment');
+  }
+  if (args.keyFile === null) {
+    throw new Error('set SENTRY_MEMORY_ENCRYPTION_KEY (32 bytes, hex or base64): with PostgreSQL every process must decrypt the same stored tokens, so the key cannot be a file beside the database');
   }
   return (await readKeyFile(args.keyFile)) ?? createKeyFile(args.keyFile);
 }

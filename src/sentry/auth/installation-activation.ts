@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SqliteDatabase } from '../../memory/sqlite.js';
+import type { MemoryDatabase } from '../../memory/database.js';
 import { resolveRegionUrl } from '../api/region.js';
 import { SentryApiClient } from '../api/client.js';
 import { SENTRY_SOURCE } from '../source.js';
@@ -22,7 +22,7 @@ export interface PublicIntegration {
  * transaction, since it talks to Sentry. Returns the connection ids it activated.
  */
 export async function activatePendingInstallations(args: {
-  db: SqliteDatabase;
+  db: MemoryDatabase;
   workspaceId: string;
   repository: ConnectionRepository;
   app: PublicIntegration;
@@ -31,7 +31,7 @@ export async function activatePendingInstallations(args: {
   logger: Logger;
 }): Promise<string[]> {
   const { db, workspaceId, repository, app, attempted, logger } = args;
-  const pending = db.all(
+  const pending = await db.all(
     db.qb
       .selectFrom('connections')
       .select(['external_id', 'org_slug'])
@@ -44,7 +44,7 @@ export async function activatePendingInstallations(args: {
   for (const { external_id: installationUuid, org_slug: orgSlug } of pending) {
     if (!installationUuid || !orgSlug || attempted.has(installationUuid)) continue;
     attempted.add(installationUuid);
-    const delivery = db.get(
+    const delivery = await db.get(
       db.qb
         .selectFrom('inbox')
         .select('body')
@@ -67,7 +67,7 @@ export async function activatePendingInstallations(args: {
       });
       const probe = new SentryApiClient({ baseUrl: app.baseUrl, tokens: new StaticTokenProvider(credentials!.accessToken) });
       const apiUrl = await resolveRegionUrl(probe, orgSlug);
-      const connection = repository.save({ orgSlug, apiUrl, auth: { kind: 'installation', authUrl: app.baseUrl, installationUuid, clientId: app.clientId, clientSecret: app.clientSecret, credentials: credentials! } });
+      const connection = await repository.save({ orgSlug, apiUrl, auth: { kind: 'installation', authUrl: app.baseUrl, installationUuid, clientId: app.clientId, clientSecret: app.clientSecret, credentials: credentials! } });
       activated.push(connection.id);
       logger.info({ connection: connection.id, org: orgSlug }, 'installation activated');
     } catch (error) {

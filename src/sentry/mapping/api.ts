@@ -12,7 +12,7 @@ import type {
 import { mapEvent } from './event.js';
 import { issueLabel, issueSeenInEvent, mapIssue } from './issue.js';
 import { issueTransition, observation } from './observations.js';
-import { arr, isoTime, num, obj, str, text, truncate, type Json } from './values.js';
+import { arr, count, isoTime, obj, str, text, truncate, type Json } from './values.js';
 
 /** Sentry activity types that are status or assignment transitions, as timeline facts. */
 const transitionTypes: Record<string, ObservationType> = {
@@ -171,8 +171,8 @@ export function mapApiRelease(release: Json): ReleaseRecord {
     releasedAt: isoTime(release.dateReleased),
     firstEvent: isoTime(release.firstEvent),
     lastEvent: isoTime(release.lastEvent),
-    commitCount: num(release.commitCount),
-    newIssues: num(release.newGroups),
+    commitCount: count(release.commitCount),
+    newIssues: count(release.newGroups),
     url: text(release.url),
   };
 }

@@ -1,5 +1,5 @@
 import type { Actor, EventRecord, IssueRecord } from '../../memory/records.js';
-import { isoTime, num, obj, str, text, type Json } from './values.js';
+import { count, isoTime, obj, str, text, type Json } from './values.js';
 
 /** `assignedTo` is an object `{type, id, name, email}` or, in some API responses, a string like `team:12`. */
 export function mapAssignee(value: unknown): Actor | null {
@@ -43,8 +43,8 @@ export function mapIssue(issue: Json, at: string): IssueRecord {
     permalink: text(issue.permalink),
     projectId: str(project.id),
     projectSlug: text(project.slug),
-    count: num(issue.count),
-    userCount: num(issue.userCount),
+    count: count(issue.count),
+    userCount: count(issue.userCount),
     firstSeen: isoTime(issue.firstSeen),
     lastSeen: isoTime(issue.lastSeen),
     firstRelease: releaseVersion(issue.firstRelease),

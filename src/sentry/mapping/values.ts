@@ -31,6 +31,12 @@ export function num(value: unknown): number | null {
   return null;
 }
 
+/** A count (events, users, commits): a whole number that fits in a bigint column, or unknown. */
+export function count(value: unknown): number | null {
+  const n = num(value);
+  return n !== null && Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
 /**
  * ISO-8601 UTC from an ISO string (with or without fraction or zone — a missing zone is UTC, as
  * Sentry means it) or epoch seconds (Sentry's float `timestamp`/`received`).

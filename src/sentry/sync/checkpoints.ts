@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../memory/sqlite.js';
+import type { MemoryDatabase } from '../../memory/database.js';
 
 /** Where a stream stands: the cursor of the next page to fetch, and stream-specific state. */
 export interface Checkpoint<S = Record<string, unknown>> {
@@ -10,13 +10,13 @@ export interface Checkpoint<S = Record<string, unknown>> {
 /** Per-connection, per-stream checkpoints, written in the same transaction as the page they follow. */
 export class CheckpointStore {
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly db: MemoryDatabase,
     private readonly workspaceId: string,
     private readonly connectionId: string,
   ) {}
 
-  get<S>(stream: string): Checkpoint<S> | null {
-    const row = this.db.get(
+  async get<S>(stream: string): Promise<Checkpoint<S> | null> {
+    const row = await this.db.get(
       this.db.qb
         .selectFrom('sync_checkpoints')
         .select(['cursor', 'state', 'updated_at'])
@@ -27,7 +27,7 @@ export class CheckpointStore {
     return row ? { cursor: row.cursor, state: row.state ? (JSON.parse(row.state) as S) : null, updatedAt: row.updated_at } : null;
   }
 
-  save(stream: string, cursor: string | null, state: unknown): void {
+  async save(stream: string, cursor: string | null, state: unknown): Promise<void> {
     const row = {
       workspace_id: this.workspaceId,
       connection_id: this.connectionId,
@@ -36,7 +36,7 @@ export class CheckpointStore {
       state: state == null ? null : JSON.stringify(state),
       updated_at: new Date().toISOString(),
     };
-    this.db.run(
+    await this.db.run(
       this.db.qb
         .insertInto('sync_checkpoints')
         .values(row)

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SyncLeaseTable } from '../../memory/schema.js';
-import type { SqliteDatabase } from '../../memory/sqlite.js';
+import type { MemoryDatabase } from '../../memory/database.js';
 import type { SyncSummary } from './sync.js';
 
 /** Who holds (or last held) a connection's sync lease. */
@@ -30,7 +30,7 @@ export interface SyncLeaseOptions {
 const DEFAULT_TTL_MS = 30_000;
 const DEFAULT_POLL_MS = 500;
 
-type Claim = { lease: SyncLease } | { busy: LeaseHolder } | { followed: FollowedSync };
+type Claim = { lease: SyncLease } | { busy: LeaseHolder } | { followed: FollowedSync } | { recent: LeaseHolder };
 
 /**
  * One sync per connection per memory, across processes: the lease is a row in the memory's own
@@ -44,7 +44,7 @@ export class SyncLeases {
   private readonly now: () => number;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly db: MemoryDatabase,
     private readonly workspaceId: string,
     options: SyncLeaseOptions = {},
   ) {
@@ -53,9 +53,13 @@ export class SyncLeases {
     this.now = options.now ?? Date.now;
   }
 
-  /** The lease if the connection is free, else who is syncing it. */
-  tryAcquire(connectionId: string): { lease: SyncLease } | { busy: LeaseHolder } {
-    const claim = this.claim(connectionId, null);
+  /**
+   * The lease if the connection is free, else who is syncing it. With `notStartedWithinMs`, a
+   * connection whose last sync (by any process) started that recently is left alone too: schedulers
+   * in several processes then sync each connection once per interval, not once each.
+   */
+  async tryAcquire(connectionId: string, options: { notStartedWithinMs?: number } = {}): Promise<{ lease: SyncLease } | { busy: LeaseHolder } | { recent: LeaseHolder }> {
+    const claim = await this.claim(connectionId, null, options.notStartedWithinMs);
     return 'followed' in claim ? { busy: claim.followed.holder } : claim;
   }
 
@@ -67,22 +71,27 @@ export class SyncLeases {
   async acquireOrFollow(connectionId: string, onWait: (holder: LeaseHolder) => void): Promise<{ lease: SyncLease } | { followed: FollowedSync }> {
     let following: string | null = null;
     for (;;) {
-      const claim = this.claim(connectionId, following);
-      if (!('busy' in claim)) return claim;
-      if (claim.busy.runId !== following) onWait(claim.busy);
-      following = claim.busy.runId;
+      const claim = await this.claim(connectionId, following);
+      if ('lease' in claim || 'followed' in claim) return claim;
+      // Busy ('recent' is only answered when asked for with a window).
+      const holder = 'busy' in claim ? claim.busy : claim.recent;
+      if (holder.runId !== following) onWait(holder);
+      following = holder.runId;
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
   }
 
-  private claim(connectionId: string, followingRunId: string | null): Claim {
-    const { db, workspaceId } = this;
-    return db.transaction(() => {
-      const row = db.get(db.qb.selectFrom('sync_leases').selectAll().where('workspace_id', '=', workspaceId).where('connection_id', '=', connectionId));
+  private claim(connectionId: string, followingRunId: string | null, notStartedWithinMs?: number): Promise<Claim> {
+    const { workspaceId } = this;
+    return this.db.transaction(async (db): Promise<Claim> => {
+      // Another process may be claiming it right now; the row alone cannot serialize that on PostgreSQL.
+      await db.lock(`sync lease:${workspaceId}:${connectionId}`);
+      const row = await db.get(db.qb.selectFrom('sync_leases').selectAll().where('workspace_id', '=', workspaceId).where('connection_id', '=', connectionId));
       if (row) {
         const holder: LeaseHolder = { runId: row.run_id, pid: row.pid, host: row.host, startedAt: row.started_at };
         const held = row.finished_at === null && row.expires_at > this.now() && !holderIsGone(holder);
         if (held) return { busy: holder };
+        if (notStartedWithinMs !== undefined && Date.parse(row.started_at) > this.now() - notStartedWithinMs) return { recent: holder };
         if (row.run_id === followingRunId && row.outcome === 'done' && row.summary !== null) {
           return { followed: { holder, finishedAt: row.finished_at!, summary: JSON.parse(row.summary) as SyncSummary } };
         }
@@ -100,8 +109,8 @@ export class SyncLeases {
         outcome: null,
         summary: null,
       };
-      db.run(db.qb.insertInto('sync_leases').values(values).onConflict((oc) => oc.columns(['workspace_id', 'connection_id']).doUpdateSet({ ...values, workspace_id: undefined, connection_id: undefined })));
-      return { lease: new SyncLease(db, workspaceId, connectionId, lease.runId, this.ttlMs, this.now) };
+      await db.run(db.qb.insertInto('sync_leases').values(values).onConflict((oc) => oc.columns(['workspace_id', 'connection_id']).doUpdateSet({ ...values, workspace_id: undefined, connection_id: undefined })));
+      return { lease: new SyncLease(this.db, workspaceId, connectionId, lease.runId, this.ttlMs, this.now) };
     });
   }
 }
@@ -109,7 +118,7 @@ export class SyncLeases {
 /** A held lease: renewed in the background until `run`'s work ends, then marked finished. */
 export class SyncLease {
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly db: MemoryDatabase,
     private readonly workspaceId: string,
     readonly connectionId: string,
     readonly runId: string,
@@ -119,31 +128,31 @@ export class SyncLease {
 
   /** Runs the sync under the lease; records its summary on success so that waiting syncs can report it. */
   async run(work: () => Promise<SyncSummary>): Promise<SyncSummary> {
-    const heartbeat = setInterval(() => this.renew(), this.ttlMs / 3);
+    const heartbeat = setInterval(() => void this.renew().catch(() => undefined), this.ttlMs / 3);
     heartbeat.unref();
     try {
       const summary = await work();
-      this.finish('done', summary);
+      await this.finish('done', summary);
       return summary;
     } catch (error) {
-      this.finish('failed', null);
+      await this.finish('failed', null);
       throw error;
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  private renew(): void {
-    this.update({ expires_at: this.now() + this.ttlMs });
+  private renew(): Promise<void> {
+    return this.update({ expires_at: this.now() + this.ttlMs });
   }
 
-  private finish(outcome: 'done' | 'failed', summary: SyncSummary | null): void {
-    this.update({ finished_at: new Date(this.now()).toISOString(), outcome, summary: summary && JSON.stringify(summary), expires_at: this.now() });
+  private finish(outcome: 'done' | 'failed', summary: SyncSummary | null): Promise<void> {
+    return this.update({ finished_at: new Date(this.now()).toISOString(), outcome, summary: summary && JSON.stringify(summary), expires_at: this.now() });
   }
 
   /** Only while the row is still ours: a holder that stalled past expiry must not touch its successor's lease. */
-  private update(set: Partial<Pick<SyncLeaseTable, 'expires_at' | 'finished_at' | 'outcome' | 'summary'>>): void {
-    this.db.run(
+  private async update(set: Partial<Pick<SyncLeaseTable, 'expires_at' | 'finished_at' | 'outcome' | 'summary'>>): Promise<void> {
+    await this.db.run(
       this.db.qb.updateTable('sync_leases').set(set).where('workspace_id', '=', this.workspaceId).where('connection_id', '=', this.connectionId).where('run_id', '=', this.runId),
     );
   }

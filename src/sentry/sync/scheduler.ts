@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import type { SqliteDatabase } from '../../memory/sqlite.js';
+import type { MemoryDatabase } from '../../memory/database.js';
 import { clientFor, ConnectionRepository } from '../auth/connections.js';
 import { activatePendingInstallations, type PublicIntegration } from '../auth/installation-activation.js';
 import { SyncLeases } from './lease.js';
 import { SentrySync } from './sync.js';
 
 export interface SyncSchedulerOptions {
-  db: SqliteDatabase;
+  db: MemoryDatabase;
   /** The workspaces whose connections it activates and syncs, asked again each round (installations add workspaces). */
-  workspaces: () => string[];
+  workspaces: () => Promise<string[]>;
   /** Decrypts each workspace's connections. */
   connectionsKey: Buffer;
   /** Set when serving a public integration: pending installations are activated automatically. */
@@ -34,7 +34,7 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
     const { db, app, logger } = options;
     if (!app) return false;
     let activated = 0;
-    for (const workspaceId of options.workspaces()) {
+    for (const workspaceId of await options.workspaces()) {
       const repository = new ConnectionRepository(options.db, workspaceId, options.connectionsKey);
       activated += (await activatePendingInstallations({ db, workspaceId, repository, app, attempted, logger })).length;
     }
@@ -43,15 +43,19 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
 
   const tick = async () => {
     await activate();
-    for (const workspaceId of options.workspaces()) await syncWorkspace(workspaceId);
+    for (const workspaceId of await options.workspaces()) await syncWorkspace(workspaceId);
   };
 
   const syncWorkspace = async (workspaceId: string) => {
     const { db, logger } = options;
     const repository = new ConnectionRepository(options.db, workspaceId, options.connectionsKey);
     const leases = new SyncLeases(db, workspaceId);
-    for (const connection of repository.active()) {
-      const claim = leases.tryAcquire(connection.id);
+    for (const connection of await repository.active()) {
+      // Several processes may run this scheduler on one database: a connection synced (or being synced)
+      // by any of them within this interval is left alone. 0.9: timers drift, and a sync that started
+      // one interval ago is due again.
+      const claim = await leases.tryAcquire(connection.id, { notStartedWithinMs: options.intervalMs * 0.9 });
+      if ('recent' in claim) continue;
       if ('busy' in claim) {
         // Another process (a `sync` in a terminal, another `serve` on this file) is syncing it right now.
         logger.info({ workspace: workspaceId, connection: connection.id, pid: claim.busy.pid, host: claim.busy.host, since: claim.busy.startedAt }, 'sync skipped: another sync of this connection is running');
@@ -60,12 +64,13 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
       const client = clientFor(connection, repository, logger);
       const sync = new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db, since: options.since, logger });
       try {
+        const startedAt = new Date().toISOString();
         const summary = await claim.lease.run(async () => {
           await sync.run();
           return sync.reconcile();
         });
         logger.info(
-          { workspace: workspaceId, connection: connection.id, streams: summary.streams, requests: summary.requests, rateLimited: summary.rateLimited, rateLimitWaitMs: summary.rateLimitWaitMs },
+          { workspace: workspaceId, connection: connection.id, startedAt, streams: summary.streams, requests: summary.requests, rateLimited: summary.rateLimited, rateLimitWaitMs: summary.rateLimitWaitMs },
           'sync finished',
         );
       } catch (error) {

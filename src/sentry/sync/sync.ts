@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { MemoryRecord } from '../../memory/records.js';
-import type { SqliteDatabase } from '../../memory/sqlite.js';
+import type { MemoryDatabase } from '../../memory/database.js';
 import { applyRecords } from '../../memory/writer.js';
 import type { ApiStats, Page } from '../api/client.js';
 import {
@@ -38,7 +38,7 @@ export interface SyncOptions {
   organization: string;
   workspaceId: string;
   connectionId: string;
-  db: SqliteDatabase;
+  db: MemoryDatabase;
   /** ISO time: how far back the first backfill of issues and releases reaches. */
   since: string;
   streams?: readonly SyncStream[];
@@ -127,11 +127,11 @@ export class SentrySync {
     return this.summary;
   }
 
-  private commit(stream: SyncStream, records: MemoryRecord[], cursor: string | null, state: unknown): void {
-    const { db, workspaceId } = this.options;
-    db.transaction(() => {
-      applyRecords(db, workspaceId, SENTRY_SOURCE, records);
-      this.checkpoints.save(stream, cursor, state);
+  private async commit(stream: SyncStream, records: MemoryRecord[], cursor: string | null, state: unknown): Promise<void> {
+    const { db, workspaceId, connectionId } = this.options;
+    await db.transaction(async (tx) => {
+      await applyRecords(tx, workspaceId, SENTRY_SOURCE, records);
+      await new CheckpointStore(tx, workspaceId, connectionId).save(stream, cursor, state);
     });
   }
 
@@ -145,15 +145,15 @@ export class SentrySync {
   }
 
   /** Pages from a checkpoint: resume a stream that was cut off, else start at its first page. */
-  private resume<S extends ListState>(stream: SyncStream): { cursor: string | null; state: S | null } {
-    const checkpoint = this.checkpoints.get<S>(stream);
+  private async resume<S extends ListState>(stream: SyncStream): Promise<{ cursor: string | null; state: S | null }> {
+    const checkpoint = await this.checkpoints.get<S>(stream);
     if (checkpoint?.state?.phase === 'running') return { cursor: checkpoint.cursor, state: checkpoint.state };
     return { cursor: null, state: checkpoint?.state ?? null };
   }
 
   private async syncList(stream: 'projects' | 'teams' | 'members' | 'environments'): Promise<void> {
     const { client, organization } = this.options;
-    const { cursor } = this.resume<ListState>(stream);
+    const { cursor } = await this.resume<ListState>(stream);
     const pages: AsyncGenerator<Page<Json>> = {
       projects: () => paginateProjects(client, organization, cursor),
       teams: () => paginateTeams(client, organization, cursor),
@@ -174,10 +174,10 @@ export class SentrySync {
     };
     for await (const page of pages) {
       const records = page.items.map(map).filter((r): r is MemoryRecord => r !== null);
-      this.commit(stream, records, page.nextCursor, { phase: 'running' } satisfies ListState);
+      await this.commit(stream, records, page.nextCursor, { phase: 'running' } satisfies ListState);
       this.count(stream, page.items.length, false);
     }
-    this.commit(stream, [], null, { phase: 'done', completedAt: this.now().toISOString() } satisfies ListState);
+    await this.commit(stream, [], null, { phase: 'done', completedAt: this.now().toISOString() } satisfies ListState);
     this.count(stream, 0, true);
   }
 
@@ -189,7 +189,7 @@ export class SentrySync {
 
   private async syncIssues(stream: 'issues' | 'issues.reconcile', windowFor: (previous: IssueState | null) => IssueState['window']): Promise<void> {
     const { client, organization } = this.options;
-    const resumed = this.resume<IssueState>(stream);
+    const resumed = await this.resume<IssueState>(stream);
     const resuming = resumed.state?.phase === 'running';
     const window = resuming ? resumed.state!.window : windowFor(resumed.state);
     const syncedUntil = resumed.state?.syncedUntil;
@@ -199,10 +199,10 @@ export class SentrySync {
       const syncedAt = this.now().toISOString();
       const bundles = await Promise.all(page.items.map((issue) => this.issueBundle(issue as Json)));
       const records = bundles.flatMap(({ issue, event, activities }) => mapApiIssue(issue, syncedAt, { event, activities }));
-      this.commit(stream, records, page.nextCursor, { phase: 'running', window, syncedUntil } satisfies IssueState);
+      await this.commit(stream, records, page.nextCursor, { phase: 'running', window, syncedUntil } satisfies IssueState);
       this.count(stream, page.items.length, false);
     }
-    this.commit(stream, [], null, { phase: 'done', window, completedAt: this.now().toISOString(), syncedUntil: window.end } satisfies IssueState);
+    await this.commit(stream, [], null, { phase: 'done', window, completedAt: this.now().toISOString(), syncedUntil: window.end } satisfies IssueState);
     this.count(stream, 0, true);
   }
 
@@ -213,7 +213,7 @@ export class SentrySync {
   private async issueBundle(issue: Json): Promise<{ issue: Json; event: Json | null; activities: Json[] | undefined }> {
     const { client, organization, db, workspaceId } = this.options;
     const id = String(issue.id);
-    const stored = db.get(
+    const stored = await db.get(
       db.qb
         .selectFrom('issues')
         .select(['last_seen', 'status', 'substatus', 'assignee_id'])
@@ -249,12 +249,12 @@ export class SentrySync {
 
   private async syncReleases(): Promise<void> {
     const { client, organization, db, workspaceId, since } = this.options;
-    const { cursor } = this.resume<ListState>('releases');
+    const { cursor } = await this.resume<ListState>('releases');
     for await (const page of paginateReleases(client, organization, {}, cursor)) {
       const perRelease = await Promise.all(
         (page.items as Json[]).map(async (release) => {
           const record = mapApiRelease(release);
-          const stored = db.get(
+          const stored = await db.get(
             db.qb
               .selectFrom('releases')
               .select(['commit_count'])
@@ -270,10 +270,10 @@ export class SentrySync {
           return [record, ...(await this.releaseDetails(record.version, record.projects))];
         }),
       );
-      this.commit('releases', perRelease.flat(), page.nextCursor, { phase: 'running' } satisfies ListState);
+      await this.commit('releases', perRelease.flat(), page.nextCursor, { phase: 'running' } satisfies ListState);
       this.count('releases', page.items.length, false);
     }
-    this.commit('releases', [], null, { phase: 'done', completedAt: this.now().toISOString() } satisfies ListState);
+    await this.commit('releases', [], null, { phase: 'done', completedAt: this.now().toISOString() } satisfies ListState);
     this.count('releases', 0, true);
   }
 

@@ -1,21 +1,20 @@
-import type { SqliteDatabase } from '../../memory/sqlite.js';
-import type { InboxRow } from '../../queue/inbox.js';
-import { PermanentError, type ProcessOutcome } from '../../queue/worker.js';
+import type { MemoryDatabase } from '../../memory/database.js';
+import { PermanentError, type DeliveryProcessor } from '../../queue/worker.js';
 import { mapWebhookEvent } from '../mapping/webhook.js';
 import { SENTRY_SOURCE } from '../source.js';
 import { parseWebhook } from './payloads.js';
 
 
 /** Turns a stored Sentry delivery into memory records (inside the worker's transaction). */
-export function createSentryProcessor(db: SqliteDatabase): (row: InboxRow) => ProcessOutcome {
-  return (row) => {
+export function createSentryProcessor(): DeliveryProcessor {
+  return async (tx, row) => {
     const parsed = parseWebhook(row.resource, JSON.parse(row.body), row.sent_at, row.seq);
     if (!parsed.ok) {
       if (parsed.unsupported) return { skip: parsed.reason };
       throw new PermanentError(parsed.reason);
     }
     const event = parsed.event;
-    if (event.resource !== 'installation' && event.installationUuid && isDeleted(db, row.workspace_id, event.installationUuid)) {
+    if (event.resource !== 'installation' && event.installationUuid && (await isDeleted(tx, row.workspace_id, event.installationUuid))) {
       // An uninstalled integration's late deliveries are kept, not applied: uninstalling stops the data flow.
       return { skip: `installation ${event.installationUuid} was deleted` };
     }
@@ -23,8 +22,8 @@ export function createSentryProcessor(db: SqliteDatabase): (row: InboxRow) => Pr
   };
 }
 
-function isDeleted(db: SqliteDatabase, workspaceId: string, installationUuid: string): boolean {
-  const connection = db.get(
+async function isDeleted(db: MemoryDatabase, workspaceId: string, installationUuid: string): Promise<boolean> {
+  const connection = await db.get(
     db.qb
       .selectFrom('connections')
       .select('state')

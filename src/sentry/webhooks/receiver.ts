@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { describeStorageFailure } from '../../memory/database.js';
 import type { Delivery, EnqueueResult } from '../../queue/inbox.js';
 import { SENTRY_SOURCE } from '../source.js';
 import { checkTimestamp, verifySignature } from './signature.js';
@@ -22,14 +23,6 @@ export interface ReceiverReply {
 
 /** Seconds a sender is asked to wait after a 503: long enough for a lock to clear or space to be freed. */
 export const STORE_RETRY_AFTER_SECONDS = 10;
-
-/** What kind of storage failure it was, in words a sender's log can show (never the raw error). */
-function describeStoreFailure(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_FULL') return 'disk full';
-  if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) return 'database busy';
-  return 'storage error';
-}
 
 /** JSON is UTF-8 (RFC 8259); a byte-order mark is kept, so the stored text is exactly the signed bytes. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -92,7 +85,8 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
     return {
       status: 503,
       headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
-      body: { ok: false, error: `could not store the delivery (${describeStoreFailure(error)}); retry later` },
+      // What kind of failure, in words a sender's log can show (never the raw error).
+      body: { ok: false, error: `could not store the delivery (${describeStorageFailure(error)}); retry later` },
       storeFailure: error,
     };
   }
