@@ -104,8 +104,12 @@ export class Inbox {
     try {
       return await this.db.transaction(async (tx) => {
         const routes = this.route ? await this.route(tx, deliveries) : deliveries.map((d) => ({ workspaceId: d.workspaceId, state: 'pending' as const }));
-        const key = (i: number) => `${routes[i].workspaceId}\u0000${deliveries[i].source}\u0000${deliveries[i].deliveryId}`;
-        const order = deliveries.map((_, i) => i).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+        const order = deliveries.map((_, i) => i);
+        if (tx.engine === 'postgres') {
+          // SQLite has one writer at a time: there, arrival order costs nothing and risks nothing.
+          const key = (i: number) => `${routes[i].workspaceId}\u0000${deliveries[i].source}\u0000${deliveries[i].deliveryId}`;
+          order.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+        }
         const stored: EnqueueResult[] = new Array(deliveries.length);
         for (const i of order) {
           const delivery = deliveries[i];
