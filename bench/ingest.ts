@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { DEFAULT_WORKSPACE } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
+import { DEDICATED_WORKER_BATCH_MS } from '../src/queue/worker.js';
 import { prepareDeliveries, type PreparedDelivery } from '../test/helpers/deliveries.js';
 
 const SECRET = 'bench-secret';
@@ -157,7 +158,7 @@ export async function runIngestBench(log: (line: string) => void) {
     await stop(ackServer.child);
 
     log('drain: worker turns the stored inbox into memory…');
-    const runtime = await openRuntime({ db: ackDb });
+    const runtime = await openRuntime({ db: ackDb, worker: { maxBatchMs: DEDICATED_WORKER_BATCH_MS } });
     const pending = (await runtime.inbox.countsByState(DEFAULT_WORKSPACE)).pending;
     const drainStart = performance.now();
     const drained = await runtime.worker.drain();

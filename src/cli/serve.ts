@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { describeLocation } from '../memory/database.js';
 import { openRuntime } from '../runtime.js';
+import { DEDICATED_WORKER_BATCH_MS } from '../queue/worker.js';
 import { buildApp } from '../server/app.js';
 import { checkSentryUrl } from '../sentry/base-url.js';
 import { startSyncScheduler } from '../sentry/sync/scheduler.js';
@@ -31,7 +32,7 @@ export function serveCommand(): Command {
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
-      const runtime = await openRuntime({ db: config.db, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs }, workspacePerInstallation: config.workspacePerInstallation });
+      const runtime = await openRuntime({ db: config.db, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs, maxBatchMs: config.role === 'worker' ? DEDICATED_WORKER_BATCH_MS : undefined }, workspacePerInstallation: config.workspacePerInstallation });
       const app = await buildApp({
         runtime,
         workspaceId: config.workspaceId,

@@ -76,6 +76,22 @@ export function bindable<R>(query: Compilable<R>): (...values: unknown[]) => Com
   return (...values) => ({ compile: () => ({ ...compiled, parameters: values }) });
 }
 
+const preparedByEngine: Record<Engine, Map<string, (...values: unknown[]) => Compilable<unknown>>> = { sqlite: new Map(), postgres: new Map() };
+
+/**
+ * `bindable`, kept per engine under `key` (which must name the query's shape: the SQL `build` makes
+ * may depend on nothing else), so each shape is built and compiled once per process.
+ */
+export function prepared<R>(db: MemoryDatabase, key: string, build: (qb: Kysely<Database>) => Compilable<R>): (...values: unknown[]) => Compilable<R> {
+  const cache = preparedByEngine[db.engine];
+  let bind = cache.get(key);
+  if (!bind) {
+    bind = bindable(build(db.qb));
+    cache.set(key, bind);
+  }
+  return bind as (...values: unknown[]) => Compilable<R>;
+}
+
 /** SQLSTATEs of a transaction that lost a race with another (deadlock, serialization, lock not available): try again, it is not a failure. */
 const CONTENTION = new Set(['40P01', '40001', '55P03']);
 

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Compilable, type Selectable } from 'kysely';
 import type {
   AlertRecord,
   CommentRecord,
@@ -15,7 +15,7 @@ import type {
 } from './records.js';
 import type { Database, IssueTable } from './schema.js';
 import { indexObservation } from './search-index.js';
-import type { MemoryDatabase } from './database.js';
+import { prepared, type MemoryDatabase } from './database.js';
 import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
 
 type Row<T extends keyof Database> = Selectable<Database[T]>;
@@ -92,15 +92,41 @@ function toJson(value: unknown): string {
   return json.includes('\\u0000') ? json.replaceAll('\\u0000', '\\ufffd') : json;
 }
 
-/** Insert or replace one row by its key. */
-async function upsert<T extends keyof Database>(db: MemoryDatabase, table: T, keys: readonly string[], row: Row<T>): Promise<void> {
+/**
+ * Inserts `row`, or updates every other column of the row with its key. With `current` (the row as read
+ * under the merge's lock), a row that would not change is not written: replays are common, and an
+ * unchanged write still rewrites indexes and fires the search triggers' checks.
+ */
+async function upsert<T extends keyof Database>(db: MemoryDatabase, table: T, keys: readonly string[], row: Row<T>, current?: Row<T>): Promise<void> {
   const values = row as Record<string, unknown>;
-  const updates = Object.fromEntries(Object.entries(values).filter(([column]) => !keys.includes(column)));
-  await db.run(
-    // Kysely's generic insert types cannot follow a table chosen at run time; the row type is checked by callers.
+  const columns = Object.keys(values);
+  if (current && columns.every((column) => values[column] === (current as Record<string, unknown>)[column])) return;
+  const statement = prepared(db, `upsert ${table} (${columns.join()}) on (${keys.join()})`, (qb) => {
+    const updates = columns.filter((column) => !keys.includes(column));
+    return (
+      qb
+        // Kysely's generic insert types cannot follow a table chosen at run time; the row type is checked by callers.
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        .insertInto(table).values(Object.fromEntries(columns.map((column) => [column, null])) as any)
+        .onConflict((oc) =>
+          updates.length
+            ? // eslint-disable-next-line @typescript-eslint/no-explicit-any
+              oc.columns(keys as any).doUpdateSet(Object.fromEntries(updates.map((column) => [column, sql.ref(`excluded.${column}`)])) as any)
+            : oc.doNothing(),
+        )
+    );
+  });
+  await db.run(statement(...columns.map((column) => values[column])));
+}
+
+/** The stored row of `table` with the given key, if any. */
+function storedRow<T extends keyof Database>(db: MemoryDatabase, table: T, key: Partial<Row<T>>): Promise<Row<T> | undefined> {
+  const columns = Object.keys(key);
+  const statement = prepared(db, `select ${table} by (${columns.join()})`, (qb) =>
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    db.qb.insertInto(table).values(values as any).onConflict((oc) => (Object.keys(updates).length ? oc.columns(keys as any).doUpdateSet(updates as any) : oc.doNothing())),
+    columns.reduce((query, column) => query.where(column as any, '=', ''), qb.selectFrom(table).selectAll() as any) as Compilable<Row<T>>,
   );
+  return db.get(statement(...Object.values(key)));
 }
 
 /**
@@ -130,17 +156,18 @@ function compareText(a: string, b: string): number {
  * the set of events, so it does not depend on the order they were delivered in.
  */
 async function newestEventFrames(db: MemoryDatabase, workspaceId: string, issueId: string): Promise<string | null> {
-  const row = await db.get(
-    db.qb.selectFrom('events').select('top_frames')
-      .where('workspace_id', '=', workspaceId).where('issue_id', '=', issueId).where('top_frames', '!=', '[]')
+  const statement = prepared(db, 'newest event frames', (qb) =>
+    qb.selectFrom('events').select('top_frames')
+      .where('workspace_id', '=', '').where('issue_id', '=', '').where('top_frames', '!=', '[]')
       .orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(1),
   );
+  const row = await db.get(statement(workspaceId, issueId, '[]', 1));
   return row?.top_frames ?? null;
 }
 
 async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecord): Promise<void> {
   await db.lock(`issue:${workspaceId}:${r.id}`);
-  const current = await db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  const current = await storedRow(db, 'issues', { workspace_id: workspaceId, id: r.id });
   const order = compareSnapshots(r, current);
   const row: IssueTable = {
     workspace_id: workspaceId,
@@ -195,7 +222,7 @@ async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecor
       row.assignee_version = version;
     }
   }
-  await upsert(db, 'issues', ['workspace_id', 'id'], row);
+  await upsert(db, 'issues', ['workspace_id', 'id'], row, current);
 }
 
 async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecord): Promise<void> {
@@ -222,7 +249,7 @@ async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecor
 
 async function applyComment(db: MemoryDatabase, workspaceId: string, r: CommentRecord): Promise<void> {
   await db.lock(`comment:${workspaceId}:${r.id}`);
-  const current = await db.get(db.qb.selectFrom('comments').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  const current = await storedRow(db, 'comments', { workspace_id: workspaceId, id: r.id });
   const version = versionOf(r.body);
   const newer = isNewer(version, current?.version);
   const row: Row<'comments'> = {
@@ -237,12 +264,12 @@ async function applyComment(db: MemoryDatabase, workspaceId: string, r: CommentR
     deleted: newer ? Number(r.body.value.deleted) : (current?.deleted ?? 0),
     version: newer ? version : current!.version,
   };
-  await upsert(db, 'comments', ['workspace_id', 'id'], row);
+  await upsert(db, 'comments', ['workspace_id', 'id'], row, current);
 }
 
 async function applyAlert(db: MemoryDatabase, workspaceId: string, r: AlertRecord): Promise<void> {
   await db.lock(`alert:${workspaceId}:${r.id}`);
-  const current = await db.get(db.qb.selectFrom('alerts').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  const current = await storedRow(db, 'alerts', { workspace_id: workspaceId, id: r.id });
   const version = versionOf(r.state);
   const newer = isNewer(version, current?.state_version);
   const order = newer ? 1 : -1;
@@ -261,22 +288,14 @@ async function applyAlert(db: MemoryDatabase, workspaceId: string, r: AlertRecor
     started_at: minTime(r.startedAt, current?.started_at),
     state: newer ? r.state.value : current!.state,
     state_version: newer ? version : current!.state_version,
-  });
+  }, current);
 }
 
 const stageStateRank = { started: 0, completed: 1 } as const;
 
 async function applyInsight(db: MemoryDatabase, workspaceId: string, r: InsightRecord): Promise<void> {
   await db.lock(`insight:${workspaceId}:${r.issueId}:${r.runId}:${r.stage}`);
-  const current = await db.get(
-    db.qb
-      .selectFrom('insights')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('issue_id', '=', r.issueId)
-      .where('run_id', '=', r.runId)
-      .where('stage', '=', r.stage),
-  );
+  const current = await storedRow(db, 'insights', { workspace_id: workspaceId, issue_id: r.issueId, run_id: r.runId, stage: r.stage });
   if (current) {
     const currentRank = stageStateRank[current.state as keyof typeof stageStateRank] ?? 0;
     const rank = stageStateRank[r.state];
@@ -291,24 +310,24 @@ async function applyInsight(db: MemoryDatabase, workspaceId: string, r: InsightR
     summary: r.summary ?? current?.summary ?? null,
     details: r.details == null ? (current?.details ?? null) : toJson(r.details),
     at: r.at,
-  });
+  }, current);
 }
 
 async function applyProject(db: MemoryDatabase, workspaceId: string, r: ProjectRecord): Promise<void> {
   await db.lock(`project:${workspaceId}:${r.id}`);
-  const current = await db.get(db.qb.selectFrom('projects').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', r.id));
+  const current = await storedRow(db, 'projects', { workspace_id: workspaceId, id: r.id });
   await upsert(db, 'projects', ['workspace_id', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
     slug: r.slug ?? current?.slug ?? null,
     name: r.name ?? current?.name ?? null,
     platform: r.platform || current?.platform || null,
-  });
+  }, current);
 }
 
 async function applyRelease(db: MemoryDatabase, workspaceId: string, r: ReleaseRecord): Promise<void> {
   await db.lock(`release:${workspaceId}:${r.version}`);
-  const current = await db.get(db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', r.version));
+  const current = await storedRow(db, 'releases', { workspace_id: workspaceId, version: r.version });
   const projects = new Set<string>([...(current ? (JSON.parse(current.projects) as string[]) : []), ...r.projects]);
   await upsert(db, 'releases', ['workspace_id', 'version'], {
     workspace_id: workspaceId,
@@ -322,7 +341,7 @@ async function applyRelease(db: MemoryDatabase, workspaceId: string, r: ReleaseR
     commit_count: maxNumber(r.commitCount, current?.commit_count),
     new_issues: maxNumber(r.newIssues, current?.new_issues),
     url: r.url ?? current?.url ?? null,
-  });
+  }, current);
 }
 
 async function applyDeploy(db: MemoryDatabase, workspaceId: string, r: DeployRecord): Promise<void> {
@@ -341,9 +360,7 @@ async function applyDeploy(db: MemoryDatabase, workspaceId: string, r: DeployRec
 
 async function applyCommit(db: MemoryDatabase, workspaceId: string, r: CommitRecord): Promise<void> {
   await db.lock(`commit:${workspaceId}:${r.release}:${r.id}`);
-  const current = await db.get(
-    db.qb.selectFrom('commits').selectAll().where('workspace_id', '=', workspaceId).where('release', '=', r.release).where('id', '=', r.id),
-  );
+  const current = await storedRow(db, 'commits', { workspace_id: workspaceId, release: r.release, id: r.id });
   await upsert(db, 'commits', ['workspace_id', 'release', 'id'], {
     workspace_id: workspaceId,
     id: r.id,
@@ -354,19 +371,12 @@ async function applyCommit(db: MemoryDatabase, workspaceId: string, r: CommitRec
     repository: r.repository ?? current?.repository ?? null,
     created_at: r.createdAt ?? current?.created_at ?? null,
     files: r.files ? toJson(r.files) : (current?.files ?? null),
-  });
+  }, current);
 }
 
 async function applyConnection(db: MemoryDatabase, workspaceId: string, source: string, r: ConnectionRecord): Promise<void> {
   await db.lock(`connection:${workspaceId}:${source}:${r.externalId}`);
-  const current = await db.get(
-    db.qb
-      .selectFrom('connections')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('source', '=', source)
-      .where('external_id', '=', r.externalId),
-  );
+  const current = await storedRow(db, 'connections', { workspace_id: workspaceId, source, external_id: r.externalId });
   const version = versionOf(r.state);
   if (current && !isNewer(version, current.state_version)) return;
   await upsert(db, 'connections', ['workspace_id', 'id'], {
@@ -382,7 +392,7 @@ async function applyConnection(db: MemoryDatabase, workspaceId: string, source: 
     state: r.state.value,
     state_version: version,
     updated_at: r.state.at,
-  });
+  }, current);
 }
 
 async function applyObservation(db: MemoryDatabase, workspaceId: string, r: ObservationRecord): Promise<void> {

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { InboxTable } from '../memory/schema.js';
-import { bindable, isContention, type MemoryDatabase } from '../memory/database.js';
+import { bindable, isContention, prepared, type MemoryDatabase } from '../memory/database.js';
 import type { DeliveryRouter } from './routing.js';
 
 export interface Delivery {
@@ -149,20 +149,23 @@ export class Inbox {
    * locked is skipped (FOR UPDATE SKIP LOCKED) rather than waited for.
    */
   async claim(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq' | 'attempts'>): Promise<boolean> {
-    let q = tx.qb.selectFrom('inbox').select(['state', 'attempts']).where('workspace_id', '=', row.workspace_id).where('seq', '=', row.seq);
-    if (tx.engine === 'postgres') q = q.forUpdate().skipLocked();
-    const current = await tx.get(q);
+    const statement = prepared(tx, 'claim inbox row', (qb) => {
+      const query = qb.selectFrom('inbox').select(['state', 'attempts']).where('workspace_id', '=', '').where('seq', '=', 0);
+      return tx.engine === 'postgres' ? query.forUpdate().skipLocked() : query;
+    });
+    const current = await tx.get(statement(row.workspace_id, row.seq));
     return current?.state === 'pending' && current.attempts === row.attempts;
   }
 
   settle(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq'>, state: Exclude<InboxState, 'pending'>, error: string | null = null): Promise<unknown> {
-    return tx.run(
-      tx.qb
+    const statement = prepared(tx, 'settle inbox row', (qb) =>
+      qb
         .updateTable('inbox')
-        .set((eb) => ({ state, last_error: error, processed_at: new Date().toISOString(), attempts: eb('attempts', '+', 1) }))
-        .where('workspace_id', '=', row.workspace_id)
-        .where('seq', '=', row.seq),
+        .set((eb) => ({ state: 'processed', last_error: '', processed_at: '', attempts: eb('attempts', '+', 1) }))
+        .where('workspace_id', '=', '')
+        .where('seq', '=', 0),
     );
+    return tx.run(statement(state, error, new Date().toISOString(), 1, row.workspace_id, row.seq));
   }
 
   retryLater(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq'>, error: string, at: string): Promise<unknown> {

@@ -1,9 +1,8 @@
-import type { MemoryDatabase } from '../../memory/database.js';
+import { prepared, type MemoryDatabase } from '../../memory/database.js';
 import { PermanentError, type DeliveryProcessor } from '../../queue/worker.js';
 import { mapWebhookEvent } from '../mapping/webhook.js';
 import { SENTRY_SOURCE } from '../source.js';
 import { parseWebhook } from './payloads.js';
-
 
 /** Turns a stored Sentry delivery into memory records (inside the worker's transaction). */
 export function createSentryProcessor(): DeliveryProcessor {
@@ -23,13 +22,9 @@ export function createSentryProcessor(): DeliveryProcessor {
 }
 
 async function isDeleted(db: MemoryDatabase, workspaceId: string, installationUuid: string): Promise<boolean> {
-  const connection = await db.get(
-    db.qb
-      .selectFrom('connections')
-      .select('state')
-      .where('workspace_id', '=', workspaceId)
-      .where('source', '=', SENTRY_SOURCE)
-      .where('external_id', '=', installationUuid),
+  const statement = prepared(db, 'connection state by installation', (qb) =>
+    qb.selectFrom('connections').select('state').where('workspace_id', '=', '').where('source', '=', '').where('external_id', '=', ''),
   );
+  const connection = await db.get(statement(workspaceId, SENTRY_SOURCE, installationUuid));
   return connection?.state === 'deleted';
 }
