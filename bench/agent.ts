@@ -139,11 +139,15 @@ export interface AgentBenchResult {
   capabilities: Record<string, { n: number; p50Ms: number; p99Ms: number; maxMs: number }>;
   bareFts: Record<string, { n: number; p50Ms: number; p99Ms: number; maxMs: number }>;
   rssMB: number;
+  /** The generated memory, for the footprint bench: its file, workspace and a sample to query. */
+  database: { path: string; workspaceId: string; issueIds: string[]; releases: string[] };
 }
 
-export async function runAgentBench(log: (line: string) => void, options: { issues?: number; observations?: number } = {}): Promise<AgentBenchResult> {
+/** `samples` scales how many calls each capability gets (1 = the full bench). */
+export async function runAgentBench(log: (line: string) => void, options: { issues?: number; observations?: number; samples?: number } = {}): Promise<AgentBenchResult> {
   const issues = options.issues ?? 100_000;
   const observationCount = options.observations ?? 1_000_000;
+  const samples = options.samples ?? 1;
   const dir = join(import.meta.dirname, 'results', 'tmp');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `agent-${issues}-${observationCount}.db`);
@@ -209,12 +213,24 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
   const capabilities: AgentBenchResult['capabilities'] = {};
   const bareFts: AgentBenchResult['bareFts'] = {};
   const measure = async (name: string, n: number, fn: (i: number) => unknown | Promise<unknown>) => {
-    const samples: number[] = [];
-    for (let i = 0; i < n; i++) samples.push(await time(() => fn(i)));
-    return summarize(samples);
+    const timings: number[] = [];
+    for (let i = 0; i < Math.max(20, Math.round(n * samples)); i++) timings.push(await time(() => fn(i)));
+    return summarize(timings);
+  };
+  // The least active project: a filter that keeps few of the many matches of a frequent word.
+  const quietProject = (sqlite.raw.prepare('SELECT project_slug AS slug FROM issues WHERE workspace_id = ? GROUP BY project_slug ORDER BY count(*) LIMIT 1').get(WS) as { slug: string }).slug;
+  const selective = (i: number): Record<string, unknown> => {
+    const query = frequent[i % frequent.length];
+    switch (i % 4) {
+      case 0: return { query, project: quietProject };
+      case 1: return { query, level: 'fatal' };
+      case 2: return { query, status: 'ignored', project: sample[i % sample.length].project };
+      default: return { query, since: '24h' };
+    }
   };
   capabilities.search = await measure('search', 600, (i) => call('search_memory', searchArgs(i)));
   capabilities['search (frequent words only)'] = await measure('search-frequent', 210, (i) => call('search_memory', { query: frequent[i % frequent.length] }));
+  capabilities['search (frequent words, selective filter)'] = await measure('search-selective', 200, (i) => call('search_memory', selective(i)));
   bareFts['same mix, bare FTS5 bm25 over search_fts'] = await measure('bare', 600, (i) => bare.all(ftsQuery(words(i))));
   bareFts['frequent words only, bare FTS5'] = await measure('bare-frequent', 210, (i) => bare.all(ftsQuery(frequent[i % frequent.length])));
   capabilities.issue_context = await measure('issue', 500, (i) => call('get_issue_context', { issue: i % 2 ? sample[i].id : sample[i].shortId }));
@@ -224,7 +240,15 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
   const rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
   await client.close();
   await store.close();
-  return { issues: counts.issues, observations: counts.observations, generateSeconds, capabilities, bareFts, rssMB };
+  return {
+    issues: counts.issues,
+    observations: counts.observations,
+    generateSeconds,
+    capabilities,
+    bareFts,
+    rssMB,
+    database: { path, workspaceId: WS, issueIds: sample.map((s) => s.id), releases },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

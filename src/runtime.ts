@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { MemoryStore } from './memory/store.js';
 import { Inbox, type Delivery, type EnqueueResult } from './queue/inbox.js';
+import { InboxThread } from './queue/inbox-thread.js';
 import { routeByInstallation } from './queue/routing.js';
 import { InboxWorker, type WorkerOptions } from './queue/worker.js';
 import { SENTRY_SOURCE } from './sentry/source.js';
@@ -13,7 +14,7 @@ export interface Runtime {
   logger: Logger;
   /** The acknowledgement path: resolves once the delivery is committed to the inbox. */
   enqueue(delivery: Delivery): Promise<EnqueueResult>;
-  /** Starts draining the inbox into memory on this event loop, between acknowledgements. */
+  /** Starts draining the inbox into memory: on the inbox thread when there is one, else on this event loop between acknowledgements. */
   startProcessing(): void;
   close(): Promise<void>;
 }
@@ -27,6 +28,11 @@ export interface RuntimeOptions {
   busyTimeoutMs?: number;
   /** Store each delivery in the workspace of the installation it names (see queue/routing.ts). */
   workspacePerInstallation?: boolean;
+  /**
+   * On SQLite, commit deliveries and process them on a thread of their own (queue/inbox-thread.ts),
+   * so that neither blocks this event loop; what `serve` does. PostgreSQL's commits never block it.
+   */
+  inboxThread?: boolean;
 }
 
 /** Opens the store, its inbox and a worker wired to every source's processor. Used by the CLI and by library users. */
@@ -35,15 +41,23 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const store = await MemoryStore.open(options.db, { busyTimeoutMs: options.busyTimeoutMs });
   const inbox = new Inbox(store.db, options.workspacePerInstallation ? await routeByInstallation(store.db) : undefined);
   const worker = new InboxWorker(store.db, inbox, { [SENTRY_SOURCE]: createSentryProcessor() }, logger, options.worker);
+  const thread =
+    options.inboxThread && store.db.engine === 'sqlite'
+      ? await InboxThread.start(
+          { db: options.db, busyTimeoutMs: options.busyTimeoutMs, workspacePerInstallation: options.workspacePerInstallation, worker: options.worker, logLevel: logger.level },
+          logger,
+        )
+      : null;
   return {
     store,
     inbox,
     worker,
     logger,
-    enqueue: (delivery) => inbox.enqueue(delivery),
-    startProcessing: () => worker.start(),
+    enqueue: thread ? (delivery) => thread.enqueue(delivery) : (delivery) => inbox.enqueue(delivery),
+    startProcessing: () => (thread ? thread.startProcessing() : worker.start()),
     async close() {
       await worker.stop();
+      await thread?.close();
       await store.close();
     },
   };

@@ -32,7 +32,7 @@ export function serveCommand(): Command {
     .action(async (flags) => {
       const config = loadConfig(flags);
       const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
-      const runtime = await openRuntime({ db: config.db, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs, maxBatchMs: config.role === 'worker' ? DEDICATED_WORKER_BATCH_MS : undefined }, workspacePerInstallation: config.workspacePerInstallation });
+      const runtime = await openRuntime({ db: config.db, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs, maxBatchMs: config.role === 'worker' ? DEDICATED_WORKER_BATCH_MS : undefined }, workspacePerInstallation: config.workspacePerInstallation, inboxThread: config.role !== 'worker' });
       const app = await buildApp({
         runtime,
         workspaceId: config.workspaceId,

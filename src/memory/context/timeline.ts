@@ -101,18 +101,24 @@ export async function getTimeline(db: MemoryDatabase, workspaceId: string, query
   const rows = await db.all(page.orderBy('o.occurred_at', 'desc').orderBy('o.id', 'desc').limit(limit + 1));
   const counts: TimelineResult['counts'] = {};
   // Counting is bounded so a wide window stays fast; `countsCapped` says when totals are lower bounds.
-  const counted = await db.all(filtered().select('o.type').limit(MAX_COUNTED + 1));
-  for (const row of counted.slice(0, MAX_COUNTED)) {
+  // Counted in SQL: only a few (type, count) rows come back, not thousands of rows.
+  const window = filtered().select('o.type').limit(MAX_COUNTED).as('w');
+  const counted = await db.all(db.qb.selectFrom(window).select(['w.type', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('w.type'));
+  let total = 0;
+  for (const row of counted) {
     const kind = kindOfType.get(row.type)!;
-    counts[kind] = (counts[kind] ?? 0) + 1;
+    counts[kind] = (counts[kind] ?? 0) + Number(row.n);
+    total += Number(row.n);
   }
+  // Only a window that filled the count can hold more.
+  const countsCapped = total === MAX_COUNTED && (await db.get(filtered().select('o.id').limit(1).offset(MAX_COUNTED))) !== undefined;
   const shown = rows.slice(0, limit);
   const last = shown[shown.length - 1];
   return {
     since: query.since,
     until: query.until,
     counts,
-    countsCapped: counted.length > MAX_COUNTED,
+    countsCapped,
     items: shown.map((r) => ({
       id: r.id,
       occurredAt: r.occurred_at,
