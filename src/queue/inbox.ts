@@ -128,18 +128,22 @@ export class Inbox {
     }
   }
 
-  /** Pending deliveries due now, oldest first. */
-  due(limit: number, now = new Date().toISOString()): Promise<InboxRow[]> {
-    return this.db.all(
-      this.db.qb
-        .selectFrom('inbox')
-        .selectAll()
-        // A literal, not a parameter: only then can SQLite use the partial index of pending rows.
-        .where('state', '=', sql.lit('pending'))
-        .where('next_attempt_at', '<=', now)
-        .orderBy('seq')
-        .limit(limit),
-    );
+  /**
+   * Pending deliveries due now, oldest first. With `tx` on PostgreSQL, the rows are locked for that
+   * transaction and rows another worker's batch holds are skipped (FOR UPDATE SKIP LOCKED): several
+   * workers take consecutive chunks instead of racing for the same rows.
+   */
+  due(limit: number, now = new Date().toISOString(), tx?: MemoryDatabase): Promise<InboxRow[]> {
+    const db = tx ?? this.db;
+    const query = db.qb
+      .selectFrom('inbox')
+      .selectAll()
+      // A literal, not a parameter: only then can SQLite use the partial index of pending rows.
+      .where('state', '=', sql.lit('pending'))
+      .where('next_attempt_at', '<=', now)
+      .orderBy('seq')
+      .limit(limit);
+    return db.all(tx && db.engine === 'postgres' ? query.forUpdate().skipLocked() : query);
   }
 
   /**

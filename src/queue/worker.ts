@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { MemoryRecord } from '../memory/records.js';
 import { isContention, isInvalidData, type MemoryDatabase } from '../memory/database.js';
@@ -21,7 +22,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /**
    * A batch stops taking deliveries after this long, so that on a shared event loop the HTTP side
-   * gets its turn between batches (default 15 ms; see DEDICATED_WORKER_BATCH_MS).
+   * gets its turn between batches (default 15 ms on SQLite; on PostgreSQL, and for a dedicated worker,
+   * DEDICATED_WORKER_BATCH_MS).
    */
   maxBatchMs?: number;
 }
@@ -31,6 +33,9 @@ export interface WorkerOptions {
  * batches share one commit, and each commit also flushes the full-text indexes, so fewer is faster.
  */
 export const DEDICATED_WORKER_BATCH_MS = 250;
+
+/** See runBatch. */
+const MERGE_LOCK_WAIT_MS = 25;
 
 /**
  * Drains the inbox into memory. Each delivery's records and its `processed` mark commit together,
@@ -63,7 +68,8 @@ export class InboxWorker {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryBaseMs = options.retryBaseMs ?? 1000;
     this.pollMs = options.pollMs ?? 1000;
-    this.maxBatchMs = options.maxBatchMs ?? 15;
+    // PostgreSQL's batches wait on the network, not the CPU: the event loop serves HTTP meanwhile.
+    this.maxBatchMs = options.maxBatchMs ?? (db.engine === 'postgres' ? DEDICATED_WORKER_BATCH_MS : 15);
   }
 
   start(): void {
@@ -128,16 +134,27 @@ export class InboxWorker {
   }
 
   async runBatch(): Promise<number> {
-    // Rows fetched but not reached within the time budget wait here for the next batch, rather
-    // than being read again; claim() skips any that another worker process settled meanwhile.
-    if (!this.fetched.length) this.fetched = await this.inbox.due(this.batchSize);
-    if (!this.fetched.length) return 0;
+    // PostgreSQL: each batch locks the rows it takes (released at commit, processed or not), so that
+    // workers sharing the inbox take different rows. SQLite has one writer at a time: rows fetched but
+    // not reached within the time budget wait here for the next batch rather than being read again.
+    const locking = this.db.engine === 'postgres';
+    if (!locking) {
+      if (!this.fetched.length) this.fetched = await this.inbox.due(this.batchSize);
+      if (!this.fetched.length) return 0;
+    }
     const deadline = performance.now() + this.maxBatchMs;
     let processed = 0;
     try {
       // Not durable: what a batch writes can be derived again from the inbox, which is.
       await this.db.transaction(
         async (tx) => {
+          if (locking) {
+            // A merge waits this long at most for a record another worker's batch holds; then the
+            // delivery is left pending for a later batch (merges are order-tolerant) instead of
+            // waiting out that whole batch, or PostgreSQL's one-second deadlock check.
+            await tx.run({ compile: () => sql`SET LOCAL lock_timeout = ${sql.lit(`${MERGE_LOCK_WAIT_MS}ms`)}`.compile(tx.qb) });
+            this.fetched = await this.inbox.due(this.batchSize, undefined, tx);
+          }
           while (this.fetched.length && (processed === 0 || performance.now() < deadline)) {
             await this.processOne(tx, this.fetched.shift()!);
             processed += 1;
@@ -150,6 +167,8 @@ export class InboxWorker {
       // its rows are still pending as stored, so read them again next time.
       this.fetched = [];
       throw error;
+    } finally {
+      if (locking) this.fetched = [];
     }
     return processed;
   }
