@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { readSideMigrationSql } from './context/read-side-migration.js';
+import { OBSERVATIONS_TYPE_TIME_COVERING } from './observation-index.js';
 
 /**
  * Ordered, append-only schema migrations for the embedded SQLite store. Each runs once, in a
@@ -182,6 +183,7 @@ CREATE TABLE installation_workspaces (
 );
 `,
   },
+  { id: 6, name: 'timeline counts and project filters from the index', sql: OBSERVATIONS_TYPE_TIME_COVERING },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

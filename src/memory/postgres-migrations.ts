@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { OBSERVATIONS_TYPE_TIME_COVERING } from './observation-index.js';
 
 /**
  * Ordered, append-only schema migrations for PostgreSQL (SQLite's are in migrations.ts). Both engines
@@ -284,6 +285,7 @@ END $$;
 CREATE TRIGGER issue_facets_event AFTER INSERT OR UPDATE ON events FOR EACH ROW WHEN (new.issue_id IS NOT NULL) EXECUTE FUNCTION issue_facets_from_event();
 `,
   },
+  { id: 2, name: 'timeline counts and project filters from the index', sql: OBSERVATIONS_TYPE_TIME_COVERING },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

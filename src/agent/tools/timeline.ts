@@ -25,7 +25,7 @@ export const timelineTool = defineTool({
     since: z.string(),
     until: z.string(),
     counts: z.record(z.string(), z.number()),
-    countsCapped: z.boolean().describe('true: the window holds more facts than were counted; narrow it for exact totals'),
+    countsCapped: z.boolean().describe('true: some totals are lower bounds (counting stops at a cap); narrow the window for exact totals'),
     items: z.array(
       z.object({
         id: z.string(),
@@ -56,7 +56,7 @@ export const timelineTool = defineTool({
     });
     const scope = [input.project && `project ${input.project}`, input.environment && `environment ${input.environment}`].filter(Boolean).join(', ');
     const totals = Object.entries(result.counts).map(([kind, n]) => `${count(n)} ${kind}`).join(' · ');
-    const head = [`## Timeline ${at(result.since)} → ${at(result.until)}${scope ? ` (${scope})` : ''}`, totals ? `Totals${result.countsCapped ? ` (of the first ${count(MAX_COUNTED)} only; narrow the window for exact totals)` : ''}: ${totals}` : 'Nothing happened in this window.'];
+    const head = [`## Timeline ${at(result.since)} → ${at(result.until)}${scope ? ` (${scope})` : ''}`, totals ? `Totals${result.countsCapped ? ` (counted up to ${count(MAX_COUNTED)} per type of fact, so some are lower bounds; narrow the window for exact totals)` : ''}: ${totals}` : 'Nothing happened in this window.'];
     const fitted = fitToBudget(head, [{ key: 'items', heading: 'Newest first', lines: result.items.map(itemLine), priority: 0 }], input.maxTokens ?? DEFAULT_MAX_TOKENS, () => 'Call again with nextCursor for older items.');
     const kept = result.items.slice(0, fitted.kept.items);
     const last = kept[kept.length - 1];

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
 import { NotInMemoryError, QueryError } from './errors.js';
+import { observationInProjects } from './timeline.js';
 
 const MAX_ISSUES = 25;
 
@@ -127,7 +128,7 @@ async function regressionsAfter(db: MemoryDatabase, workspaceId: string, version
   const attributed = await transitions(db, workspaceId, 'issue.regressed', (q) => q.where('o.release', '=', version));
   const inWindow = from && projects.length
     ? await transitions(db, workspaceId, 'issue.regressed', (q) => {
-        const after = q.where('o.occurred_at', '>=', from).where(sql<boolean>`lower(coalesce(o.project_slug, i.project_slug)) IN (${sql.join(projects.map((p) => p.toLowerCase()))})`);
+        const after = q.where('o.occurred_at', '>=', from).where(observationInProjects(projects));
         return until ? after.where('o.occurred_at', '<', until) : after;
       })
     : [];

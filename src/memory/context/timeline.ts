@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { ObservationType } from '../records.js';
 import type { MemoryDatabase } from '../database.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -53,7 +53,7 @@ export interface TimelineResult {
   until: string;
   /** How many facts of each kind the whole window holds, whatever the page shows. */
   counts: Partial<Record<TimelineKind, number>>;
-  /** True when the window holds more than MAX_COUNTED facts: the counts then cover only MAX_COUNTED of them. */
+  /** True when some type of fact was counted only up to MAX_COUNTED: its kind's total is then a lower bound. */
   countsCapped: boolean;
   items: TimelineItem[];
   /** Pass back to get the next (older) page; null when this page is the last. */
@@ -76,16 +76,16 @@ export async function getTimeline(db: MemoryDatabase, workspaceId: string, query
   const limit = query.limit ?? 50;
   // A few kinds: walk the (type, time) index per kind. All kinds: walk the time index newest first and
   // filter types (`+` keeps SQLite off the type index, which would gather the whole window to sort it).
-  const typeColumn = query.kinds?.length || db.engine !== 'sqlite' ? sql<string>`o.type` : sql<string>`+o.type`;
-  const filtered = () => {
+  const pageTypeColumn = query.kinds?.length || db.engine !== 'sqlite' ? sql<string>`o.type` : sql<string>`+o.type`;
+  const filtered = (typeColumn: RawBuilder<string>, typeList: readonly string[]) => {
     let q = db.qb
       .selectFrom('observations as o')
       .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'o.workspace_id').onRef('i.id', '=', 'o.issue_id'))
       .where('o.workspace_id', '=', workspaceId)
-      .where(typeColumn, 'in', types)
+      .where(typeColumn, 'in', typeList)
       .where('o.occurred_at', '>=', query.since)
       .where('o.occurred_at', '<', query.until);
-    if (query.project) q = q.where(sql<boolean>`lower(coalesce(o.project_slug, i.project_slug)) = lower(${query.project})`);
+    if (query.project) q = q.where(observationInProjects([query.project]));
     if (query.environment) {
       const env = query.environment;
       // Issue transitions carry no environment: they belong to an environment the issue was seen in.
@@ -93,25 +93,29 @@ export async function getTimeline(db: MemoryDatabase, workspaceId: string, query
     }
     return q;
   };
-  let page = filtered().select(['o.id', 'o.occurred_at', 'o.type', 'o.summary', 'o.issue_id', 'i.short_id', 'o.release', 'o.environment', (eb) => eb.fn.coalesce('o.project_slug', 'i.project_slug').as('project')]);
+  let page = filtered(pageTypeColumn, types).select(['o.id', 'o.occurred_at', 'o.type', 'o.summary', 'o.issue_id', 'i.short_id', 'o.release', 'o.environment', (eb) => eb.fn.coalesce('o.project_slug', 'i.project_slug').as('project')]);
   if (query.cursor) {
     const from = decodeCursor(query.cursor, isPosition);
     page = page.where((eb) => eb.or([eb('o.occurred_at', '<', from.at), eb.and([eb('o.occurred_at', '=', from.at), eb('o.id', '<', from.id)])]));
   }
   const rows = await db.all(page.orderBy('o.occurred_at', 'desc').orderBy('o.id', 'desc').limit(limit + 1));
+  // Each type is counted on its own (type, time) index range — without reading rows unless a filter
+  // needs them — and up to MAX_COUNTED, so a wide window stays fast; `countsCapped` says when a count
+  // stopped there.
+  const countOf = (type: string) =>
+    db.qb
+      .selectFrom(filtered(sql<string>`o.type`, [type]).select(sql.lit(1).as('x')).limit(MAX_COUNTED + 1).as('c'))
+      .select([sql<string>`cast(${type} as text)`.as('type'), (eb) => eb.fn.countAll<number>().as('n')]);
+  const counted = await db.all(types.slice(1).reduce((union, type) => union.unionAll(countOf(type)), countOf(types[0])));
   const counts: TimelineResult['counts'] = {};
-  // Counting is bounded so a wide window stays fast; `countsCapped` says when totals are lower bounds.
-  // Counted in SQL: only a few (type, count) rows come back, not thousands of rows.
-  const window = filtered().select('o.type').limit(MAX_COUNTED).as('w');
-  const counted = await db.all(db.qb.selectFrom(window).select(['w.type', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('w.type'));
-  let total = 0;
+  let countsCapped = false;
   for (const row of counted) {
+    const n = Number(row.n);
+    if (!n) continue;
+    countsCapped ||= n > MAX_COUNTED;
     const kind = kindOfType.get(row.type)!;
-    counts[kind] = (counts[kind] ?? 0) + Number(row.n);
-    total += Number(row.n);
+    counts[kind] = (counts[kind] ?? 0) + Math.min(n, MAX_COUNTED);
   }
-  // Only a window that filled the count can hold more.
-  const countsCapped = total === MAX_COUNTED && (await db.get(filtered().select('o.id').limit(1).offset(MAX_COUNTED))) !== undefined;
   const shown = rows.slice(0, limit);
   const last = shown[shown.length - 1];
   return {
@@ -133,6 +137,17 @@ export async function getTimeline(db: MemoryDatabase, workspaceId: string, query
     })),
     nextCursor: rows.length > limit && last ? timelineCursor(last.occurred_at, last.id) : null,
   };
+}
+
+/**
+ * Whether observation `o` belongs to one of `projects`: by its own project, else by its issue's. The
+ * issue is read only for the few observations without one, so a filtered count stays on the index
+ * (observation-index.ts).
+ */
+export function observationInProjects(projects: readonly string[]): RawBuilder<boolean> {
+  const list = sql.join(projects.map((p) => p.toLowerCase()));
+  return sql<boolean>`(CASE WHEN o.project_slug IS NOT NULL THEN lower(o.project_slug) IN (${list})
+    ELSE EXISTS (SELECT 1 FROM issues p WHERE p.workspace_id = o.workspace_id AND p.id = o.issue_id AND lower(p.project_slug) IN (${list})) END)`;
 }
 
 /** The cursor that continues after the item at (at, observation id). */
