@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { readSideMigrationSql } from './context/read-side-migration.js';
-import { OBSERVATIONS_TYPE_TIME_COVERING } from './observation-index.js';
+import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from './read-indexes.js';
 
 /**
  * Ordered, append-only schema migrations for the embedded SQLite store. Each runs once, in a
@@ -184,6 +184,7 @@ CREATE TABLE installation_workspaces (
 `,
   },
   { id: 6, name: 'timeline counts and project filters from the index', sql: OBSERVATIONS_TYPE_TIME_COVERING },
+  { id: 7, name: 'issue facets by issue', sql: ISSUE_FACETS_BY_ISSUE },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

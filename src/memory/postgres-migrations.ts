@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { OBSERVATIONS_TYPE_TIME_COVERING } from './observation-index.js';
+import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from './read-indexes.js';
 
 /**
  * Ordered, append-only schema migrations for PostgreSQL (SQLite's are in migrations.ts). Both engines
@@ -286,6 +286,7 @@ CREATE TRIGGER issue_facets_event AFTER INSERT OR UPDATE ON events FOR EACH ROW 
 `,
   },
   { id: 2, name: 'timeline counts and project filters from the index', sql: OBSERVATIONS_TYPE_TIME_COVERING },
+  { id: 3, name: 'issue facets by issue', sql: ISSUE_FACETS_BY_ISSUE },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */
