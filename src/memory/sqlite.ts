@@ -42,6 +42,7 @@ export class SqliteDatabase implements MemoryDatabase {
     // took `serve` from 200 to 450 MB at a million observations for a few percent (bench/).
     this.raw.pragma(`cache_size = -${CACHE_KIB}`);
     runMigrations(this.raw);
+    this.optimize();
     this.qb = new Kysely<Database>({
       dialect: {
         createAdapter: () => new SqliteAdapter(),
@@ -151,7 +152,19 @@ export class SqliteDatabase implements MemoryDatabase {
 
   async close(): Promise<void> {
     await this.idle();
+    this.optimize();
     this.raw.close();
+  }
+
+  /**
+   * Refreshes the query planner's statistics of tables that grew or shrank tenfold since they were
+   * last measured, sampling a bounded number of rows (milliseconds once measured; about 0.4 s the
+   * first time at a million observations). Without them SQLite guessed, e.g., a time index over
+   * the (type, time) index for a release's regressions: 90 ms instead of 3 ms.
+   */
+  private optimize(): void {
+    this.raw.pragma('analysis_limit = 400');
+    this.raw.pragma('optimize = 0x10002');
   }
 }
 
