@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import pino from 'pino';
 import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
 import { describeLocation } from '../memory/database.js';
 import { openRuntime } from '../runtime.js';
 import { DEDICATED_WORKER_BATCH_MS } from '../queue/worker.js';
@@ -31,7 +31,7 @@ export function serveCommand(): Command {
     .option('--workspace-per-installation', 'give each installation of a public integration its own workspace, created on installation.created (env SENTRY_MEMORY_WORKSPACE_PER_INSTALLATION=1)')
     .action(async (flags) => {
       const config = loadConfig(flags);
-      const logger = pino({ level: config.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] });
+      const logger = createLogger(config.logLevel);
       const runtime = await openRuntime({ db: config.db, logger, busyTimeoutMs: config.busyTimeoutMs, worker: { retryBaseMs: config.retryBaseMs, maxBatchMs: config.role === 'worker' ? DEDICATED_WORKER_BATCH_MS : undefined }, workspacePerInstallation: config.workspacePerInstallation, inboxThread: config.role !== 'worker' });
       const app = await buildApp({
         runtime,

@@ -1,6 +1,6 @@
 /** The inbox thread (see inbox-thread.ts): its own runtime on the same store, driven by messages. */
 import { parentPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
+import { createLogger } from '../logger.js';
 import { openRuntime } from '../runtime.js';
 import type { FromThread, InboxThreadOptions, ToThread } from './inbox-thread.js';
 
@@ -10,7 +10,7 @@ const post = (message: FromThread) => port.postMessage(message);
 
 const runtime = await openRuntime({
   db: options.db,
-  logger: pino({ level: options.logLevel, redact: ['req.headers', 'headers', '*.secret', '*.token'] }),
+  logger: createLogger(options.logLevel),
   busyTimeoutMs: options.busyTimeoutMs,
   worker: options.worker,
   workspacePerInstallation: options.workspacePerInstallation,
