@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: every benchmark in one run. Prints a table of figures (targets and whether they were
  * met) and saves them to bench/results/latest.json; `--json` prints that object on stdout instead.
- * `--quick` is a smoke run (short loads, a 10× smaller memory) that finishes in about a minute; its
- * figures are for spotting a regression, not for the README.
+ * `--quick` is a smoke run (short loads, a 10× smaller memory, a backfill of 150 issues alone instead of
+ * a whole organization with 20,000) that finishes in about a minute; its figures are for spotting a
+ * regression, not for the README.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAgentBench } from './agent.js';
+import { runBackfillBench } from './backfill.js';
 import { describeTarget, describeValue, figure, type Figure } from './figures.js';
 import { runFootprintBench } from './footprint.js';
 import { runIngestBench } from './ingest.js';
@@ -17,10 +19,13 @@ const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', defau
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
 const scale = flags.quick ? { durationSeconds: 3, issues: 10_000, observations: 100_000, samples: 0.25 } : { durationSeconds: 10, issues: 100_000, observations: 1_000_000, samples: 1 };
+// The backfill is paced by the rate limit (40 requests/s): 20,000 issues take about 17 minutes.
+const backfillScale = flags.quick ? { issues: 150, streams: ['issues'] as const } : { issues: 20_000 };
 
 const ingest = await runIngestBench(log, { durationSeconds: scale.durationSeconds });
 const agent = await runAgentBench(log, scale);
 const footprint = await runFootprintBench(log, agent.database);
+const backfill = await runBackfillBench(log, backfillScale);
 
 const ms = (value: number, atMost?: number) => figure(value, 'ms', atMost === undefined ? undefined : { atMost });
 const perSecond = (value: number, atLeast?: number) => figure(value, 'deliveries/s', atLeast === undefined ? undefined : { atLeast });
@@ -64,6 +69,18 @@ const figures: Record<string, Record<string, Figure>> = {
     'serve RSS after a query warm-up': figure(footprint.rssMB, 'MB', { atMost: 250 }),
     'serve ready after start': ms(footprint.readyMs, 1500),
     'on disk per observation (whole file ÷ observations)': figure(footprint.bytesPerObservation, 'bytes'),
+  },
+  backfill: {
+    'issues (5 projects; 40 requests/s, 25 concurrent, 50 ms latency)': figure(backfill.issues, 'issues'),
+    'first sync, wall time': figure(backfill.first.wallSeconds, 's'),
+    'first sync, requests': figure(backfill.first.requests, 'requests'),
+    'first sync, floor (requests ÷ 40/s)': figure(backfill.first.floorSeconds, 's'),
+    'first sync, wall time vs floor': figure(backfill.first.wallToFloor, 'ratio', { atMost: 1.1 }),
+    'first sync, requests per issue': figure(backfill.first.requestsPerIssue, 'requests'),
+    're-run with nothing changed, requests': figure(backfill.unchanged.requests, 'requests'),
+    're-run with nothing changed, requests per issue': figure(backfill.unchanged.requestsPerIssue, 'requests'),
+    '429s received (both syncs)': figure(backfill.first.rateLimited + backfill.unchanged.rateLimited, '429s'),
+    'requests that failed (both syncs)': figure(backfill.first.failed + backfill.unchanged.failed, 'requests', { atMost: 0 }),
   },
 };
 

@@ -159,6 +159,25 @@ describe('a hostile API', () => {
   });
 });
 
+describe('pacing', () => {
+  it("a backfill at Sentry's default limits stays within them: no 429s, every issue stored", async () => {
+    // 40 requests a second, 25 in flight: each page's 120 event and activity fetches span several windows.
+    const emu = await startEmulator({ seed: 3, issues: 60, latencyMs: 5, rateLimit: { perSecond: 40, concurrent: 25 } });
+    const db = await createTestDatabase();
+    const store = await MemoryStore.open(db.location);
+    try {
+      const summary = await syncFor(emu, store, { streams: ['issues'] }).run();
+      expect(summary.requests).toBeGreaterThan(3 * 40);
+      expect(emu.stats.rateLimited).toBe(0);
+      expect((await store.counts(DEFAULT_WORKSPACE)).issues).toBe(60);
+    } finally {
+      await store.close();
+      await emu.close();
+      await db.cleanup();
+    }
+  });
+});
+
 describe('since', () => {
   it('a first sync only reaches back to --since', async () => {
     const emu = await startEmulator({ seed: 4, issues: 300, rateLimit: { perSecond: 100_000 } });

@@ -233,6 +233,9 @@ export class SentrySync {
     const lastSeenChanged = stored?.last_seen !== isoTime(issue.lastSeen);
     const assignee = issue.assignedTo as { id?: unknown } | null | undefined;
     const needEvent = !stored || !stored.events || lastSeenChanged;
+    // A new issue's log is read even when the list shows it untouched (unresolved and `new`, unassigned,
+    // no comments): Sentry puts an issue archived and unarchived in its first week back to `new`, and an
+    // assignment that was undone leaves no trace in the list, so only the log has those transitions.
     const needActivity =
       !stored ||
       lastSeenChanged ||
