@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { readSideMigrationSql } from './context/read-side-migration.js';
+import { searchIndexMigrationSql } from './context/search-index-migration.js';
 import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from './read-indexes.js';
 
 /**
@@ -185,14 +186,18 @@ CREATE TABLE installation_workspaces (
   },
   { id: 6, name: 'timeline counts and project filters from the index', sql: OBSERVATIONS_TYPE_TIME_COVERING },
   { id: 7, name: 'issue facets by issue', sql: ISSUE_FACETS_BY_ISSUE },
+  { id: 8, name: 'full-text indexes written at commit; search filters in the issue-level index', sql: searchIndexMigrationSql },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as number[]);
+  const applied = db.prepare('SELECT 1 FROM schema_migrations WHERE id = ?').pluck();
   for (const migration of migrations) {
-    if (applied.has(migration.id)) continue;
+    if (applied.get(migration.id)) continue;
+    // Checked again under the write lock: another connection opening the same file (the inbox
+    // thread, a second process) may have applied it meanwhile.
     db.transaction(() => {
+      if (applied.get(migration.id)) return;
       db.exec(migration.sql);
       db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(migration.id, migration.name, new Date().toISOString());
     }).immediate();

@@ -286,6 +286,8 @@ export interface AgentFtsTable {
   rowid: number;
   title: string;
   body: string;
+  /** Filter tokens of the document's issue (project, level, status; see context/search-index-migration.ts). */
+  facets: string;
   agent_fts: string;
 }
 

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely';
 import type { MemoryDatabase, RunResult } from './database.js';
+import { flushSearchIndexes } from './context/search-index-migration.js';
 import { runMigrations } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -42,6 +43,8 @@ export class SqliteDatabase implements MemoryDatabase {
     // took `serve` from 200 to 450 MB at a million observations for a few percent (bench/).
     this.raw.pragma(`cache_size = -${CACHE_KIB}`);
     runMigrations(this.raw);
+    // Documents noted by a migration (or by a write made outside a transaction) are indexed now.
+    this.raw.transaction(() => flushSearchIndexes(this.raw))();
     this.optimize();
     this.qb = new Kysely<Database>({
       dialect: {
@@ -132,6 +135,7 @@ export class SqliteDatabase implements MemoryDatabase {
         this.raw.exec('BEGIN IMMEDIATE');
         try {
           const result = await fn(new SqliteTransaction(this, 0));
+          flushSearchIndexes(this.raw);
           this.raw.exec('COMMIT');
           for (const channel of this.pendingNotifications) this.channels.emit(channel);
           return result;

@@ -35,7 +35,7 @@ const title = available ? 'PostgreSQL migrations' : `PostgreSQL migrations (${sk
 /** Tables looked up before a workspace is known: Citus reference tables, whose keys need not start with workspace_id. */
 const REFERENCE_TABLES = ['workspaces', 'installation_workspaces', 'api_keys'];
 /** FTS5 tables and SQLite's own: PostgreSQL has tsvector columns instead. */
-const SQLITE_ONLY = /^(search_fts|agent_fts|agent_fts_vocab)(_.*)?$|^sqlite_/;
+const SQLITE_ONLY = /^(search_fts|agent_fts|agent_fts_vocab)(_.*)?$|^fts_pending$|^sqlite_/;
 
 describe.skipIf(!available)(title, () => {
   const database = `sm_mig_${randomBytes(6).toString('hex')}`;

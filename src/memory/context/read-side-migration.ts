@@ -14,8 +14,8 @@
  */
 
 /** Title and body of an issue's document, from the `issues` row `r`. */
-const issueTitle = (r: string) => `concat_ws(' ', ${r}.short_id, ${r}.title)`;
-const issueBody = (r: string) => `concat_ws(' ', ${r}.error_type, ${r}.message, ${r}.culprit, ${r}.project_slug,
+export const issueTitle = (r: string) => `concat_ws(' ', ${r}.short_id, ${r}.title)`;
+export const issueBody = (r: string) => `concat_ws(' ', ${r}.error_type, ${r}.message, ${r}.culprit, ${r}.project_slug,
     (SELECT group_concat(concat_ws(' ', json_extract(f.value, '$.function'), json_extract(f.value, '$.filename')), ' ')
        FROM json_each(CASE WHEN json_valid(${r}.top_frames) THEN ${r}.top_frames ELSE '[]' END) AS f))`;
 
@@ -36,13 +36,13 @@ function unindex(kind: string, ws: string, ref: string): string {
 
 // Text changes re-index at once; activity only when it moves to a new hour, which keeps "most recently
 // active first" accurate to the hour without rewriting the index on every event of a busy issue.
-const issueChanged = [
+export const issueChanged = [
   ...['short_id', 'title', 'error_type', 'message', 'culprit', 'project_slug', 'top_frames'].map((c) => `new.${c} IS NOT old.${c}`),
   'substr(new.last_seen, 1, 13) IS NOT substr(old.last_seen, 1, 13)',
   'new.first_seen IS NOT old.first_seen',
 ].join(' OR ');
 
-const insightRef = (r: string) => `${r}.issue_id || ':' || ${r}.run_id || ':' || ${r}.stage`;
+export const insightRef = (r: string) => `${r}.issue_id || ':' || ${r}.run_id || ':' || ${r}.stage`;
 
 export const readSideMigrationSql = `
 CREATE TABLE agent_docs (

@@ -88,9 +88,15 @@ export async function searchMemory(db: MemoryDatabase, workspaceId: string, quer
   if (offset > MAX_SEARCH_OFFSET) throw new QueryError(`cannot page past ${MAX_SEARCH_OFFSET} results: add words or filters instead`);
   const frequencies = await documentFrequencies(db, workspaceId, terms);
   const idf = db.engine === 'postgres' ? inverseFrequencies(frequencies, await documentCount(db, workspaceId)) : [];
+  const filters = db.engine === 'sqlite' ? filterTokens(query) : [];
+  // A document must hold every filter token, so the rarest one bounds the matches too.
+  const filtered = filters.length ? Math.min(...(await documentFrequencies(db, workspaceId, filters.map((t) => `"${t}"`)))) : Infinity;
   const now = Date.parse(query.now ?? new Date().toISOString());
-  const all = await rank(db, workspaceId, query, { terms, every: true, idf }, Math.min(...frequencies), now);
-  const found = all.rows.length || terms.length === 1 ? { ...all, match: 'all-words' as const } : { ...(await rank(db, workspaceId, query, { terms, every: false, idf }, frequencies.reduce((a, b) => a + b, 0), now)), match: 'any-word' as const };
+  const all = await rank(db, workspaceId, query, { terms, every: true, idf, filters }, Math.min(filtered, ...frequencies), now);
+  const found =
+    all.rows.length || terms.length === 1
+      ? { ...all, match: 'all-words' as const }
+      : { ...(await rank(db, workspaceId, query, { terms, every: false, idf, filters }, Math.min(filtered, frequencies.reduce((a, b) => a + b, 0)), now)), match: 'any-word' as const };
   const rows = query.sort && query.sort !== 'relevance' ? [...found.rows].sort(orderBy(query.sort)) : found.rows;
   const page = rows.slice(offset, offset + limit);
   return { hits: await Promise.all(page.map((row) => describe(db, workspaceId, row))), more: found.rows.length > offset + limit, match: found.match, strategy: found.strategy };
@@ -101,11 +107,29 @@ function orderBy(sort: Exclude<SearchQuery['sort'], 'relevance' | undefined>): (
   return (a, b) => key(b) - key(a) || b.score - a.score;
 }
 
-/** The words to match: all of them, or any; on PostgreSQL, how much each weighs (its inverse document frequency). */
+/**
+ * The words to match: all of them, or any; on PostgreSQL, how much each weighs (its inverse document
+ * frequency); on SQLite, the filter tokens every issue-level document must also hold.
+ */
 interface Match {
   terms: string[];
   every: boolean;
   idf: number[];
+  filters: string[];
+}
+
+/**
+ * The issue-level index's tokens for a search's project, level and status filters (see
+ * search-filter-migration.ts, which writes them): a prefix and the value's UTF-8 bytes in hex. The
+ * project is folded to lower case as SQL's lower() folds it (ASCII only), like the filter itself.
+ */
+export function filterTokens(filters: SearchFilters): string[] {
+  const token = (prefix: string, value: string) => prefix + Buffer.from(value, 'utf8').toString('hex');
+  const tokens: string[] = [];
+  if (filters.project) tokens.push(token('xp', filters.project.replace(/[A-Z]/g, (c) => c.toLowerCase())));
+  if (filters.level) tokens.push(token('xl', filters.level));
+  if (filters.status) tokens.push(token('xs', filters.status));
+  return tokens;
 }
 
 /**
@@ -126,11 +150,14 @@ async function documentCount(db: MemoryDatabase, workspaceId: string): Promise<n
 
 const wordOf = (term: string) => term.slice(1, -1).replaceAll('""', '"');
 
-/** FTS5 MATCH syntax: quoted terms joined by AND or OR. */
-const fts5Query = (m: Match) => m.terms.join(m.every ? ' AND ' : ' OR ');
+/** FTS5 MATCH syntax: quoted terms joined by AND or OR, and the filter tokens in their own column. */
+const fts5Query = (m: Match, filtered: boolean) => {
+  const words = m.terms.join(m.every ? ' AND ' : ' OR ');
+  return filtered && m.filters.length ? `(${words}) AND ${m.filters.map((t) => `facets : "${t}"`).join(' AND ')}` : words;
+};
 
 /** PostgreSQL tsquery of the same words (letters, digits and underscores only, so nothing needs quoting). */
-const tsQuery = (m: Match) => sql`to_tsquery('simple', ${m.terms.map(wordOf).join(m.every ? ' & ' : ' | ')})`;
+const tsQuery = (m: Pick<Match, 'terms' | 'every'>) => sql`to_tsquery('simple', ${m.terms.map(wordOf).join(m.every ? ' & ' : ' | ')})`;
 
 /**
  * How many documents hold each term. SQLite: cheap, from the FTS index's vocabulary (all workspaces).
@@ -145,7 +172,7 @@ async function documentFrequencies(db: MemoryDatabase, workspaceId: string, term
         .selectFrom('agent_docs')
         .select(sql.lit(1).as('x'))
         .where('workspace_id', '=', workspaceId)
-        .where(sql<boolean>`tsv @@ ${tsQuery({ terms: [term], every: true, idf: [] })}`)
+        .where(sql<boolean>`tsv @@ ${tsQuery({ terms: [term], every: true })}`)
         .limit(RANK_ALL_LIMIT + 1);
       const row = await db.get(db.qb.selectFrom(matches.as('m')).select((eb) => eb.fn.countAll<number>().as('n')));
       counts.push(Number(row?.n ?? 0));
@@ -196,7 +223,7 @@ const ISSUE_COLUMNS = ['i.short_id', 'i.title', 'i.status', 'i.level', 'i.count'
  * does; plain ts_rank barely tells one occurrence from three, which flattened relevance under recency.
  */
 const OBSERVATION_WEIGHTS = { bm25: sql`5.0, 1.0`, tsRank: sql.lit('{0, 0, 0.2, 1}') };
-const DOCUMENT_WEIGHTS = { bm25: sql`4.0, 1.0`, tsRank: sql.lit('{0, 0, 0.25, 1}') };
+const DOCUMENT_WEIGHTS = { bm25: sql`4.0, 1.0, 0.0`, tsRank: sql.lit('{0, 0, 0.25, 1}') };
 
 /** Filters on a document `d` and its issue `i`, the same SQL on both engines. */
 function documentFilters(query: SearchQuery, observations: boolean): RawBuilder<boolean>[] {
@@ -233,7 +260,7 @@ function fullText(db: MemoryDatabase, index: 'search_fts' | 'agent_fts', key: 'd
   }
   return {
     relevance: sql<number>`-bm25(${sql.table(index)}, ${weights.bm25})`,
-    matches: sql<boolean>`${sql.table(index)} MATCH ${fts5Query(match)}`,
+    matches: sql<boolean>`${sql.table(index)} MATCH ${fts5Query(match, index === 'agent_fts')}`,
     newest: sql`${sql.table(index)}.rowid`,
   };
 }
