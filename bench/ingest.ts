@@ -15,7 +15,7 @@ import { openRuntime } from '../src/runtime.js';
 import { DEDICATED_WORKER_BATCH_MS } from '../src/queue/worker.js';
 import { prepareDeliveries, type PreparedDelivery } from '../test/helpers/deliveries.js';
 
-const SECRET = 'bench-secret';
+export const SECRET = 'bench-secret';
 const root = resolve(import.meta.dirname, '..');
 const connections = 32;
 
@@ -50,13 +50,14 @@ export async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function load(url: string, deliveries: PreparedDelivery[], durationSeconds: number): Promise<LoadResult> {
+/** Posts deliveries for `durationSeconds`, or `{ amount }` of them (each once when the pool holds that many). */
+export async function load(url: string, deliveries: PreparedDelivery[], durationSeconds: number | { amount: number }): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url: `${url}/webhooks/sentry`,
     method: 'POST',
     connections,
-    duration: durationSeconds,
+    ...(typeof durationSeconds === 'number' ? { duration: durationSeconds } : { amount: durationSeconds.amount }),
     requests: [
       {
         setupRequest: (request) => {
@@ -68,7 +69,7 @@ async function load(url: string, deliveries: PreparedDelivery[], durationSeconds
     ],
   });
   return {
-    acknowledgedPerSecond: Math.round(result['2xx'] / (result.duration || durationSeconds)),
+    acknowledgedPerSecond: Math.round(result['2xx'] / Math.max(result.duration, 0.001)),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,

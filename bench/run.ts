@@ -14,6 +14,7 @@ import { runBackfillBench } from './backfill.js';
 import { describeTarget, describeValue, figure, type Figure } from './figures.js';
 import { runFootprintBench } from './footprint.js';
 import { runIngestBench } from './ingest.js';
+import { runIngestAtScaleBench } from './ingest-at-scale.js';
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -25,6 +26,7 @@ const backfillScale = flags.quick ? { issues: 150, streams: ['issues'] as const 
 const ingest = await runIngestBench(log, { durationSeconds: scale.durationSeconds });
 const agent = await runAgentBench(log, scale);
 const footprint = await runFootprintBench(log, agent.database);
+const atScale = await runIngestAtScaleBench(log, { storedDatabase: agent.database.path, deliveries: flags.quick ? 5_000 : 20_000 });
 const backfill = await runBackfillBench(log, backfillScale);
 
 const ms = (value: number, atMost?: number) => figure(value, 'ms', atMost === undefined ? undefined : { atMost });
@@ -47,6 +49,9 @@ const figures: Record<string, Record<string, Figure>> = {
     'serve (worker in-process), processed vs ceiling': ratio(ingest.serveWithWorker.processedRatioToCeiling, 0.4),
     'serve (worker in-process), pending when the load stopped': figure(ingest.serveWithWorker.pendingWhenLoadStopped, 'deliveries'),
     'serve (worker in-process), catch-up after the load': figure(ingest.serveWithWorker.catchUpSeconds, 's'),
+    'drain into an empty memory': perSecond(atScale.emptyPerSecond),
+    'drain into the query bench memory (1,000,000 observations; 100,000 with --quick)': perSecond(atScale.storedPerSecond),
+    'drain with that memory stored vs empty': ratio(atScale.ratio, 0.8),
   },
   ...(pg && {
     postgresql: {
