@@ -135,15 +135,15 @@ export class Inbox {
    */
   due(limit: number, now = new Date().toISOString(), tx?: MemoryDatabase): Promise<InboxRow[]> {
     const db = tx ?? this.db;
-    const query = db.qb
-      .selectFrom('inbox')
-      .selectAll()
-      // A literal, not a parameter: only then can SQLite use the partial index of pending rows.
-      .where('state', '=', sql.lit('pending'))
-      .where('next_attempt_at', '<=', now)
-      .orderBy('seq')
-      .limit(limit);
-    return db.all(tx && db.engine === 'postgres' ? query.forUpdate().skipLocked() : query);
+    if (db.engine === 'sqlite') {
+      // The partial index of pending rows, by name: with statistics taken while many rows were pending
+      // (PRAGMA optimize at open), SQLite chose to scan the table from its first row for every batch,
+      // reading every processed delivery again (a quarter of the drain's time at 20,000 deliveries).
+      const pending = sql<InboxRow>`(SELECT * FROM inbox INDEXED BY inbox_pending WHERE state = 'pending')`.as('inbox');
+      return db.all(db.qb.selectFrom(pending).selectAll().where('next_attempt_at', '<=', now).orderBy('seq').limit(limit));
+    }
+    const query = db.qb.selectFrom('inbox').selectAll().where('state', '=', 'pending').where('next_attempt_at', '<=', now).orderBy('seq').limit(limit);
+    return db.all(tx ? query.forUpdate().skipLocked() : query);
   }
 
   /**
