@@ -178,6 +178,25 @@ describe('pacing', () => {
   });
 });
 
+describe('pacing below the concurrency allowance', () => {
+  it('a limit of 10 requests a second with 25 allowed in flight: no 429s, every issue stored', async () => {
+    // Each new window used to start with an unknown budget, so up to 25 requests left before the first answer.
+    const emu = await startEmulator({ seed: 3, issues: 15, latencyMs: 5, rateLimit: { perSecond: 10, concurrent: 25 } });
+    const db = await createTestDatabase();
+    const store = await MemoryStore.open(db.location);
+    try {
+      const summary = await syncFor(emu, store, { streams: ['issues'] }).run();
+      expect(summary.requests).toBeGreaterThan(3 * 10);
+      expect(emu.stats.rateLimited).toBe(0);
+      expect((await store.counts(DEFAULT_WORKSPACE)).issues).toBe(15);
+    } finally {
+      await store.close();
+      await emu.close();
+      await db.cleanup();
+    }
+  });
+});
+
 describe('since', () => {
   it('a first sync only reaches back to --since', async () => {
     const emu = await startEmulator({ seed: 4, issues: 300, rateLimit: { perSecond: 100_000 } });

@@ -35,6 +35,9 @@ function numberHeader(headers: Headers, name: string): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
+/** How often a request held for the next response looks again. */
+const RESPONSE_POLL_MS = 10;
+
 export interface RequestPacerOptions {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -55,6 +58,10 @@ export class RequestPacer {
   private resumeAtMs = 0;
   private budget: number | null = null;
   private windowEndsAtMs = 0;
+  /** The window's request limit, as last reported: the budget of a window no response has described yet. */
+  private limit: number | null = null;
+  /** Whether `budget` is that assumption rather than a count a response gave. */
+  private assumed = false;
   private inFlight = 0;
   private waiting = 0;
   private waitingSinceMs = 0;
@@ -63,12 +70,14 @@ export class RequestPacer {
 
   /** Call with each response's headers, after `sent()` was called for it. */
   observe(snapshot: RateLimitSnapshot): void {
+    if (snapshot.limit !== null && snapshot.limit > 0) this.limit = snapshot.limit;
     if (snapshot.remaining === null || snapshot.resetAtMs === null) return;
     // The response's own request is still counted in flight, and `remaining` already includes it.
     const budget = snapshot.remaining - (this.inFlight - 1);
     if (snapshot.resetAtMs > this.windowEndsAtMs) {
       this.windowEndsAtMs = snapshot.resetAtMs;
       this.budget = budget;
+      this.assumed = false;
     } else if (snapshot.resetAtMs === this.windowEndsAtMs) {
       this.budget = Math.min(this.budget ?? budget, budget);
     }
@@ -103,8 +112,13 @@ export class RequestPacer {
     if (this.resumeAtMs > now) return this.resumeAtMs - now;
     if (this.budget !== null && this.budget <= 0) {
       if (this.windowEndsAtMs > now) return Math.min(this.windowEndsAtMs - now, this.options.maxPauseMs);
-      // A new window has begun; its budget is unknown until the next response.
-      this.budget = null;
+      // The assumed budget of a new window is spent: wait for a response to say where that window stands.
+      if (this.assumed && this.inFlight > 0) return RESPONSE_POLL_MS;
+      // A new window has begun. Until a response describes it, assume the limit last reported: sending
+      // without a budget until the first response let a low limit (10/s) be overshot by the whole
+      // concurrency allowance (25) at every window.
+      this.budget = this.limit;
+      this.assumed = this.limit !== null;
     }
     return 0;
   }
