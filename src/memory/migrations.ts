@@ -7,7 +7,7 @@ import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from './read-i
  * Ordered, append-only schema migrations for the embedded SQLite store. Each runs once, in a
  * transaction, and is recorded in `schema_migrations`; never edit one that has shipped — add another.
  */
-const migrations: { id: number; name: string; sql: string }[] = [
+export const migrations: { id: number; name: string; sql: string }[] = [
   {
     id: 1,
     name: 'initial',

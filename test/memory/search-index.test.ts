@@ -1,9 +1,12 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchMemory } from '../../src/memory/context/search.js';
+import { migrations } from '../../src/memory/migrations.js';
 import type { MemoryRecord } from '../../src/memory/records.js';
 import type { SqliteDatabase } from '../../src/memory/sqlite.js';
-import type { MemoryStore } from '../../src/memory/store.js';
+import { MemoryStore } from '../../src/memory/store.js';
 import { applyRecords } from '../../src/memory/writer.js';
-import { openTestStore, TEST_ENGINE } from '../helpers/database.js';
+import { createTestDatabase, openTestStore, TEST_ENGINE } from '../helpers/database.js';
 import { emulatorRecords, EPOCH, seededOrganization } from '../helpers/emulator-memory.js';
 
 /**
@@ -18,6 +21,7 @@ describe.skipIf(TEST_ENGINE !== 'sqlite')('full-text indexes written at commit',
   let close: () => Promise<void>;
   const raw = () => (store.db as SqliteDatabase).raw;
   const at = (minutes: number) => new Date(EPOCH + minutes * 60_000).toISOString();
+  const now = new Date(EPOCH).toISOString();
 
   beforeAll(async () => {
     ({ store, close } = await openTestStore());
@@ -71,5 +75,39 @@ describe.skipIf(TEST_ENGINE !== 'sqlite')('full-text indexes written at commit',
       raw().exec("INSERT INTO fts_pending (idx, op, rowid) SELECT 'agent', 'insert', row_id FROM agent_docs; INSERT INTO fts_pending (idx, op, rowid) SELECT 'search', 'insert', doc_id FROM search_docs");
     });
     expect(matches(words)).toEqual(incremental);
+  });
+
+  it('are rebuilt, with filter tokens, when a memory written before them is opened', async () => {
+    // A memory at migration 7 (indexes written row by row, no filter tokens) holding the same documents.
+    const old = await createTestDatabase();
+    try {
+      const raw7 = new BetterSqlite3(old.location);
+      raw7.exec('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      for (const m of migrations.filter((m) => m.id <= 7)) {
+        raw7.exec(m.sql);
+        raw7.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.id, m.name, now);
+      }
+      raw7.exec(`ATTACH '${(store.db as SqliteDatabase).raw.name}' AS current`);
+      for (const table of ['issues', 'events', 'comments', 'insights', 'alerts', 'observations']) raw7.exec(`INSERT INTO main.${table} SELECT * FROM current.${table}`);
+      raw7.exec('DETACH current');
+      raw7.close();
+
+      const upgraded = await MemoryStore.open(old.location);
+      try {
+        expect((upgraded.db as SqliteDatabase).raw.prepare('SELECT count(*) FROM fts_pending').pluck().get()).toBe(0);
+        const project = data.issues[0].projectId;
+        const slug = data.projects.find((p) => p.id === project)!.slug;
+        for (const query of [{ text: 'error' }, { text: 'error', status: 'resolved' }, { text: 'error', project: slug, level: 'error' }, { text: 'cart', kinds: ['comment' as const] }]) {
+          const ids = async (s: MemoryStore) => (await searchMemory(s.db, 'default', { ...query, limit: 500, now })).hits.map((h) => `${h.kind}:${h.id}`).sort();
+          const expected = await ids(store);
+          expect(expected.length, JSON.stringify(query)).toBeGreaterThan(0);
+          expect(await ids(upgraded), JSON.stringify(query)).toEqual(expected);
+        }
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      await old.cleanup();
+    }
   });
 });
