@@ -142,7 +142,8 @@ export class Inbox {
       const pending = sql<InboxRow>`(SELECT * FROM inbox INDEXED BY inbox_pending WHERE state = 'pending')`.as('inbox');
       return db.all(db.qb.selectFrom(pending).selectAll().where('next_attempt_at', '<=', now).orderBy('seq').limit(limit));
     }
-    const query = db.qb.selectFrom('inbox').selectAll().where('state', '=', 'pending').where('next_attempt_at', '<=', now).orderBy('seq').limit(limit);
+    // A literal, not a parameter: a generic plan could not use the partial index of pending rows.
+    const query = db.qb.selectFrom('inbox').selectAll().where('state', '=', sql.lit('pending')).where('next_attempt_at', '<=', now).orderBy('seq').limit(limit);
     return db.all(tx ? query.forUpdate().skipLocked() : query);
   }
 
