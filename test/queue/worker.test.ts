@@ -33,6 +33,24 @@ const due = () => inbox.due(100, '9999-01-01T00:00:00.000Z');
 /** Moves every delivery's next attempt into the past, as if its backoff had passed. */
 const makeDue = () => store.db.run(store.db.qb.updateTable('inbox').set({ next_attempt_at: new Date(0).toISOString() }));
 
+describe('Inbox', () => {
+  it('stores one group commit of new deliveries, copies of one and a delivery stored before, each new one once', async () => {
+    const fixture = webhookFixture('issue.created');
+    const delivery = (deliveryId: string, workspaceId = ws) => ({ workspaceId, source: 'sentry', deliveryId, resource: fixture.resource, action: fixture.action, externalId: null, sentAt: new Date().toISOString(), body: fixture.raw });
+    const earlier = await inbox.enqueue(delivery('stored-before'));
+    expect(earlier).toMatchObject({ accepted: true, duplicate: false });
+    // One event-loop turn: one transaction.
+    const results = await Promise.all(['z', 'a', 'a', 'stored-before', 'm', 'a'].map((id) => inbox.enqueue(delivery(id))).concat(inbox.enqueue(delivery('a', 'other'))));
+    expect(results.map((r) => r.duplicate)).toEqual([false, false, true, true, false, true, false]);
+    const seqs = results.filter((r) => !r.duplicate).map((r) => r.seq);
+    expect(seqs.every((seq) => typeof seq === 'number' && seq > earlier.seq!)).toBe(true);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(results.filter((r) => r.duplicate).every((r) => r.seq === null)).toBe(true);
+    expect(await inbox.countsByState(ws)).toMatchObject({ pending: 4 });
+    expect(await inbox.countsByState('other')).toMatchObject({ pending: 1 });
+  });
+});
+
 describe('InboxWorker', () => {
   it('retries a failing delivery with backoff and applies it once it succeeds', async () => {
     await enqueue('issue.created', 'a');
