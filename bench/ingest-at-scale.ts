@@ -7,28 +7,18 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRuntime } from '../src/runtime.js';
-import { DEDICATED_WORKER_BATCH_MS } from '../src/queue/worker.js';
 import { prepareDeliveries } from '../test/helpers/deliveries.js';
-import { load, SECRET, start, stop } from './ingest.js';
+import { drainInbox, load, SECRET, start, stop } from './ingest.js';
 
 async function drainRate(log: (line: string) => void, path: string, pool: ReturnType<typeof prepareDeliveries>): Promise<number> {
   const server = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', path, '--role', 'web']);
   const posted = await load(server.url, pool, { amount: pool.length });
   await stop(server.child);
   if (posted.non2xx || posted.errors) throw new Error(`ingest at scale: ${posted.non2xx} deliveries refused, ${posted.errors} errors`);
-  const runtime = await openRuntime({ db: path, worker: { maxBatchMs: DEDICATED_WORKER_BATCH_MS } });
-  try {
-    const started = performance.now();
-    const drained = await runtime.worker.drain();
-    const seconds = (performance.now() - started) / 1000;
-    if (drained !== pool.length) throw new Error(`ingest at scale: drained ${drained} of ${pool.length} deliveries`);
-    const rate = Math.round(drained / seconds);
-    log(`  ${drained} deliveries drained at ${rate}/s`);
-    return rate;
-  } finally {
-    await runtime.close();
-  }
+  const drain = await drainInbox(path);
+  if (drain.deliveries !== pool.length) throw new Error(`ingest at scale: drained ${drain.deliveries} of ${pool.length} deliveries`);
+  log(`  ${drain.deliveries} deliveries drained at ${drain.perSecond}/s`);
+  return drain.perSecond;
 }
 
 export async function runIngestAtScaleBench(log: (line: string) => void, options: { storedDatabase: string; deliveries: number }) {

@@ -78,6 +78,21 @@ export async function load(url: string, deliveries: PreparedDelivery[], duration
   };
 }
 
+/** Opens the memory at `path` with a dedicated worker and drains its inbox: how many, how fast, and what did not become memory. */
+export async function drainInbox(path: string) {
+  const runtime = await openRuntime({ db: path, worker: { maxBatchMs: DEDICATED_WORKER_BATCH_MS } });
+  try {
+    const pendingBefore = (await runtime.inbox.countsByState(DEFAULT_WORKSPACE)).pending;
+    const started = performance.now();
+    const deliveries = await runtime.worker.drain();
+    const seconds = (performance.now() - started) / 1000;
+    const counts = await runtime.inbox.countsByState(DEFAULT_WORKSPACE);
+    return { deliveries, pendingBefore, seconds: +seconds.toFixed(2), perSecond: Math.round(deliveries / seconds), dead: counts.dead, skipped: counts.skipped };
+  } finally {
+    await runtime.close();
+  }
+}
+
 async function healthz(url: string): Promise<{ pending: number; processed: number }> {
   return ((await (await fetch(`${url}/healthz`)).json()) as { inbox: { pending: number; processed: number } }).inbox;
 }
@@ -159,13 +174,7 @@ export async function runIngestBench(log: (line: string) => void, options: { dur
     await stop(ackServer.child);
 
     log('drain: a dedicated worker turns the stored inbox into memory…');
-    const runtime = await openRuntime({ db: ackDb, worker: { maxBatchMs: DEDICATED_WORKER_BATCH_MS } });
-    const pending = (await runtime.inbox.countsByState(DEFAULT_WORKSPACE)).pending;
-    const drainStart = performance.now();
-    const drained = await runtime.worker.drain();
-    const drainSeconds = (performance.now() - drainStart) / 1000;
-    const counts = await runtime.inbox.countsByState(DEFAULT_WORKSPACE);
-    await runtime.close();
+    const drain = await drainInbox(ackDb);
 
     log('serve (default: worker in the same process)…');
     const fullServer = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', join(dir, 'full.db')]);
@@ -179,7 +188,7 @@ export async function runIngestBench(log: (line: string) => void, options: { dur
       durationSeconds,
       ceiling,
       serveAckOnly: { ...ack, ratioToCeiling: +(ack.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2) },
-      drain: { deliveries: drained, pendingBefore: pending, seconds: +drainSeconds.toFixed(2), perSecond: Math.round(drained / drainSeconds), dead: counts.dead, skipped: counts.skipped },
+      drain,
       postgresWebAndTwoWorkers: postgres,
       serveWithWorker: {
         ...full,

@@ -23,6 +23,11 @@ const ROWS_PER_INSERT = 1000;
 /** A delivery's inbox key (unique per workspace, source and delivery id) as one string. */
 const deliveryKey = (workspaceId: string, source: string, deliveryId: string) => `${workspaceId}\u0000${source}\u0000${deliveryId}`;
 
+/** A new delivery's inbox row, due at once. */
+function inboxRow(d: Delivery, route: Route, now: string) {
+  return { workspace_id: route.workspaceId, delivery_id: d.deliveryId, source: d.source, resource: d.resource, action: d.action, external_id: d.externalId, sent_at: d.sentAt, received_at: now, body: d.body, state: route.state, attempts: 0, next_attempt_at: now };
+}
+
 export type EnqueueResult = { accepted: true; duplicate: boolean; seq: number | null };
 export type InboxRow = Selectable<InboxTable>;
 export type InboxState = InboxTable['state'];
@@ -48,23 +53,11 @@ export class Inbox {
     private readonly route?: DeliveryRouter,
   ) {
     const placeholder = '';
+    const shape: Delivery = { workspaceId: placeholder, source: placeholder, deliveryId: placeholder, resource: placeholder, action: placeholder, externalId: placeholder, sentAt: placeholder, body: placeholder };
     this.insert = bindable(
       db.qb
         .insertInto('inbox')
-        .values({
-          workspace_id: placeholder,
-          delivery_id: placeholder,
-          source: placeholder,
-          resource: placeholder,
-          action: placeholder,
-          external_id: placeholder,
-          sent_at: placeholder,
-          received_at: placeholder,
-          body: placeholder,
-          state: 'pending',
-          attempts: 0,
-          next_attempt_at: placeholder,
-        })
+        .values(inboxRow(shape, { workspaceId: placeholder, state: 'pending' }, placeholder))
         .onConflict((oc) => oc.doNothing())
         .returning('seq'),
     );
@@ -118,10 +111,8 @@ export class Inbox {
           await this.insertRows(tx, order, deliveries, routes, now, stored);
         } else {
           for (const [i, delivery] of deliveries.entries()) {
-            // Same order as the columns of the compiled insert above.
-            const row = await tx.get(
-              this.insert(routes[i].workspaceId, delivery.deliveryId, delivery.source, delivery.resource, delivery.action, delivery.externalId, delivery.sentAt, now, delivery.body, routes[i].state, 0, now),
-            );
+            // The compiled insert lists the columns in inboxRow's order.
+            const row = await tx.get(this.insert(...Object.values(inboxRow(delivery, routes[i], now))));
             stored[i] = { accepted: true as const, duplicate: row === undefined, seq: row ? Number(row.seq) : null };
           }
         }
@@ -142,10 +133,7 @@ export class Inbox {
   private async insertRows(tx: MemoryDatabase, order: number[], deliveries: Delivery[], routes: readonly Route[], now: string, stored: EnqueueResult[]): Promise<void> {
     for (let start = 0; start < order.length; start += ROWS_PER_INSERT) {
       const chunk = order.slice(start, start + ROWS_PER_INSERT);
-      const rows = chunk.map((i) => {
-        const d = deliveries[i];
-        return { workspace_id: routes[i].workspaceId, delivery_id: d.deliveryId, source: d.source, resource: d.resource, action: d.action, external_id: d.externalId, sent_at: d.sentAt, received_at: now, body: d.body, state: routes[i].state, attempts: 0, next_attempt_at: now };
-      });
+      const rows = chunk.map((i) => inboxRow(deliveries[i], routes[i], now));
       const inserted = await tx.all(tx.qb.insertInto('inbox').values(rows).onConflict((oc) => oc.doNothing()).returning(['seq', 'workspace_id', 'source', 'delivery_id']));
       const seqs = new Map(inserted.map((row) => [deliveryKey(row.workspace_id, row.source, row.delivery_id), Number(row.seq)]));
       for (const i of chunk) {

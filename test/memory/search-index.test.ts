@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { searchMemory } from '../../src/memory/context/search.js';
+import { filterTokens, searchMemory } from '../../src/memory/context/search.js';
 import { migrations } from '../../src/memory/migrations.js';
 import type { MemoryRecord } from '../../src/memory/records.js';
 import type { SqliteDatabase } from '../../src/memory/sqlite.js';
@@ -64,7 +64,8 @@ describe.skipIf(TEST_ENGINE !== 'sqlite')('full-text indexes written at commit',
     raw().exec("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)");
     raw().exec("INSERT INTO agent_fts (agent_fts, rank) VALUES ('integrity-check', 0)");
 
-    const words = ['xs7265736f6c766564', 'xs69676e6f726564', 'xs756e7265736f6c766564', 'xl666174616c', 'zebra', 'walrus', 'platypus', 'error', 'typeerror', 'checkout', issues[3].shortId.toLowerCase()];
+    const filters = [...['resolved', 'ignored', 'unresolved'].flatMap((status) => filterTokens({ status })), ...filterTokens({ level: 'fatal' })];
+    const words = [...filters, 'zebra', 'walrus', 'platypus', 'error', 'typeerror', 'checkout', issues[3].shortId.toLowerCase()];
     const incremental = matches(words);
     expect(incremental.find((m) => m.word === 'walrus')!.search).toHaveLength(1);
     expect(incremental.find((m) => m.word === 'zebra')!.agent).toHaveLength(0);
