@@ -89,7 +89,7 @@ async function syncOnce(emu: Emulator, store: MemoryStore, issues: number, strea
     wallSeconds: round(wallSeconds),
     requests: summary.requests,
     floorSeconds: round(floorSeconds),
-    wallToFloor: round(wallSeconds / floorSeconds),
+    wallToFloor: wallSeconds / floorSeconds,
     rateLimited: summary.rateLimited,
     failed,
     // Significant digits, not decimals: an unchanged re-run of 20,000 issues costs well under a thousandth of a request each.
@@ -98,7 +98,7 @@ async function syncOnce(emu: Emulator, store: MemoryStore, issues: number, strea
 }
 
 function describe(run: BackfillRun): string {
-  return `${run.requests} requests in ${run.wallSeconds} s (floor ${run.floorSeconds} s, ×${run.wallToFloor}), ${run.requestsPerIssue} per issue, ${run.rateLimited} 429s, ${run.failed} failed`;
+  return `${run.requests} requests in ${run.wallSeconds} s (floor ${run.floorSeconds} s, ×${round(run.wallToFloor)}), ${run.requestsPerIssue} per issue, ${run.rateLimited} 429s, ${run.failed} failed`;
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;

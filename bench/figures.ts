@@ -6,10 +6,12 @@ export interface Figure {
   met?: boolean;
 }
 
+/** `value` exactly as measured: a target is judged on it, and only a ratio's stored value is rounded (to 0.001). */
 export function figure(value: number, unit: string, target?: { atLeast: number } | { atMost: number }): Figure {
-  if (!target) return { value, unit };
+  const shown = unit === 'ratio' ? Math.round(value * 1000) / 1000 : value;
+  if (!target) return { value: shown, unit };
   const met = 'atLeast' in target ? value >= target.atLeast : value <= target.atMost;
-  return { value, unit, target, met };
+  return { value: shown, unit, target, met };
 }
 
 /** The target in words, for the printed table: "≥ 75%", "≤ 20 ms". */
@@ -20,5 +22,5 @@ export function describeTarget(f: Figure): string {
 }
 
 export function describeValue(f: Figure): string {
-  return f.unit === 'ratio' ? `${Math.round(f.value * 100)}%` : `${f.value.toLocaleString('en-US')} ${f.unit}`;
+  return f.unit === 'ratio' ? `${Math.round(f.value * 1000) / 10}%` : `${f.value.toLocaleString('en-US')} ${f.unit}`;
 }

@@ -149,7 +149,7 @@ async function runPostgresScenario(log: (line: string) => void, pool: PreparedDe
     for (let i = 0; i < 2; i++) processes.push((await start(['src/cli/main.ts', 'serve', '--db', database.url, '--role', 'worker', '--sync-interval', 'off'], /(sentry-memory is processing)/)).child);
     const loaded = await load(web.url, pool, durationSeconds);
     const processing = await catchUp(web.url, loaded, durationSeconds);
-    return { ...loaded, ratioToCeiling: +(loaded.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2), ...processing };
+    return { ...loaded, ratioToCeiling: loaded.acknowledgedPerSecond / ceiling.acknowledgedPerSecond, ...processing };
   } finally {
     for (const child of processes) await stop(child);
     await database.drop();
@@ -187,15 +187,15 @@ export async function runIngestBench(log: (line: string) => void, options: { dur
     return {
       durationSeconds,
       ceiling,
-      serveAckOnly: { ...ack, ratioToCeiling: +(ack.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2) },
+      serveAckOnly: { ...ack, ratioToCeiling: ack.acknowledgedPerSecond / ceiling.acknowledgedPerSecond },
       drain,
       postgresWebAndTwoWorkers: postgres,
       serveWithWorker: {
         ...full,
         ...fullProcessing,
-        ratioToCeiling: +(full.acknowledgedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2),
+        ratioToCeiling: full.acknowledgedPerSecond / ceiling.acknowledgedPerSecond,
         // Everything acknowledged was also processed by the end: the rate that counts for "keeps up".
-        processedRatioToCeiling: +(fullProcessing.processedPerSecond / ceiling.acknowledgedPerSecond).toFixed(2),
+        processedRatioToCeiling: fullProcessing.processedPerSecond / ceiling.acknowledgedPerSecond,
       },
     };
   } finally {

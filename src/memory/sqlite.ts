@@ -43,8 +43,8 @@ export class SqliteDatabase implements MemoryDatabase {
     // took `serve` from 200 to 450 MB at a million observations for a few percent (bench/).
     this.raw.pragma(`cache_size = -${CACHE_KIB}`);
     // Savepoint journals (each delivery is applied in a savepoint) and sorts in memory: in temp files,
-    // once past 64 KiB, they cost two write() calls per page touched, about 40 per delivery, and a
-    // third of the drain's time (3.1k -> 4.9k deliveries/s). What they hold is one statement's or one
+    // once past 64 KiB, they cost two write() calls per page touched, about 43 per delivery, and a
+    // third of the drain's time (3.1k -> 5.0k deliveries/s). What they hold is one statement's or one
     // savepoint's pages, or one query's sort.
     this.raw.pragma('temp_store = MEMORY');
     runMigrations(this.raw);
