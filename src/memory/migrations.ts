@@ -187,6 +187,17 @@ CREATE TABLE installation_workspaces (
   { id: 6, name: 'timeline counts and project filters from the index', sql: OBSERVATIONS_TYPE_TIME_COVERING },
   { id: 7, name: 'issue facets by issue', sql: ISSUE_FACETS_BY_ISSUE },
   { id: 8, name: 'full-text indexes written at commit; search filters in the issue-level index', sql: searchIndexMigrationSql },
+  {
+    id: 9,
+    name: 'inbox bodies in their own table',
+    // Keyed by seq alone (the rowid: no second b-tree to write per delivery); seq is unique across
+    // workspaces here. DROP COLUMN rewrites every inbox row once.
+    sql: `
+CREATE TABLE inbox_bodies (seq INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, body TEXT NOT NULL);
+INSERT INTO inbox_bodies (seq, workspace_id, body) SELECT seq, workspace_id, body FROM inbox;
+ALTER TABLE inbox DROP COLUMN body;
+`,
+  },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

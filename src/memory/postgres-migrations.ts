@@ -32,7 +32,7 @@ const issueChanged = [
 
 const insightRef = (r: string) => `${r}.issue_id || ':' || ${r}.run_id || ':' || ${r}.stage`;
 
-const migrations: { id: number; name: string; sql: string }[] = [
+export const migrations: { id: number; name: string; sql: string }[] = [
   {
     id: 1,
     name: 'initial',
@@ -287,6 +287,21 @@ CREATE TRIGGER issue_facets_event AFTER INSERT OR UPDATE ON events FOR EACH ROW 
   },
   { id: 2, name: 'timeline counts and project filters from the index', sql: OBSERVATIONS_TYPE_TIME_COVERING },
   { id: 3, name: 'issue facets by issue', sql: ISSUE_FACETS_BY_ISSUE },
+  {
+    id: 4,
+    name: 'inbox bodies in their own table',
+    // DROP COLUMN only hides the column: rows keep their old bytes until they are next written.
+    sql: `
+CREATE TABLE inbox_bodies (
+  workspace_id ${TEXT} NOT NULL, seq bigint NOT NULL,
+  -- The exact text that was signed, never re-serialized: not jsonb.
+  body ${TEXT} NOT NULL,
+  PRIMARY KEY (workspace_id, seq)
+);
+INSERT INTO inbox_bodies (workspace_id, seq, body) SELECT workspace_id, seq, body FROM inbox;
+ALTER TABLE inbox DROP COLUMN body;
+`,
+  },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

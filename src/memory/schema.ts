@@ -25,13 +25,23 @@ export interface InboxTable {
   external_id: string | null;
   sent_at: string;
   received_at: string;
-  body: string;
   /** `held`: names an installation not known yet; waits, unprocessed, until its installation.created arrives. */
   state: 'pending' | 'processed' | 'skipped' | 'dead' | 'held';
   attempts: number;
   next_attempt_at: string;
   last_error: string | null;
   processed_at: string | null;
+}
+
+/**
+ * The exact text of each inbox delivery, as signed (never re-serialized). Apart from the inbox rows:
+ * settling a delivery rewrites its row, and with the body beside it that rewrote a page of bodies
+ * for every delivery or two.
+ */
+export interface InboxBodyTable {
+  workspace_id: string;
+  seq: number;
+  body: string;
 }
 
 export interface IssueTable {
@@ -319,6 +329,7 @@ export interface Database {
   workspaces: WorkspaceTable;
   installation_workspaces: InstallationWorkspaceTable;
   inbox: InboxTable;
+  inbox_bodies: InboxBodyTable;
   issues: IssueTable;
   events: EventTable;
   comments: CommentTable;

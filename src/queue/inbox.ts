@@ -1,5 +1,5 @@
-import { sql, type Selectable } from 'kysely';
-import type { InboxTable } from '../memory/schema.js';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import type { Database, InboxBodyTable, InboxTable } from '../memory/schema.js';
 import { bindable, isContention, prepared, type MemoryDatabase } from '../memory/database.js';
 import type { DeliveryRouter, Route } from './routing.js';
 
@@ -17,20 +17,29 @@ export interface Delivery {
   body: string;
 }
 
-/** Rows per multi-row insert on PostgreSQL: 12 parameters each, well under its 65,535. */
+/** Rows per multi-row insert on PostgreSQL: 11 parameters each, well under its 65,535. */
 const ROWS_PER_INSERT = 1000;
 
 /** A delivery's inbox key (unique per workspace, source and delivery id) as one string. */
 const deliveryKey = (workspaceId: string, source: string, deliveryId: string) => `${workspaceId}\u0000${source}\u0000${deliveryId}`;
 
-/** A new delivery's inbox row, due at once. */
+/** A new delivery's inbox row, due at once. Its body goes to inbox_bodies under the same seq. */
 function inboxRow(d: Delivery, route: Route, now: string) {
-  return { workspace_id: route.workspaceId, delivery_id: d.deliveryId, source: d.source, resource: d.resource, action: d.action, external_id: d.externalId, sent_at: d.sentAt, received_at: now, body: d.body, state: route.state, attempts: 0, next_attempt_at: now };
+  return { workspace_id: route.workspaceId, delivery_id: d.deliveryId, source: d.source, resource: d.resource, action: d.action, external_id: d.externalId, sent_at: d.sentAt, received_at: now, state: route.state, attempts: 0, next_attempt_at: now };
 }
 
 export type EnqueueResult = { accepted: true; duplicate: boolean; seq: number | null };
-export type InboxRow = Selectable<InboxTable>;
+/** A stored delivery: its inbox row and its body. */
+export type InboxRow = Selectable<InboxTable> & Pick<InboxBodyTable, 'body'>;
 export type InboxState = InboxTable['state'];
+
+/**
+ * Selects an inbox row's body beside it. A subquery rather than a join: FOR UPDATE then locks the
+ * inbox row alone.
+ */
+export function bodyOfRow(eb: ExpressionBuilder<Database, 'inbox'>) {
+  return eb.selectFrom('inbox_bodies').select('inbox_bodies.body').whereRef('inbox_bodies.workspace_id', '=', 'inbox.workspace_id').whereRef('inbox_bodies.seq', '=', 'inbox.seq').$asScalar().$notNull().as('body');
+}
 
 /** Notified when deliveries are committed, so workers wake without polling (across processes on PostgreSQL). */
 const INBOX_CHANNEL = 'sentry_memory_inbox';
@@ -44,8 +53,9 @@ export class Inbox {
   private batch: { delivery: Delivery; resolve: (r: EnqueueResult) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
 
-  /** Compiled once: at thousands of deliveries a second, building the query each time would cost more than the insert. */
+  /** Compiled once: at thousands of deliveries a second, building the queries each time would cost more than the inserts. */
   private readonly insert;
+  private readonly insertBody;
 
   /** `route`, when given, picks each delivery's workspace (see routing.ts); otherwise its own workspaceId is kept. */
   constructor(
@@ -61,6 +71,7 @@ export class Inbox {
         .onConflict((oc) => oc.doNothing())
         .returning('seq'),
     );
+    this.insertBody = bindable(db.qb.insertInto('inbox_bodies').values({ workspace_id: placeholder, seq: 0, body: placeholder }));
   }
 
   enqueue(delivery: Delivery): Promise<EnqueueResult> {
@@ -113,6 +124,7 @@ export class Inbox {
           for (const [i, delivery] of deliveries.entries()) {
             // The compiled insert lists the columns in inboxRow's order.
             const row = await tx.get(this.insert(...Object.values(inboxRow(delivery, routes[i], now))));
+            if (row) await tx.run(this.insertBody(routes[i].workspaceId, row.seq, delivery.body));
             stored[i] = { accepted: true as const, duplicate: row === undefined, seq: row ? Number(row.seq) : null };
           }
         }
@@ -136,12 +148,15 @@ export class Inbox {
       const rows = chunk.map((i) => inboxRow(deliveries[i], routes[i], now));
       const inserted = await tx.all(tx.qb.insertInto('inbox').values(rows).onConflict((oc) => oc.doNothing()).returning(['seq', 'workspace_id', 'source', 'delivery_id']));
       const seqs = new Map(inserted.map((row) => [deliveryKey(row.workspace_id, row.source, row.delivery_id), Number(row.seq)]));
+      const bodies: InboxBodyTable[] = [];
       for (const i of chunk) {
         const k = deliveryKey(routes[i].workspaceId, deliveries[i].source, deliveries[i].deliveryId);
         const seq = seqs.get(k);
         seqs.delete(k);
         stored[i] = { accepted: true, duplicate: seq === undefined, seq: seq ?? null };
+        if (seq !== undefined) bodies.push({ workspace_id: routes[i].workspaceId, seq, body: deliveries[i].body });
       }
+      if (bodies.length) await tx.run(tx.qb.insertInto('inbox_bodies').values(bodies));
     }
   }
 
@@ -156,11 +171,11 @@ export class Inbox {
       // The partial index of pending rows, by name: with statistics taken while many rows were pending
       // (PRAGMA optimize at open), SQLite chose to scan the table from its first row for every batch,
       // reading every processed delivery again (a quarter of the drain's time at 20,000 deliveries).
-      const pending = sql<InboxRow>`(SELECT * FROM inbox INDEXED BY inbox_pending WHERE state = 'pending')`.as('inbox');
-      return db.all(db.qb.selectFrom(pending).selectAll().where('next_attempt_at', '<=', now).orderBy('seq').limit(limit));
+      const pending = sql<Selectable<InboxTable>>`(SELECT * FROM inbox INDEXED BY inbox_pending WHERE state = 'pending')`.as('inbox');
+      return db.all(db.qb.selectFrom(pending).selectAll().select(bodyOfRow).where('next_attempt_at', '<=', now).orderBy('seq').limit(limit));
     }
     // A literal, not a parameter: a generic plan could not use the partial index of pending rows.
-    const query = db.qb.selectFrom('inbox').selectAll().where('state', '=', sql.lit('pending')).where('next_attempt_at', '<=', now).orderBy('seq').limit(limit);
+    const query = db.qb.selectFrom('inbox').selectAll().select(bodyOfRow).where('state', '=', sql.lit('pending')).where('next_attempt_at', '<=', now).orderBy('seq').limit(limit);
     return db.all(tx ? query.forUpdate().skipLocked() : query);
   }
 
@@ -202,7 +217,7 @@ export class Inbox {
 
   /** One delivery of a workspace, by its sequence number. */
   find(workspaceId: string, seq: number): Promise<InboxRow | undefined> {
-    return this.db.get(this.db.qb.selectFrom('inbox').selectAll().where('workspace_id', '=', workspaceId).where('seq', '=', seq));
+    return this.db.get(this.db.qb.selectFrom('inbox').selectAll().select(bodyOfRow).where('workspace_id', '=', workspaceId).where('seq', '=', seq));
   }
 
   /**

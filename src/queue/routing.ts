@@ -76,8 +76,10 @@ async function routeUnknown(tx: MemoryDatabase, delivery: Delivery, externalId: 
   return { workspaceId, state: 'pending' };
 }
 
-/** Moves an installation's held deliveries into its new workspace, due now (they keep their order: seq). */
+/** Moves an installation's held deliveries, bodies first, into its new workspace, due now (they keep their order: seq). */
 async function releaseHeld(db: MemoryDatabase, source: string, externalId: string, workspaceId: string): Promise<void> {
+  const held = db.qb.selectFrom('inbox').select('seq').where('workspace_id', '=', HELD_WORKSPACE).where('source', '=', source).where('external_id', '=', externalId).where('state', '=', 'held');
+  await db.run(db.qb.updateTable('inbox_bodies').set({ workspace_id: workspaceId }).where('workspace_id', '=', HELD_WORKSPACE).where('seq', 'in', held));
   await db.run(
     db.qb
       .updateTable('inbox')

@@ -117,7 +117,7 @@ describe('POST /webhooks/sentry', () => {
     expect(await service.runtime.inbox.countsByState(ws)).toMatchObject({ skipped: 2, dead: 0 });
     const problems = await service.runtime.inbox.problems(ws, 10);
     expect(problems.map((p) => p.last_error)).toEqual(['unknown action "teleported" for resource "issue"', 'unknown resource "preprod_artifact"']);
-    const stored = await scalar(service.runtime.store.db, "SELECT body FROM inbox WHERE resource = 'preprod_artifact'");
+    const stored = await scalar(service.runtime.store.db, "SELECT body FROM inbox JOIN inbox_bodies USING (workspace_id, seq) WHERE resource = 'preprod_artifact'");
     expect(stored).toBe(future);
   });
 

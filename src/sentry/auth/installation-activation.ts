@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { MemoryDatabase } from '../../memory/database.js';
+import { bodyOfRow } from '../../queue/inbox.js';
 import { resolveRegionUrl } from '../api/region.js';
 import { SentryApiClient } from '../api/client.js';
 import { SENTRY_SOURCE } from '../source.js';
@@ -47,7 +48,7 @@ export async function activatePendingInstallations(args: {
     const delivery = await db.get(
       db.qb
         .selectFrom('inbox')
-        .select('body')
+        .select(bodyOfRow)
         .where('workspace_id', '=', workspaceId)
         .where('resource', '=', 'installation')
         .where('action', '=', 'created')
