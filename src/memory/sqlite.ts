@@ -13,6 +13,20 @@ type Param = string | number | bigint | Buffer | null;
 const CACHE_KIB = 32 * 1024;
 
 /**
+ * Writes each parameter as `+?`. better-sqlite3 clears a statement's bindings after every run, and
+ * SQLite then re-prepares (re-parses and re-plans) any statement whose plan looked at a bound value:
+ * an equality the chosen index does not cover, a LIMIT. That was every run of most ordered queries
+ * (the newest event's frames: 83 µs a call in the drain, 19 µs without; issue and release context
+ * 40% faster at p50). A unary plus is the same value, of no affinity like a bare parameter, but the
+ * planner does not look through it.
+ */
+class UnpeekedParameterCompiler extends SqliteQueryCompiler {
+  protected override getCurrentParameterPlaceholder(): string {
+    return '+?';
+  }
+}
+
+/**
  * The embedded store's connection. Kysely builds and types the queries; better-sqlite3 runs them
  * synchronously behind the async interface, so a transaction never waits on I/O between its
  * statements and one connection serves the whole process: transactions take turns (a promise
@@ -56,7 +70,7 @@ export class SqliteDatabase implements MemoryDatabase {
         createAdapter: () => new SqliteAdapter(),
         createDriver: () => new DummyDriver(),
         createIntrospector: (db) => new SqliteIntrospector(db),
-        createQueryCompiler: () => new SqliteQueryCompiler(),
+        createQueryCompiler: () => new UnpeekedParameterCompiler(),
       },
     });
   }
