@@ -80,15 +80,7 @@ async function routeUnknown(tx: MemoryDatabase, delivery: Delivery, externalId: 
 async function releaseHeld(db: MemoryDatabase, source: string, externalId: string, workspaceId: string): Promise<void> {
   const held = db.qb.selectFrom('inbox').select('seq').where('workspace_id', '=', HELD_WORKSPACE).where('source', '=', source).where('external_id', '=', externalId).where('state', '=', 'held');
   await db.run(db.qb.updateTable('inbox_bodies').set({ workspace_id: workspaceId }).where('workspace_id', '=', HELD_WORKSPACE).where('seq', 'in', held));
-  await db.run(
-    db.qb
-      .updateTable('inbox')
-      .set({ workspace_id: workspaceId, state: 'pending', next_attempt_at: new Date().toISOString() })
-      .where('workspace_id', '=', HELD_WORKSPACE)
-      .where('source', '=', source)
-      .where('external_id', '=', externalId)
-      .where('state', '=', 'held'),
-  );
+  await db.run(db.qb.updateTable('inbox').set({ workspace_id: workspaceId, state: 'pending', next_attempt_at: new Date().toISOString() }).where('workspace_id', '=', HELD_WORKSPACE).where('seq', 'in', held));
 }
 
 /**
