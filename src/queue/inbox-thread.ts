@@ -7,7 +7,12 @@ import type { Delivery, EnqueueResult } from './inbox.js';
 import type { WorkerOptions } from './worker.js';
 
 /** What the thread is started with (it opens its own connection to the same store). */
-export interface InboxThreadOptions {
+export interface InboxThreadOptions extends InboxThreadConfig {
+  /** One Int32: enqueue messages posted and not yet committed (see InboxThread.send). */
+  commitsWaiting: SharedArrayBuffer;
+}
+
+export interface InboxThreadConfig {
   db: string;
   busyTimeoutMs?: number;
   workspacePerInstallation?: boolean;
@@ -42,6 +47,7 @@ export class InboxThread {
   private constructor(
     private readonly thread: Worker,
     logger: Logger,
+    private readonly commitsWaiting: Int32Array,
   ) {
     thread.on('message', (message: FromThread) => this.receive(message));
     thread.on('error', (error) => {
@@ -51,12 +57,14 @@ export class InboxThread {
     thread.on('exit', () => this.fail(new Error('the inbox thread has stopped')));
   }
 
-  static async start(options: InboxThreadOptions, logger: Logger): Promise<InboxThread> {
+  static async start(config: InboxThreadConfig, logger: Logger): Promise<InboxThread> {
+    const commitsWaiting = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const options: InboxThreadOptions = { ...config, commitsWaiting };
     // From source (tests, `tsx`), the thread needs the TypeScript loader too; the built package does not.
     const thread = new Worker(entry, { workerData: options, execArgv: entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : undefined });
     const [message] = (await Promise.race([once(thread, 'message'), once(thread, 'error').then(([error]) => Promise.reject(error as Error))])) as [FromThread];
     if (message.type !== 'ready') throw new Error(`inbox thread: unexpected ${message.type}`);
-    return new InboxThread(thread, logger);
+    return new InboxThread(thread, logger, new Int32Array(commitsWaiting));
   }
 
   /** Resolves once the delivery is committed; deliveries of one event-loop turn travel in one message. */
@@ -89,6 +97,9 @@ export class InboxThread {
     this.scheduled = false;
     const id = this.nextId++;
     this.waiting.set(id, batch.map(({ resolve, reject }) => ({ resolve, reject })));
+    // Read by the thread's worker in the middle of a batch, when no message can reach it: the batch
+    // commits early so that these deliveries are not kept waiting for a whole batch.
+    Atomics.add(this.commitsWaiting, 0, 1);
     this.post({ type: 'enqueue', id, deliveries: batch.map((item) => item.delivery) });
   }
 

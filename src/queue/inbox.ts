@@ -74,6 +74,11 @@ export class Inbox {
     this.insertBody = bindable(db.qb.insertInto('inbox_bodies').values({ workspace_id: placeholder, seq: 0, body: placeholder }));
   }
 
+  /** Whether deliveries are waiting for the group commit scheduled for this turn. */
+  get commitQueued(): boolean {
+    return this.scheduled;
+  }
+
   enqueue(delivery: Delivery): Promise<EnqueueResult> {
     return new Promise((resolve, reject) => {
       this.batch.push({ delivery, resolve, reject });

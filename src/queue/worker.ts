@@ -26,7 +26,22 @@ export interface WorkerOptions {
    * DEDICATED_WORKER_BATCH_MS).
    */
   maxBatchMs?: number;
+  /**
+   * Whether deliveries handed to this connection wait for their group commit (the inbox thread's
+   * senders, see inbox-thread.ts). A batch then commits once it has run `sliceUnderLoadMs` instead
+   * of running to maxBatchMs, so that their acknowledgement waits a slice, not a whole batch.
+   */
+  commitsWaiting?: () => boolean;
+  /** Default BATCH_SLICE_UNDER_LOAD_MS. */
+  sliceUnderLoadMs?: number;
 }
+
+/**
+ * The least a batch runs before it gives way to waiting commits. Each processing commit also writes
+ * the full-text indexes (a few milliseconds whatever the batch holds): with 2 ms slices, memory fell
+ * thousands of deliveries behind a steady load; with 5, it kept up (bench/ingest.ts, serve).
+ */
+export const BATCH_SLICE_UNDER_LOAD_MS = 5;
 
 /**
  * The batch budget of a worker that has its event loop to itself (`serve --role worker`): longer
@@ -49,8 +64,11 @@ export class InboxWorker {
   private readonly retryBaseMs: number;
   private readonly pollMs: number;
   private readonly maxBatchMs: number;
+  private readonly commitsWaiting: () => boolean;
+  private readonly sliceUnderLoadMs: number;
   private fetched: InboxRow[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private running = false;
   private unsubscribe: (() => Promise<void>) | null = null;
   /** The batch in progress, so that stop() can wait for it and wake() does not start a second one. */
@@ -70,6 +88,8 @@ export class InboxWorker {
     this.pollMs = options.pollMs ?? 1000;
     // PostgreSQL's batches wait on the network, not the CPU: the event loop serves HTTP meanwhile.
     this.maxBatchMs = options.maxBatchMs ?? (db.engine === 'postgres' ? DEDICATED_WORKER_BATCH_MS : 15);
+    this.commitsWaiting = options.commitsWaiting ?? (() => false);
+    this.sliceUnderLoadMs = options.sliceUnderLoadMs ?? BATCH_SLICE_UNDER_LOAD_MS;
   }
 
   start(): void {
@@ -91,7 +111,9 @@ export class InboxWorker {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
+    this.immediate = null;
     await this.unsubscribe?.();
     this.unsubscribe = null;
     await this.current;
@@ -102,28 +124,44 @@ export class InboxWorker {
     if (this.timer) {
       if (delayMs > 0) return;
       clearTimeout(this.timer);
+      this.timer = null;
     }
     if (this.current && delayMs === 0) {
       // A batch is running: it looks again for work when it ends.
       this.again = true;
       return;
     }
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.current = this.runBatch()
-        .catch((error: unknown): number => {
-          this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'inbox batch failed and rolled back; retrying at the next poll');
-          return 0;
-        })
-        .then((processed) => {
-          this.current = null;
-          const again = this.again;
-          this.again = false;
-          // A timer, not a loop: pending acknowledgements run between two batches.
-          this.schedule(processed > 0 || again ? 0 : this.pollMs);
-        });
-    }, delayMs);
-    this.timer.unref?.();
+    if (delayMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.startBatch();
+      }, delayMs);
+      this.timer.unref?.();
+    } else {
+      // An immediate, not a loop: messages and requests that arrived meanwhile are handled first
+      // (and not a zero timer, which Node rounds up to a millisecond of idling between batches).
+      this.immediate ??= setImmediate(() => {
+        this.immediate = null;
+        this.startBatch();
+      });
+    }
+  }
+
+  private startBatch(): void {
+    if (!this.running || this.current) return;
+    // Deliveries this connection has taken for a group commit go first: their senders are waiting.
+    if (this.inbox.commitQueued) return this.schedule(0);
+    this.current = this.runBatch()
+      .catch((error: unknown): number => {
+        this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'inbox batch failed and rolled back; retrying at the next poll');
+        return 0;
+      })
+      .then((processed) => {
+        this.current = null;
+        const again = this.again;
+        this.again = false;
+        this.schedule(processed > 0 || again ? 0 : this.pollMs);
+      });
   }
 
   /** Processes every delivery that is due now; returns how many it handled. For tests and the CLI. */
@@ -142,7 +180,9 @@ export class InboxWorker {
       if (!this.fetched.length) this.fetched = await this.inbox.due(this.batchSize);
       if (!this.fetched.length) return 0;
     }
-    const deadline = performance.now() + this.maxBatchMs;
+    const started = performance.now();
+    const deadline = started + this.maxBatchMs;
+    const yields = () => performance.now() - started >= this.sliceUnderLoadMs && this.commitsWaiting();
     let processed = 0;
     try {
       // Not durable: what a batch writes can be derived again from the inbox, which is.
@@ -155,7 +195,7 @@ export class InboxWorker {
             await tx.run({ compile: () => sql`SET LOCAL lock_timeout = ${sql.lit(`${MERGE_LOCK_WAIT_MS}ms`)}`.compile(tx.qb) });
             this.fetched = await this.inbox.due(this.batchSize, undefined, tx);
           }
-          while (this.fetched.length && (processed === 0 || performance.now() < deadline)) {
+          while (this.fetched.length && (processed === 0 || (performance.now() < deadline && !yields()))) {
             await this.processOne(tx, this.fetched.shift()!);
             processed += 1;
           }

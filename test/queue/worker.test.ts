@@ -6,6 +6,7 @@ import type { MemoryStore } from '../../src/memory/store.js';
 import { Inbox, type InboxRow } from '../../src/queue/inbox.js';
 import { InboxWorker, type ProcessOutcome } from '../../src/queue/worker.js';
 import { createSentryProcessor } from '../../src/sentry/webhooks/process.js';
+import { waitFor } from '../helpers/cli.js';
 import { openTestStore } from '../helpers/database.js';
 import { webhookFixture } from '../helpers/fixtures.js';
 
@@ -100,5 +101,30 @@ describe('InboxWorker', () => {
     await worker.drain();
     expect(await inbox.countsByState(ws)).toMatchObject({ processed: 1, skipped: 1 });
     expect(await store.counts(ws)).toMatchObject({ issues: 0, connections: 1 });
+  });
+
+  it('ends a batch early when deliveries wait for their commit, and resumes where it stopped', async () => {
+    for (const id of ['a', 'b', 'c', 'd']) await enqueue('error.created', id);
+    let waiting = true;
+    const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor() }, quiet, { maxBatchMs: 60_000, sliceUnderLoadMs: 0, commitsWaiting: () => waiting });
+    // At least one delivery per batch, so that a steady load cannot stop processing altogether.
+    expect(await worker.runBatch()).toBe(1);
+    expect(await inbox.countsByState(ws)).toMatchObject({ processed: 1, pending: 3 });
+    waiting = false;
+    expect(await worker.runBatch()).toBe(3);
+    expect(await inbox.countsByState(ws)).toMatchObject({ processed: 4, pending: 0 });
+  });
+
+  it('takes no batch while deliveries it shares a connection with wait for their group commit', async () => {
+    await enqueue('error.created', 'stored-before');
+    const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor() }, quiet, { pollMs: 60_000 });
+    const fixture = webhookFixture('issue.created');
+    // The worker's batch is scheduled before this delivery's commit, in the same turn: it waits for the commit.
+    worker.start();
+    const acknowledged = inbox.enqueue({ workspaceId: ws, source: 'sentry', deliveryId: 'new', resource: fixture.resource, action: fixture.action, externalId: null, sentAt: new Date().toISOString(), body: fixture.raw });
+    const processedAtAcknowledgement = await acknowledged.then(async () => (await inbox.countsByState(ws)).processed);
+    await waitFor('the worker to process both', async () => ((await inbox.countsByState(ws)).processed === 2 ? true : undefined));
+    await worker.stop();
+    expect(processedAtAcknowledgement).toBe(0);
   });
 });
