@@ -100,7 +100,23 @@ function toJson(value: unknown): string {
 async function upsert<T extends keyof Database>(db: MemoryDatabase, table: T, keys: readonly string[], row: Row<T>, current?: Row<T>): Promise<void> {
   const values = row as Record<string, unknown>;
   const columns = Object.keys(values);
-  if (current && columns.every((column) => values[column] === (current as Record<string, unknown>)[column])) return;
+  if (current) {
+    // The stored row was read in this transaction (under the record's lock where writers race):
+    // only the columns that changed are written, so SQLite leaves alone the indexes of the others.
+    const stored = current as Record<string, unknown>;
+    const changed = columns.filter((column) => values[column] !== stored[column]);
+    if (!changed.length) return;
+    const update = prepared(db, `update ${table} (${changed.join()}) by (${keys.join()})`, (qb) =>
+      keys.reduce(
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        (query, key) => query.where(key as any, '=', ''),
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        (qb.updateTable(table) as any).set(Object.fromEntries(changed.map((column) => [column, null]))),
+      ) as Compilable<unknown>,
+    );
+    await db.run(update(...changed.map((column) => values[column]), ...keys.map((key) => values[key])));
+    return;
+  }
   const statement = prepared(db, `upsert ${table} (${columns.join()}) on (${keys.join()})`, (qb) => {
     const updates = columns.filter((column) => !keys.includes(column));
     return (
