@@ -94,25 +94,20 @@ function toJson(value: unknown): string {
 
 /**
  * Inserts `row`, or updates every other column of the row with its key. With `current` (the row as read
- * under the merge's lock), a row that would not change is not written: replays are common, and an
- * unchanged write still rewrites indexes and fires the search triggers' checks.
+ * in this transaction, under the merge's lock where writers race), only the columns that differ are
+ * written, and a row that would not change is not written at all: replays are common, and each column
+ * written rewrites the indexes that hold it and is checked by the search triggers.
  */
 async function upsert<T extends keyof Database>(db: MemoryDatabase, table: T, keys: readonly string[], row: Row<T>, current?: Row<T>): Promise<void> {
   const values = row as Record<string, unknown>;
   const columns = Object.keys(values);
   if (current) {
-    // The stored row was read in this transaction (under the record's lock where writers race):
-    // only the columns that changed are written, so SQLite leaves alone the indexes of the others.
     const stored = current as Record<string, unknown>;
     const changed = columns.filter((column) => values[column] !== stored[column]);
     if (!changed.length) return;
     const update = prepared(db, `update ${table} (${changed.join()}) by (${keys.join()})`, (qb) =>
-      keys.reduce(
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        (query, key) => query.where(key as any, '=', ''),
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        (qb.updateTable(table) as any).set(Object.fromEntries(changed.map((column) => [column, null]))),
-      ) as Compilable<unknown>,
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      whereEach((qb.updateTable(table) as any).set(Object.fromEntries(changed.map((column) => [column, null]))), keys),
     );
     await db.run(update(...changed.map((column) => values[column]), ...keys.map((key) => values[key])));
     return;
@@ -138,11 +133,14 @@ async function upsert<T extends keyof Database>(db: MemoryDatabase, table: T, ke
 /** The stored row of `table` with the given key, if any. */
 function storedRow<T extends keyof Database>(db: MemoryDatabase, table: T, key: Partial<Row<T>>): Promise<Row<T> | undefined> {
   const columns = Object.keys(key);
-  const statement = prepared(db, `select ${table} by (${columns.join()})`, (qb) =>
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    columns.reduce((query, column) => query.where(column as any, '=', ''), qb.selectFrom(table).selectAll() as any) as Compilable<Row<T>>,
-  );
+  const statement = prepared(db, `select ${table} by (${columns.join()})`, (qb) => whereEach(qb.selectFrom(table).selectAll(), columns) as Compilable<Row<T>>);
   return db.get(statement(...Object.values(key)));
+}
+
+/** `query` filtered on each column equal to a parameter, bound in `columns`' order (for tables chosen at run time). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function whereEach(query: any, columns: readonly string[]): Compilable<unknown> {
+  return columns.reduce((filtered, column) => filtered.where(column, '=', ''), query);
 }
 
 /**

@@ -3,9 +3,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../logger.js';
 import { openRuntime } from '../runtime.js';
 import { DEDICATED_WORKER_BATCH_MS } from './worker.js';
-import type { FromThread, InboxThreadOptions, ToThread } from './inbox-thread.js';
+import type { FromThread, InboxThreadData, ToThread } from './inbox-thread.js';
 
-const options = workerData as InboxThreadOptions;
+const options = workerData as InboxThreadData;
 const port = parentPort!;
 const post = (message: FromThread) => port.postMessage(message);
 const commitsWaiting = new Int32Array(options.commitsWaiting);

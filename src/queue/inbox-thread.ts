@@ -7,18 +7,16 @@ import type { Delivery, EnqueueResult } from './inbox.js';
 import type { WorkerOptions } from './worker.js';
 
 /** What the thread is started with (it opens its own connection to the same store). */
-export interface InboxThreadOptions extends InboxThreadConfig {
-  /** One Int32: enqueue messages posted and not yet committed (see InboxThread.send). */
-  commitsWaiting: SharedArrayBuffer;
-}
-
-export interface InboxThreadConfig {
+export interface InboxThreadOptions {
   db: string;
   busyTimeoutMs?: number;
   workspacePerInstallation?: boolean;
   worker?: WorkerOptions;
   logLevel: string;
 }
+
+/** What the thread receives: its options, and one Int32 counting enqueue messages posted and not yet committed (see send). */
+export type InboxThreadData = InboxThreadOptions & { commitsWaiting: SharedArrayBuffer };
 
 export type ToThread = { type: 'enqueue'; id: number; deliveries: Delivery[] } | { type: 'process' } | { type: 'close' };
 export type FromThread =
@@ -57,11 +55,11 @@ export class InboxThread {
     thread.on('exit', () => this.fail(new Error('the inbox thread has stopped')));
   }
 
-  static async start(config: InboxThreadConfig, logger: Logger): Promise<InboxThread> {
+  static async start(options: InboxThreadOptions, logger: Logger): Promise<InboxThread> {
     const commitsWaiting = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-    const options: InboxThreadOptions = { ...config, commitsWaiting };
+    const workerData: InboxThreadData = { ...options, commitsWaiting };
     // From source (tests, `tsx`), the thread needs the TypeScript loader too; the built package does not.
-    const thread = new Worker(entry, { workerData: options, execArgv: entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : undefined });
+    const thread = new Worker(entry, { workerData, execArgv: entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : undefined });
     const [message] = (await Promise.race([once(thread, 'message'), once(thread, 'error').then(([error]) => Promise.reject(error as Error))])) as [FromThread];
     if (message.type !== 'ready') throw new Error(`inbox thread: unexpected ${message.type}`);
     return new InboxThread(thread, logger, new Int32Array(commitsWaiting));
