@@ -110,17 +110,25 @@ export class RequestPacer {
   private pauseBeforeNextMs(): number {
     const now = this.options.now();
     if (this.resumeAtMs > now) return this.resumeAtMs - now;
-    if (this.budget !== null && this.budget <= 0) {
-      if (this.windowEndsAtMs > now) return Math.min(this.windowEndsAtMs - now, this.options.maxPauseMs);
-      // The assumed budget of a new window is spent: wait for a response to say where that window stands.
-      if (this.assumed && this.inFlight > 0) return RESPONSE_POLL_MS;
-      // A new window has begun. Until a response describes it, assume the limit last reported: sending
-      // without a budget until the first response let a low limit (10/s) be overshot by the whole
-      // concurrency allowance (25) at every window.
-      this.budget = this.limit;
-      this.assumed = this.limit !== null;
-    }
+    // The window a response described is over: what was left of it does not carry into the next.
+    if (this.budget !== null && !this.assumed && this.windowEndsAtMs <= now) this.assumeNewWindow();
+    if (this.budget === null || this.budget > 0) return 0;
+    if (!this.assumed) return Math.min(this.windowEndsAtMs - now, this.options.maxPauseMs);
+    // The assumed budget of a new window is spent: wait for a response to say where that window stands.
+    if (this.inFlight > 0) return RESPONSE_POLL_MS;
+    this.assumeNewWindow();
     return 0;
+  }
+
+  /**
+   * A new window has begun. Until a response describes it, assume the limit last reported (sending
+   * without a budget until the first response let a low limit, 10/s, be overshot by the whole
+   * concurrency allowance, 25, at every window), less what is still in flight: a request given its turn
+   * in the last window may reach Sentry in this one (a busy event loop, a slow network) and count there.
+   */
+  private assumeNewWindow(): void {
+    this.budget = this.limit === null ? null : this.limit - this.inFlight;
+    this.assumed = this.limit !== null;
   }
 
   /** Waiting is measured as wall-clock time with at least one request held back, so parallel waits count once. */
