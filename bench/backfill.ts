@@ -81,7 +81,7 @@ async function syncOnce(emu: Emulator, store: MemoryStore, issues: number, strea
     }
   };
   const client = new SentryApiClient({ baseUrl: emu.url, tokens: new StaticTokenProvider(emu.internalToken), fetch: countingFetch });
-  const sync = new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'bench', db: store.db, since: SINCE, streams });
+  const sync = new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'bench', db: store.db, since: SINCE, now: emu.now, streams });
   const summary = await sync.run();
   const wallSeconds = summary.durationMs / 1000;
   const floorSeconds = summary.requests / RATE_LIMIT.perSecond;

@@ -12,6 +12,7 @@ import { StaticTokenProvider } from '../sentry/auth/token-provider.js';
 import { checkSentryUrl } from '../sentry/base-url.js';
 import { openConnections } from './connections.js';
 import { dbOption, jsonOption, printJson } from './options.js';
+import { systemClock } from '../time.js';
 
 export const REQUIRED_SCOPES = ['org:read', 'project:read', 'event:read', 'member:read', 'team:read'];
 
@@ -96,7 +97,7 @@ export function connectCommand(): Command {
         const probe = new SentryApiClient({ baseUrl, tokens: auth.kind === 'internal' ? new StaticTokenProvider(auth.token) : new StaticTokenProvider(auth.credentials.accessToken) });
         const apiUrl = await resolveRegionUrl(probe, flags.org);
         const connection = await repository.save({ orgSlug: flags.org, apiUrl, auth });
-        const organization = await getOrganization(clientFor(connection, repository), flags.org);
+        const organization = await getOrganization(clientFor(connection, repository, { now: systemClock }), flags.org);
         const summary = { connection: connection.id, organization: organization.slug, name: organization.name, apiUrl, auth: auth.kind };
         if (flags.json) printJson(summary);
         else console.log(`Connected ${organization.slug} (${auth.kind}) via ${apiUrl} as ${connection.id}. Next: sentry-memory sync`);

@@ -13,6 +13,7 @@ import { clientFor, ConnectionRepository } from '../sentry/auth/connections.js';
 import { startEmulator } from '../sentry/emulator/index.js';
 import { SentrySync } from '../sentry/sync/sync.js';
 import { buildApp } from '../server/app.js';
+import { systemClock } from '../time.js';
 
 /**
  * The whole product on one machine in a few seconds: a local Sentry (the emulator), a connection,
@@ -34,8 +35,8 @@ export function demoCommand(): Command {
       try {
         const repository = new ConnectionRepository(runtime.store.db, workspaceId, randomBytes(32));
         const connection = await repository.save({ orgSlug: emulator.orgSlug, apiUrl: emulator.url, auth: { kind: 'internal', token: emulator.internalToken } });
-        const client = clientFor(connection, repository);
-        const summary = await new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db: runtime.store.db, since: new Date(Date.now() - 90 * 86400_000).toISOString() }).run();
+        const client = clientFor(connection, repository, { now: systemClock });
+        const summary = await new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db: runtime.store.db, since: new Date(systemClock() - 90 * 86400_000).toISOString(), now: systemClock }).run();
         say(`2. Synced the last 90 days: ${Object.entries(summary.streams).map(([s, v]) => `${v.items} ${s}`).join(', ')} — ${summary.requests} API requests, ${summary.rateLimited} rate-limited, ${(summary.durationMs / 1000).toFixed(1)} s.`);
 
         const app = await buildApp({ runtime, workspaceId, clientSecrets: [emulator.clientSecret], replayToleranceSeconds: 300, bodyLimitBytes: 5 * 1024 * 1024 });
@@ -56,7 +57,7 @@ export function demoCommand(): Command {
         await app.close();
 
         const ask = async (title: string, tool: AgentTool<never, never>, input: Record<string, unknown>) => {
-          const answer = await tool.run({ db: runtime.store.db, workspaceId, now: Date.now }, parseToolInput(tool, input));
+          const answer = await tool.run({ db: runtime.store.db, workspaceId, now: systemClock }, parseToolInput(tool, input));
           say(`\n$ ${title}\n${answer.markdown}`);
         };
         await ask(`search_memory { query: "${fresh.metadata.type}", project: "${project}", maxTokens: 400 }`, searchTool as never, { query: fresh.metadata.type, project, maxTokens: 400 });

@@ -4,6 +4,7 @@ import { createMcpServer } from '../agent/server.js';
 import { loadConfig } from '../config.js';
 import { MemoryStore } from '../memory/store.js';
 import { dbOption } from './options.js';
+import { systemClock } from '../time.js';
 
 /**
  * `mcp`: the memory as an MCP server over stdio, for local agents (Claude Code, Cursor). Whoever can
@@ -18,7 +19,7 @@ export function mcpCommand(): Command {
     .action(async (flags) => {
       const config = loadConfig(flags);
       const store = await MemoryStore.open(config.db);
-      const server = createMcpServer({ db: store.db, workspaceId: config.workspaceId, now: Date.now });
+      const server = createMcpServer({ db: store.db, workspaceId: config.workspaceId, now: systemClock });
       const transport = new StdioServerTransport();
       await new Promise<void>((resolve, reject) => {
         transport.onclose = resolve;

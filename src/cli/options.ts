@@ -15,7 +15,7 @@ export function parseDuration(value: string): number {
 }
 
 /** `7d`, `12h`, `30m`, `2w` before now, or an ISO date/time. */
-export function parseSince(value: string, now = Date.now()): string {
+export function parseSince(value: string, now: number): string {
   const iso = parseTime(value, now);
   if (!iso) throw new ConfigError(`--since must be a duration like 7d, 12h, 30m or an ISO date, got "${value}"`);
   return iso;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { parseToolInput, type AgentTool, type ToolAnswer } from '../agent/tool.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { MemoryStore } from '../memory/store.js';
+import { systemClock } from '../time.js';
 
 /**
  * Runs one agent tool against the configured store, with the same input validation as MCP and HTTP,
@@ -11,7 +12,7 @@ export async function runTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   const config = loadConfig(flags);
   const store = await MemoryStore.open(config.db);
   try {
-    return await tool.run({ db: store.db, workspaceId: config.workspaceId, now: Date.now }, parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input));
+    return await tool.run({ db: store.db, workspaceId: config.workspaceId, now: systemClock }, parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input));
   } finally {
     await store.close();
   }

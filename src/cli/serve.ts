@@ -10,6 +10,7 @@ import { startSyncScheduler } from '../sentry/sync/scheduler.js';
 import { installationWorkspaceIds } from '../memory/workspaces.js';
 import { loadConnectionsKey } from './connections.js';
 import { dbOption, parseDuration, parseSince } from './options.js';
+import { systemClock } from '../time.js';
 
 /** How long in-flight requests get to finish on SIGTERM/SIGINT before their connections are closed. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -64,7 +65,8 @@ export function serveCommand(): Command {
               // A public integration's installs are completed here when its client id and secret are known.
               app: clientId && config.clientSecrets[0] ? { baseUrl: sentryUrl, clientId, clientSecret: config.clientSecrets[0] } : null,
               intervalMs: parseDuration(flags.syncInterval),
-              since: parseSince(flags.since),
+              since: parseSince(flags.since, systemClock()),
+              now: systemClock,
               logger,
             });
       logger.info({ db: describeLocation(config.db), role: config.role, secrets: config.clientSecrets.length }, web ? 'sentry-memory is serving' : 'sentry-memory is processing');

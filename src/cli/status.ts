@@ -5,6 +5,7 @@ import { getOverview } from '../memory/context/overview.js';
 import { MemoryStore } from '../memory/store.js';
 import { Inbox } from '../queue/inbox.js';
 import { dbOption, jsonOption, printJson } from './options.js';
+import { systemClock } from '../time.js';
 
 export function statusCommand(): Command {
   return new Command('status')
@@ -22,7 +23,7 @@ export function statusCommand(): Command {
           lastDeliveryAt: await inbox.lastReceivedAt(config.workspaceId),
           records: await store.counts(config.workspaceId),
           problems: await inbox.problems(config.workspaceId, 10),
-          ...(await getOverview(store.db, config.workspaceId)),
+          ...(await getOverview(store.db, config.workspaceId, systemClock())),
         };
         if (flags.json) return printJson(status);
         console.log(`database: ${status.db}`);

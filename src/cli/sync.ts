@@ -7,6 +7,7 @@ import { clientFor } from '../sentry/auth/connections.js';
 import { SyncLeases } from '../sentry/sync/lease.js';
 import { openConnections } from './connections.js';
 import { dbOption, jsonOption, parseDuration, parseSince, printJson } from './options.js';
+import { systemClock } from '../time.js';
 
 /** One line rewritten in place on a terminal; silent when stderr is not one. */
 function progressReporter(orgSlug: string): (p: SyncProgress) => void {
@@ -40,7 +41,7 @@ export function syncCommand(): Command {
     .addOption(jsonOption())
     .action(async (flags) => {
       const config = loadConfig(flags);
-      const since = parseSince(flags.since);
+      const since = parseSince(flags.since, systemClock());
       const streams = flags.streams ? (String(flags.streams).split(',').map((s) => s.trim()) as SyncStream[]) : undefined;
       const known = [...SYNC_STREAMS, 'issues.reconcile'];
       for (const stream of streams ?? []) if (!known.includes(stream)) throw new ConfigError(`unknown stream "${stream}"; streams are ${known.join(', ')}`);
@@ -50,7 +51,7 @@ export function syncCommand(): Command {
         const repository = await openConnections(store, config.db, config.workspaceId);
         const connections = await repository.active();
         if (!connections.length) throw new ConfigError('no Sentry connection in this database: run `sentry-memory connect` first');
-        const leases = new SyncLeases(store.db, config.workspaceId);
+        const leases = new SyncLeases(store.db, config.workspaceId, { now: systemClock });
         const runOnce = async (reconcile: boolean) => {
           const summaries: SyncReport[] = [];
           for (const connection of connections) {
@@ -64,12 +65,13 @@ export function syncCommand(): Command {
               continue;
             }
             const sync = new SentrySync({
-              client: clientFor(connection, repository, logger),
+              client: clientFor(connection, repository, { now: systemClock, logger }),
               organization: connection.orgSlug,
               workspaceId: config.workspaceId,
               connectionId: connection.id,
               db: store.db,
               since,
+              now: systemClock,
               streams,
               onProgress: flags.json ? undefined : progressReporter(connection.orgSlug),
               logger,

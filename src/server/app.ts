@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
+import { systemClock, type Clock } from '../time.js';
 import { agentHttp } from './agent-http.js';
 import { LOCAL_HOSTNAMES } from './host-check.js';
 import { sentryWebhookRoute } from './webhook-route.js';
@@ -13,6 +14,8 @@ export interface AppOptions {
   bodyLimitBytes: number;
   /** Hostnames beyond localhost that `/mcp` and `/api/v1` answer to (DNS-rebinding protection). */
   allowedHosts?: string[];
+  /** The service's clock: the replay window and every agent answer read the time from it (default: the system's). */
+  now?: Clock;
   logger?: Logger;
 }
 
@@ -25,14 +28,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   const { runtime } = options;
+  const now = options.now ?? systemClock;
   await app.register(sentryWebhookRoute, {
     secrets: options.clientSecrets,
     toleranceSeconds: options.replayToleranceSeconds,
+    now,
     workspaceId: options.workspaceId,
     enqueue: (delivery) => runtime.enqueue(delivery),
     bodyLimit: options.bodyLimitBytes,
   });
-  await app.register(agentHttp, { db: runtime.store.db, allowedHostnames: [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])] });
+  await app.register(agentHttp, { db: runtime.store.db, allowedHostnames: [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])], now });
   app.get('/healthz', async () => {
     const inbox = await runtime.inbox.countsByState(options.workspaceId);
     return { ok: true, inbox };

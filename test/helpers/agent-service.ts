@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { createApiKey } from '../../src/memory/api-keys.js';
 import type { EmulatorData } from '../../src/sentry/emulator/index.js';
-import { emulatorRecords, seededOrganization } from './emulator-memory.js';
+import { EPOCH, emulatorRecords, seededOrganization } from './emulator-memory.js';
 import { webhookFixtures } from './fixtures.js';
 import { startTestService, type TestService } from './runtime.js';
 
@@ -20,9 +20,10 @@ export interface AgentService extends TestService {
 /**
  * The real HTTP service on 127.0.0.1: an emulator org plus every Sentry webhook fixture (through the
  * inbox and worker) in the default workspace, another org in workspace "other", a key for each.
+ * Its clock stands at EPOCH, where the seeded history ends: answers do not change as real days pass.
  */
 export async function startAgentService(): Promise<AgentService> {
-  const service = await startTestService();
+  const service = await startTestService({ now: () => EPOCH });
   const { runtime } = service;
   const main = seededOrganization();
   const other = seededOrganization({ seed: 99, projects: 2, issues: 40 });

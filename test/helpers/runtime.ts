@@ -4,6 +4,7 @@ import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { buildApp } from '../../src/server/app.js';
 import { signBody } from '../../src/sentry/webhooks/signature.js';
 import type { Engine } from '../../src/memory/database.js';
+import type { Clock } from '../../src/time.js';
 import { createTestDatabase } from './database.js';
 
 export const SECRET = 'test-client-secret';
@@ -18,7 +19,17 @@ export interface TestService {
 
 /** The real service (store, inbox, worker, Fastify app) on a temporary database; the worker is driven by the test. */
 export async function startTestService(
-  options: { secrets?: string[]; bodyLimitBytes?: number; workspacePerInstallation?: boolean; /** An existing database, kept on close. */ location?: string; /** Default: the run's engine. */ engine?: Engine } = {},
+  options: {
+    secrets?: string[];
+    bodyLimitBytes?: number;
+    workspacePerInstallation?: boolean;
+    /** An existing database, kept on close. */
+    location?: string;
+    /** Default: the run's engine. */
+    engine?: Engine;
+    /** The service's clock (default: the system's, which webhook signatures made with Date.now() need). */
+    now?: Clock;
+  } = {},
 ): Promise<TestService> {
   const db = options.location ? { location: options.location, cleanup: async () => undefined } : await createTestDatabase(options.engine);
   const runtime = await openRuntime({ db: db.location, worker: { retryBaseMs: 1 }, workspacePerInstallation: options.workspacePerInstallation });
@@ -28,6 +39,7 @@ export async function startTestService(
     clientSecrets: options.secrets ?? [SECRET],
     replayToleranceSeconds: 300,
     bodyLimitBytes: options.bodyLimitBytes ?? 5 * 1024 * 1024,
+    now: options.now,
   });
   return {
     runtime,

@@ -14,7 +14,7 @@ export const ALL_HISTORY = '2000-01-01T00:00:00.000Z';
 
 export function syncFor(emu: Emulator, store: MemoryStore, options: Partial<SyncOptions> & { tokens?: TokenProvider; maxRetries?: number } = {}) {
   const client = new SentryApiClient({ baseUrl: emu.url, tokens: options.tokens ?? new StaticTokenProvider(emu.internalToken), baseBackoffMs: 20, maxBackoffMs: 500, maxRetries: options.maxRetries });
-  return new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'test', db: store.db, since: ALL_HISTORY, ...options });
+  return new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'test', db: store.db, since: ALL_HISTORY, now: emu.now, ...options });
 }
 
 /** Asserts memory holds exactly the emulator's organization: every issue with its fields, comments, releases, deploys, commits. */

@@ -12,7 +12,7 @@ import { emulatorRecords, EPOCH, seededOrganization } from '../helpers/emulator-
  */
 const { data, store: emu } = seededOrganization({ seed: 11 });
 const records = emulatorRecords(emu);
-const now = new Date(EPOCH).toISOString();
+const now = EPOCH;
 const slug = (projectId: string) => data.projects.find((p) => p.id === projectId)!.slug;
 const issueOf = (id: string) => data.issues.find((i) => i.id === id)!;
 

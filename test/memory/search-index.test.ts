@@ -99,7 +99,7 @@ describe.skipIf(TEST_ENGINE !== 'sqlite')('full-text indexes written at commit',
         const project = data.issues[0].projectId;
         const slug = data.projects.find((p) => p.id === project)!.slug;
         for (const query of [{ text: 'error' }, { text: 'error', status: 'resolved' }, { text: 'error', project: slug, level: 'error' }, { text: 'cart', kinds: ['comment' as const] }]) {
-          const ids = async (s: MemoryStore) => (await searchMemory(s.db, 'default', { ...query, limit: 500, now })).hits.map((h) => `${h.kind}:${h.id}`).sort();
+          const ids = async (s: MemoryStore) => (await searchMemory(s.db, 'default', { ...query, limit: 500, now: EPOCH })).hits.map((h) => `${h.kind}:${h.id}`).sort();
           const expected = await ids(store);
           expect(expected.length, JSON.stringify(query)).toBeGreaterThan(0);
           expect(await ids(upgraded), JSON.stringify(query)).toEqual(expected);

@@ -94,7 +94,7 @@ describe('outbound requests', () => {
     const { store, close } = await openTestStore();
     try {
       const client = new SentryApiClient({ baseUrl: proxy.url, tokens: new StaticTokenProvider(emu.internalToken) });
-      await new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'test', db: store.db, since: ALL_HISTORY }).run();
+      await new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'test', db: store.db, since: ALL_HISTORY, now: emu.now }).run();
       expect((await store.counts(DEFAULT_WORKSPACE)).issues).toBe(emu.data.issues.length);
       const permalink = await scalar<number>(store.db, 'SELECT count(*) FROM issues WHERE permalink LIKE ?', `${trap.url}%`);
       expect(permalink).toBe(emu.data.issues.length);

@@ -75,7 +75,7 @@ export const searchTool = defineTool({
       until: timeArg('until', input.until, now),
       limit: input.limit,
       offset,
-      now: new Date(now).toISOString(),
+      now,
     });
     const head = [`## Search: "${input.query}"`];
     if (!result.hits.length) head.push('No matches. Try fewer or other words, or drop filters.');

@@ -45,7 +45,7 @@ export interface IssueContext {
 }
 
 /** Everything the memory knows about one issue, most important first. `now` drives the trend label. */
-export async function getIssueContext(db: MemoryDatabase, workspaceId: string, ref: string, now = Date.now()): Promise<IssueContext> {
+export async function getIssueContext(db: MemoryDatabase, workspaceId: string, ref: string, now: number): Promise<IssueContext> {
   const id = await resolveIssue(db, workspaceId, ref);
   const issue = (await db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)))!;
   const latestEvent = await db.get(

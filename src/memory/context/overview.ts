@@ -19,7 +19,7 @@ export interface Overview {
 }
 
 /** Connected organizations and projects, and how fresh the memory is. */
-export async function getOverview(db: MemoryDatabase, workspaceId: string, now = Date.now()): Promise<Overview> {
+export async function getOverview(db: MemoryDatabase, workspaceId: string, now: number): Promise<Overview> {
   const inbox = new Inbox(db);
   const counts = await inbox.countsByState(workspaceId);
   const lastWebhookAt = await inbox.lastReceivedAt(workspaceId);

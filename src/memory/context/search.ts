@@ -30,8 +30,8 @@ export interface SearchQuery extends SearchFilters {
   sort?: (typeof SEARCH_ORDERS)[number];
   limit?: number;
   offset?: number;
-  /** Reference time for recency (ISO); defaults to now. */
-  now?: string;
+  /** What "now" is for recency, in epoch ms (the caller's clock: a search never reads the wall clock). */
+  now: number;
 }
 
 export interface SearchHit {
@@ -91,12 +91,11 @@ export async function searchMemory(db: MemoryDatabase, workspaceId: string, quer
   const filters = db.engine === 'sqlite' ? filterTokens(query) : [];
   // A document must hold every filter token, so the rarest one bounds the matches too.
   const filtered = filters.length ? Math.min(...(await documentFrequencies(db, workspaceId, filters.map((t) => `"${t}"`)))) : Infinity;
-  const now = Date.parse(query.now ?? new Date().toISOString());
-  const all = await rank(db, workspaceId, query, { terms, every: true, idf, filters }, Math.min(filtered, ...frequencies), now);
+  const all = await rank(db, workspaceId, query, { terms, every: true, idf, filters }, Math.min(filtered, ...frequencies), query.now);
   const found =
     all.rows.length || terms.length === 1
       ? { ...all, match: 'all-words' as const }
-      : { ...(await rank(db, workspaceId, query, { terms, every: false, idf, filters }, Math.min(filtered, frequencies.reduce((a, b) => a + b, 0)), now)), match: 'any-word' as const };
+      : { ...(await rank(db, workspaceId, query, { terms, every: false, idf, filters }, Math.min(filtered, frequencies.reduce((a, b) => a + b, 0)), query.now)), match: 'any-word' as const };
   const rows = query.sort && query.sort !== 'relevance' ? [...found.rows].sort(orderBy(query.sort)) : found.rows;
   const page = rows.slice(offset, offset + limit);
   return { hits: await Promise.all(page.map((row) => describe(db, workspaceId, row))), more: found.rows.length > offset + limit, match: found.match, strategy: found.strategy };

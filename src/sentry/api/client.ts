@@ -3,6 +3,7 @@ import { ConcurrencyGate } from './concurrency.js';
 import { SentryApiError, errorKindForStatus, extractErrorDetail, redactUrl } from './errors.js';
 import { nextCursorFromLink } from './link.js';
 import { RequestPacer, parseRetryAfterMs, readRateLimitHeaders } from './rate-limit.js';
+import { systemClock, type Clock } from '../../time.js';
 
 export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>;
 /** Query parameters; arrays repeat the key (`project=1&project=2`), null/undefined are left out. */
@@ -56,7 +57,7 @@ export interface SentryApiClientOptions {
   /** In [0, 1); drives backoff jitter. */
   random?: () => number;
   /** Epoch milliseconds; compared with Sentry's reset times. */
-  now?: () => number;
+  now?: Clock;
   logger?: ApiLogger;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
@@ -105,7 +106,7 @@ export class SentryApiClient {
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxRetries = options.maxRetries ?? 4;

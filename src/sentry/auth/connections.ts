@@ -1,5 +1,6 @@
 import type { MemoryDatabase } from '../../memory/database.js';
 import { versionOf } from '../../memory/versions.js';
+import type { Clock } from '../../time.js';
 import { SentryApiClient, type ApiLogger } from '../api/client.js';
 import { SENTRY_SOURCE } from '../source.js';
 import type { CredentialStore, Credentials } from './credentials.js';
@@ -104,20 +105,24 @@ export class ConnectionRepository {
   }
 }
 
-/** An API client for a connection: its API URL, and tokens refreshed into its encrypted record. */
-export function clientFor(connection: SentryConnection, repository: ConnectionRepository, logger?: ApiLogger): SentryApiClient {
-  return new SentryApiClient({ baseUrl: connection.apiUrl, tokens: tokenProviderFor(connection, repository.credentialStore(connection.id), logger), logger });
+/**
+ * An API client for a connection: its API URL, and tokens refreshed into its encrypted record; `now`
+ * decides when they expire. (Pacing and backoff keep the client's own clock: it pairs with its sleep.)
+ */
+export function clientFor(connection: SentryConnection, repository: ConnectionRepository, options: { now: Clock; logger?: ApiLogger }): SentryApiClient {
+  const { now, logger } = options;
+  return new SentryApiClient({ baseUrl: connection.apiUrl, tokens: tokenProviderFor(connection, repository.credentialStore(connection.id), now, logger), logger });
 }
 
 /** The token provider a connection needs: static for internal integrations, refreshing otherwise. */
-function tokenProviderFor(connection: SentryConnection, store: CredentialStore, logger?: ApiLogger): TokenProvider {
+function tokenProviderFor(connection: SentryConnection, store: CredentialStore, now: Clock, logger?: ApiLogger): TokenProvider {
   const { auth } = connection;
   switch (auth.kind) {
     case 'internal':
       return new StaticTokenProvider(auth.token);
     case 'installation':
-      return new InstallationTokenProvider({ baseUrl: auth.authUrl, installationUuid: auth.installationUuid, clientId: auth.clientId, clientSecret: auth.clientSecret, store, logger });
+      return new InstallationTokenProvider({ baseUrl: auth.authUrl, installationUuid: auth.installationUuid, clientId: auth.clientId, clientSecret: auth.clientSecret, store, logger, now });
     case 'oauth':
-      return new OAuthTokenProvider({ baseUrl: auth.authUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, store, logger });
+      return new OAuthTokenProvider({ baseUrl: auth.authUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, store, logger, now });
   }
 }

@@ -4,6 +4,7 @@ import type { CredentialStore, Credentials } from './credentials.js';
 import { SentryAuthError } from './errors.js';
 import { createClientSecretJwt } from './jwt.js';
 import { RefreshingTokenProvider } from './refreshing-token-provider.js';
+import { systemClock, type Clock } from '../../time.js';
 
 /**
  * Grant of Sentry's "manual refresh" for integrators: a JWT signed with the
@@ -57,7 +58,7 @@ export async function requestInstallationTokenWithJwt(app: InstallationApp & { n
   const assertion = createClientSecretJwt({
     clientId: app.clientId,
     clientSecret: app.clientSecret,
-    nowMs: (app.now ?? Date.now)(),
+    nowMs: (app.now ?? systemClock)(),
   });
   const body = await sendAuthRequest({
     ...transport(app),
@@ -101,7 +102,7 @@ export async function completeInstallation(
 export interface InstallationTokenProviderOptions extends InstallationApp {
   store: CredentialStore;
   refreshSkewMs?: number;
-  now?: () => number;
+  now?: Clock;
   logger?: ApiLogger;
 }
 

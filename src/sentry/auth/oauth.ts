@@ -4,6 +4,7 @@ import { sendAuthRequest } from './auth-http.js';
 import type { CredentialStore, Credentials } from './credentials.js';
 import { SentryAuthError } from './errors.js';
 import { RefreshingTokenProvider } from './refreshing-token-provider.js';
+import { systemClock, type Clock } from '../../time.js';
 
 /** Our registered OAuth application (Sentry partner OAuth). */
 export interface OAuthApp {
@@ -13,7 +14,7 @@ export interface OAuthApp {
   clientSecret: string;
   fetch?: typeof fetch;
   timeoutMs?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 /** A token pair plus what the user actually granted. */
@@ -59,7 +60,7 @@ export async function exchangeOAuthCode(app: OAuthApp & { code: string; redirect
     client_secret: app.clientSecret,
   };
   if (app.redirectUri) body.redirect_uri = app.redirectUri;
-  return parseOAuthToken(await postToTokenEndpoint(app, body), app.now ?? Date.now);
+  return parseOAuthToken(await postToTokenEndpoint(app, body), app.now ?? systemClock);
 }
 
 export async function refreshOAuthToken(app: OAuthApp & { refreshToken: string }): Promise<OAuthGrant> {
@@ -69,7 +70,7 @@ export async function refreshOAuthToken(app: OAuthApp & { refreshToken: string }
     client_id: app.clientId,
     client_secret: app.clientSecret,
   };
-  return parseOAuthToken(await postToTokenEndpoint(app, body), app.now ?? Date.now);
+  return parseOAuthToken(await postToTokenEndpoint(app, body), app.now ?? systemClock);
 }
 
 export interface OAuthTokenProviderOptions extends OAuthApp {

@@ -3,6 +3,7 @@ import { SentryApiError } from '../api/errors.js';
 import type { CredentialStore, Credentials } from './credentials.js';
 import { SentryAuthError } from './errors.js';
 import type { TokenProvider } from './token-provider.js';
+import { systemClock, type Clock } from '../../time.js';
 
 /** How one kind of integration renews its credentials. */
 export interface RefreshGrants {
@@ -20,7 +21,7 @@ export interface RefreshingTokenProviderOptions {
   grants: RefreshGrants;
   /** Refresh this long before `expiresAt`; default 5 minutes. */
   refreshSkewMs?: number;
-  now?: () => number;
+  now?: Clock;
   logger?: ApiLogger;
 }
 
@@ -47,7 +48,7 @@ export class RefreshingTokenProvider implements TokenProvider {
     this.store = options.store;
     this.grants = options.grants;
     this.skewMs = options.refreshSkewMs ?? DEFAULT_SKEW_MS;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
     this.logger = options.logger;
   }
 

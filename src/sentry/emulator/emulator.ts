@@ -77,6 +77,8 @@ export interface Emulator {
   data: EmulatorData;
   stats: EmulatorStats;
   webhookDeliveries: WebhookDelivery[];
+  /** The emulator's clock (EmulatorOptions.now): a test's memory reads the same time as its Sentry. */
+  readonly now: () => number;
   close(): Promise<void>;
   resolveIssue(id: string, byUserId?: string): Promise<void>;
   /** A regression: the issue reopens with substatus `regressed`, caused by Sentry itself. */
@@ -166,6 +168,7 @@ class RunningEmulator implements Emulator {
   readonly data: EmulatorData;
   readonly stats: EmulatorStats;
   readonly webhookDeliveries: WebhookDelivery[] = [];
+  readonly now: () => number;
 
   constructor(
     private readonly state: EmulatorState,
@@ -182,6 +185,7 @@ class RunningEmulator implements Emulator {
     this.installationUuid = state.primaryInstallation.uuid;
     this.data = state.store.data;
     this.stats = state.stats;
+    this.now = state.now;
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { MemoryDatabase } from '../../memory/database.js';
+import type { Clock } from '../../time.js';
 
 /** Where a stream stands: the cursor of the next page to fetch, and stream-specific state. */
 export interface Checkpoint<S = Record<string, unknown>> {
@@ -13,6 +14,7 @@ export class CheckpointStore {
     private readonly db: MemoryDatabase,
     private readonly workspaceId: string,
     private readonly connectionId: string,
+    private readonly now: Clock,
   ) {}
 
   async get<S>(stream: string): Promise<Checkpoint<S> | null> {
@@ -34,7 +36,7 @@ export class CheckpointStore {
       stream,
       cursor,
       state: state == null ? null : JSON.stringify(state),
-      updated_at: new Date().toISOString(),
+      updated_at: new Date(this.now()).toISOString(),
     };
     await this.db.run(
       this.db.qb

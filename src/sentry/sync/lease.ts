@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { SyncLeaseTable } from '../../memory/schema.js';
 import type { MemoryDatabase } from '../../memory/database.js';
 import type { SyncSummary } from './sync.js';
+import { systemClock, type Clock } from '../../time.js';
 
 /** Who holds (or last held) a connection's sync lease. */
 export interface LeaseHolder {
@@ -24,7 +25,7 @@ export interface SyncLeaseOptions {
   ttlMs?: number;
   /** How often a waiting sync looks whether the lease is free. */
   pollMs?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 const DEFAULT_TTL_MS = 30_000;
@@ -50,7 +51,7 @@ export class SyncLeases {
   ) {
     this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { MemoryDatabase } from '../../memory/database.js';
+import type { Clock } from '../../time.js';
 import { clientFor, ConnectionRepository } from '../auth/connections.js';
 import { activatePendingInstallations, type PublicIntegration } from '../auth/installation-activation.js';
 import { SyncLeases } from './lease.js';
@@ -16,6 +17,8 @@ export interface SyncSchedulerOptions {
   intervalMs: number;
   /** How far back a connection's first backfill reaches (ISO). */
   since: string;
+  /** What "now" is for leases, sync windows, checkpoints and token expiry (the intervals themselves are timers). */
+  now: Clock;
   logger: Logger;
 }
 
@@ -49,7 +52,7 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
   const syncWorkspace = async (workspaceId: string) => {
     const { db, logger } = options;
     const repository = new ConnectionRepository(options.db, workspaceId, options.connectionsKey);
-    const leases = new SyncLeases(db, workspaceId);
+    const leases = new SyncLeases(db, workspaceId, { now: options.now });
     for (const connection of await repository.active()) {
       // Several processes may run this scheduler on one database: a connection synced (or being synced)
       // by any of them within this interval is left alone. 0.9: timers drift, and a sync that started
@@ -61,10 +64,10 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
         logger.info({ workspace: workspaceId, connection: connection.id, pid: claim.busy.pid, host: claim.busy.host, since: claim.busy.startedAt }, 'sync skipped: another sync of this connection is running');
         continue;
       }
-      const client = clientFor(connection, repository, logger);
-      const sync = new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db, since: options.since, logger });
+      const client = clientFor(connection, repository, { now: options.now, logger });
+      const sync = new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db, since: options.since, now: options.now, logger });
       try {
-        const startedAt = new Date().toISOString();
+        const startedAt = new Date(options.now()).toISOString();
         const summary = await claim.lease.run(async () => {
           await sync.run();
           return sync.reconcile();

@@ -19,6 +19,7 @@ import {
 } from '../api/endpoints.js';
 import { SentryApiError } from '../api/errors.js';
 import { mapApiCommit, mapApiDeploy, mapApiIssue, mapApiMember, mapApiProject, mapApiRelease, mapApiTeam } from '../mapping/api.js';
+import type { Clock } from '../../time.js';
 import { isoTime, type Json } from '../mapping/values.js';
 import { SENTRY_SOURCE } from '../source.js';
 import { CheckpointStore } from './checkpoints.js';
@@ -42,7 +43,8 @@ export interface SyncOptions {
   /** ISO time: how far back the first backfill of issues and releases reaches. */
   since: string;
   streams?: readonly SyncStream[];
-  now?: () => Date;
+  /** What "now" is: the end of each incremental window and the reconcile window, and checkpoint times. */
+  now: Clock;
   onProgress?: (progress: SyncProgress) => void;
   logger?: Logger;
 }
@@ -80,13 +82,15 @@ interface IssueState extends ListState {
  */
 export class SentrySync {
   private readonly checkpoints: CheckpointStore;
-  private readonly now: () => Date;
   private readonly summary: SyncSummary;
 
   constructor(private readonly options: SyncOptions) {
-    this.checkpoints = new CheckpointStore(options.db, options.workspaceId, options.connectionId);
-    this.now = options.now ?? (() => new Date());
+    this.checkpoints = new CheckpointStore(options.db, options.workspaceId, options.connectionId, options.now);
     this.summary = { organization: options.organization, streams: {}, requests: 0, retries: 0, rateLimited: 0, rateLimitWaitMs: 0, durationMs: 0 };
+  }
+
+  private isoNow(): string {
+    return new Date(this.options.now()).toISOString();
   }
 
   async run(): Promise<SyncSummary> {
@@ -105,8 +109,8 @@ export class SentrySync {
   async reconcile(windowMs = DEFAULT_RECONCILE_WINDOW_MS): Promise<SyncSummary> {
     return this.measure(() =>
       this.syncIssues('issues.reconcile', () => {
-        const end = this.now();
-        return { start: new Date(end.getTime() - windowMs).toISOString(), end: end.toISOString() };
+        const end = this.options.now();
+        return { start: new Date(end - windowMs).toISOString(), end: new Date(end).toISOString() };
       }),
     );
   }
@@ -131,7 +135,7 @@ export class SentrySync {
     const { db, workspaceId, connectionId } = this.options;
     await db.transaction(async (tx) => {
       await applyRecords(tx, workspaceId, SENTRY_SOURCE, records);
-      await new CheckpointStore(tx, workspaceId, connectionId).save(stream, cursor, state);
+      await new CheckpointStore(tx, workspaceId, connectionId, this.options.now).save(stream, cursor, state);
     });
   }
 
@@ -177,12 +181,12 @@ export class SentrySync {
       await this.commit(stream, records, page.nextCursor, { phase: 'running' } satisfies ListState);
       this.count(stream, page.items.length, false);
     }
-    await this.commit(stream, [], null, { phase: 'done', completedAt: this.now().toISOString() } satisfies ListState);
+    await this.commit(stream, [], null, { phase: 'done', completedAt: this.isoNow() } satisfies ListState);
     this.count(stream, 0, true);
   }
 
   private nextIssueWindow(previous: IssueState | null): IssueState['window'] {
-    const end = this.now().toISOString();
+    const end = this.isoNow();
     const start = previous?.syncedUntil ? new Date(Date.parse(previous.syncedUntil) - WINDOW_OVERLAP_MS).toISOString() : this.options.since;
     return { start, end };
   }
@@ -196,13 +200,13 @@ export class SentrySync {
     // `query` is always explicit: Sentry's default hides resolved and archived issues.
     const pages = paginateIssues(client, organization, { query: '', sort: 'date', start: window.start, end: window.end, limit: 100 }, resuming ? resumed.cursor : null);
     for await (const page of pages) {
-      const syncedAt = this.now().toISOString();
+      const syncedAt = this.isoNow();
       const bundles = await Promise.all(page.items.map((issue) => this.issueBundle(issue as Json)));
       const records = bundles.flatMap(({ issue, event, activities }) => mapApiIssue(issue, syncedAt, { event, activities }));
       await this.commit(stream, records, page.nextCursor, { phase: 'running', window, syncedUntil } satisfies IssueState);
       this.count(stream, page.items.length, false);
     }
-    await this.commit(stream, [], null, { phase: 'done', window, completedAt: this.now().toISOString(), syncedUntil: window.end } satisfies IssueState);
+    await this.commit(stream, [], null, { phase: 'done', window, completedAt: this.isoNow(), syncedUntil: window.end } satisfies IssueState);
     this.count(stream, 0, true);
   }
 
@@ -276,7 +280,7 @@ export class SentrySync {
       await this.commit('releases', perRelease.flat(), page.nextCursor, { phase: 'running' } satisfies ListState);
       this.count('releases', page.items.length, false);
     }
-    await this.commit('releases', [], null, { phase: 'done', completedAt: this.now().toISOString() } satisfies ListState);
+    await this.commit('releases', [], null, { phase: 'done', completedAt: this.isoNow() } satisfies ListState);
     this.count('releases', 0, true);
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describeStorageFailure } from '../../memory/database.js';
 import type { Delivery, EnqueueResult } from '../../queue/inbox.js';
+import type { Clock } from '../../time.js';
 import { SENTRY_SOURCE } from '../source.js';
 import { checkTimestamp, verifySignature } from './signature.js';
 
@@ -10,7 +11,7 @@ export interface ReceiverOptions {
   toleranceSeconds: number;
   workspaceId: string;
   enqueue: (delivery: Delivery) => Promise<EnqueueResult>;
-  now?: () => number;
+  now?: Clock;
 }
 
 export interface ReceiverReply {
