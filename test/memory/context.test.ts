@@ -70,6 +70,25 @@ describe('search', () => {
     expect(await searchMemory(store.db, ws, { text: 'TypeError zzzunknownword', now: EPOCH })).toMatchObject({ match: 'any-word' });
     await expect(searchMemory(store.db, ws, { text: '"*( )', now: EPOCH })).rejects.toThrow(QueryError);
   });
+
+  it('puts the newest mention first, ahead of an older, wordier one on a noisier issue, whatever the date', async () => {
+    // Two notes added to a seeded org, as Sentry's activity API would list them, then mapped like a sync.
+    const org = seededOrganization();
+    const [noisy, quiet] = [...org.data.issues].sort((a, b) => b.count - a.count).filter((_, i, all) => i === 0 || i === all.length - 1);
+    const userId = org.data.members[0].userId;
+    const day = 86_400_000;
+    const note = (issue: typeof noisy, id: string, text: string, at: number) => issue.activity.push({ id, issueId: issue.id, type: 'note', userId, data: { text }, dateCreated: new Date(at).toISOString() });
+    note(noisy, '900000001', 'Support ticket #4411: the customer opened a support ticket, then another support ticket about the same refund.', EPOCH - 20 * day);
+    note(quiet, '900000002', 'Linked the support ticket.', EPOCH - day);
+    await store.apply('mentions', 'sentry', emulatorRecords(org.store));
+    for (const at of [EPOCH, EPOCH + 365 * day]) {
+      const { hits } = await searchMemory(store.db, 'mentions', { text: 'support ticket', kinds: ['comment'], limit: 50, now: at });
+      const mine = hits.filter((h) => h.id.startsWith('90000000')).map((h) => h.id);
+      expect(mine).toEqual(['900000002', '900000001']);
+      // And every mention comes newest first.
+      expect(hits.map((h) => h.occurredAt)).toEqual(hits.map((h) => h.occurredAt).sort().reverse());
+    }
+  });
 });
 
 describe('issue context', () => {

@@ -31,7 +31,7 @@ export const searchTool = defineTool({
   title: 'Search Sentry memory',
   description: [
     'Full-text search over the Sentry issues in memory, with their comments, Seer analyses and alerts.',
-    'Ranks by word relevance (BM25) blended with recency and impact (events, users). All words must match; if none do, any word may.',
+    'Ranks by word relevance (BM25) blended with recency and impact (events, users); a comment holding every word ranks as a mention, newest first. All words must match; if none do, any word may.',
     'Use it to find issues by error type, message, function, file, project or comment text; narrow with filters.',
     'To list a project\'s noisiest issues, search its slug with project and sort=events.',
     'Each result carries an issueId/shortId to pass to get_issue_context.',

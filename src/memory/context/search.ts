@@ -309,7 +309,13 @@ async function rankDocuments(db: MemoryDatabase, workspaceId: string, query: Sea
   if (strategy === 'recent') q = q.orderBy(text.newest, 'desc').limit(RECENT_CANDIDATES);
   const rows = await db.all(q);
   const best = Math.max(1e-9, ...rows.map((r) => r.relevance));
-  return rows.map((r) => ({ ...r, kind: r.kind as DocKind, score: blend(r.relevance / best, r.last_seen ?? r.occurred_at, r.count, r.user_count, now) }));
+  // A comment holding every word is a mention, however wordy: it weighs as much as the best-matching
+  // comment, and how recently it was said (not its issue's activity or size) orders it.
+  const mention = match.every ? Math.max(1e-9, ...rows.filter((r) => r.kind === 'comment').map((r) => r.relevance)) : null;
+  return rows.map((r) => {
+    const score = r.kind === 'comment' ? blend((mention ?? r.relevance) / best, r.occurred_at, null, null, now) : blend(r.relevance / best, r.last_seen ?? r.occurred_at, r.count, r.user_count, now);
+    return { ...r, kind: r.kind as DocKind, score };
+  });
 }
 
 /**
