@@ -30,15 +30,18 @@ function setup(limit: number) {
     await new Promise((resolve) => setImmediate(resolve));
     return granted;
   };
-  return { clock, pacer, arrive, answer, turns, rejected };
+  /** One request describes the window: limit `limit`, one spent. */
+  const describeWindow = async () => {
+    expect(await turns(1)).toBe(1);
+    answer(arrive());
+  };
+  return { clock, arrive, answer, turns, describeWindow, rejected };
 }
 
 describe('RequestPacer', () => {
   it('counts requests still in flight from the last window against the next one', async () => {
-    const { clock, arrive, answer, turns, rejected } = setup(10);
-    // One request describes the window (limit 10, 9 left).
-    expect(await turns(1)).toBe(1);
-    answer(arrive());
+    const { clock, arrive, answer, turns, describeWindow, rejected } = setup(10);
+    await describeWindow();
     // Late in the window, the 9 left are granted; the event loop stalls and they reach Sentry after the window turns.
     clock.ms += 990;
     expect(await turns(9)).toBe(9);
@@ -53,9 +56,8 @@ describe('RequestPacer', () => {
   });
 
   it('sends a whole window once nothing is in flight', async () => {
-    const { clock, arrive, answer, turns, rejected } = setup(10);
-    expect(await turns(1)).toBe(1);
-    answer(arrive());
+    const { clock, turns, describeWindow, rejected } = setup(10);
+    await describeWindow();
     clock.ms += 1_000;
     expect(await turns(12)).toBe(10);
     expect(rejected).toEqual([]);
