@@ -7,4 +7,4 @@ export { mapApiIssue } from './sentry/mapping/api.js';
 export { openRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 export { MemoryStore } from './memory/store.js';
 export type * from './memory/records.js';
-export type { Delivery, EnqueueResult } from './queue/inbox.js';
+export type { Delivery, EnqueueResult } from './queue/delivery.js';

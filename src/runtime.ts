@@ -1,6 +1,9 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { MemoryStore } from './memory/store.js';
-import { Inbox, type Delivery, type EnqueueResult } from './queue/inbox.js';
+import type { Delivery, EnqueueResult } from './queue/delivery.js';
+import { Inbox } from './queue/inbox.js';
 import { InboxThread } from './queue/inbox-thread.js';
 import { routeByInstallation } from './queue/routing.js';
 import { InboxWorker, type WorkerOptions } from './queue/worker.js';
@@ -35,6 +38,9 @@ export interface RuntimeOptions {
   inboxThread?: boolean;
 }
 
+/** The inbox thread's entry point, beside this file (.ts from source, .js built). */
+const THREAD_ENTRY = new URL(`./inbox-thread-entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
 /** Opens the store, its inbox and a worker wired to every source's processor. Used by the CLI and by library users. */
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const logger = options.logger ?? pino({ level: 'silent' });
@@ -44,6 +50,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const thread =
     options.inboxThread && store.db.engine === 'sqlite'
       ? await InboxThread.start(
+          THREAD_ENTRY,
           { db: options.db, busyTimeoutMs: options.busyTimeoutMs, workspacePerInstallation: options.workspacePerInstallation, worker: options.worker, logLevel: logger.level },
           logger,
         )

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { NotInMemoryError, QueryError } from '../memory/context/errors.js';
-import { Inbox, type InboxRow } from '../queue/inbox.js';
+import type { InboxRow } from '../queue/delivery.js';
+import { Inbox } from '../queue/inbox.js';
 import { dbOption, jsonOption, printJson, withStore } from './options.js';
 
 const seqArg = (value: string): number => {

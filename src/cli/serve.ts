@@ -59,6 +59,7 @@ export function serveCommand(): Command {
         ? null
         : startSyncScheduler({
               db: runtime.store.db,
+              inbox: runtime.inbox,
               // With a workspace per installation, the installations' workspaces too, as they appear.
               workspaces: async () => (config.workspacePerInstallation ? [...new Set([config.workspaceId, ...(await installationWorkspaceIds(runtime.store.db))])] : [config.workspaceId]),
               connectionsKey,

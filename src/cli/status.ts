@@ -23,7 +23,7 @@ export function statusCommand(): Command {
           lastDeliveryAt: await inbox.lastReceivedAt(config.workspaceId),
           records: await store.counts(config.workspaceId),
           problems: await inbox.problems(config.workspaceId, 10),
-          ...(await getOverview(store.db, config.workspaceId, systemClock())),
+          ...(await getOverview(store.db, config.workspaceId, await inbox.activity(config.workspaceId), systemClock())),
         };
         if (flags.json) return printJson(status);
         console.log(`database: ${status.db}`);

@@ -1,9 +1,7 @@
 import { once } from 'node:events';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Delivery, EnqueueResult } from './inbox.js';
+import type { Delivery, EnqueueResult } from './delivery.js';
 import type { WorkerOptions } from './worker.js';
 
 /** What the thread is started with (it opens its own connection to the same store). */
@@ -25,8 +23,6 @@ export type FromThread =
   | { type: 'failed'; id: number; error: { message: string; code?: string } };
 
 type Waiting = { resolve: (r: EnqueueResult) => void; reject: (e: unknown) => void }[];
-
-const entry = new URL(`./inbox-thread-entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /**
  * The embedded store's writer on a thread of its own. A SQLite commit (its fsync) and processing both
@@ -55,7 +51,8 @@ export class InboxThread {
     thread.on('exit', () => this.fail(new Error('the inbox thread has stopped')));
   }
 
-  static async start(options: InboxThreadOptions, logger: Logger): Promise<InboxThread> {
+  /** `entry`: the module the thread runs (the composition root that opens its runtime and answers messages). */
+  static async start(entry: URL, options: InboxThreadOptions, logger: Logger): Promise<InboxThread> {
     const commitsWaiting = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     const workerData: InboxThreadData = { ...options, commitsWaiting };
     // From source (tests, `tsx`), the thread needs the TypeScript loader too; the built package does not.

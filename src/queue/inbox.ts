@@ -1,21 +1,7 @@
 import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { Database, InboxBodyTable, InboxTable } from '../memory/schema.js';
 import { bindable, isContention, prepared, type MemoryDatabase } from '../memory/database.js';
-import type { DeliveryRouter, Route } from './routing.js';
-
-export interface Delivery {
-  workspaceId: string;
-  source: string;
-  deliveryId: string;
-  resource: string;
-  action: string | null;
-  /** The source's installation/connection id, if the delivery names one. */
-  externalId: string | null;
-  /** Set when the delivery announces a new installation: what to name the workspace it may get. */
-  newInstallation?: { name: string };
-  sentAt: string;
-  body: string;
-}
+import type { Delivery, DeliveryRouter, EnqueueResult, InboxRow, InboxState, Route } from './delivery.js';
 
 /** Rows per multi-row insert on PostgreSQL: 11 parameters each, well under its 65,535. */
 const ROWS_PER_INSERT = 1000;
@@ -27,11 +13,6 @@ const deliveryKey = (workspaceId: string, source: string, deliveryId: string) =>
 function inboxRow(d: Delivery, route: Route, now: string) {
   return { workspace_id: route.workspaceId, delivery_id: d.deliveryId, source: d.source, resource: d.resource, action: d.action, external_id: d.externalId, sent_at: d.sentAt, received_at: now, state: route.state, attempts: 0, next_attempt_at: now };
 }
-
-export type EnqueueResult = { accepted: true; duplicate: boolean; seq: number | null };
-/** A stored delivery: its inbox row and its body. */
-export type InboxRow = Selectable<InboxTable> & Pick<InboxBodyTable, 'body'>;
-export type InboxState = InboxTable['state'];
 
 /**
  * Selects an inbox row's body beside it. A subquery rather than a join: FOR UPDATE then locks the
@@ -226,6 +207,25 @@ export class Inbox {
   }
 
   /**
+   * The body of the newest delivery of `resource`.`action` that names installation `externalId`, if
+   * one is stored: what an installation's activation reads its one-time code from.
+   */
+  async newestBody(workspaceId: string, resource: string, action: string, externalId: string): Promise<string | undefined> {
+    const row = await this.db.get(
+      this.db.qb
+        .selectFrom('inbox')
+        .select(bodyOfRow)
+        .where('workspace_id', '=', workspaceId)
+        .where('resource', '=', resource)
+        .where('action', '=', action)
+        .where('external_id', '=', externalId)
+        .orderBy('seq', 'desc')
+        .limit(1),
+    );
+    return row?.body;
+  }
+
+  /**
    * Puts dead or skipped deliveries back in the queue as if new (attempts 0, due now), e.g. after the
    * fix that made them fail. `seq` picks one; without it, every dead delivery of the workspace.
    * Returns how many were re-queued. The last error stays until the delivery is processed.
@@ -263,6 +263,12 @@ export class Inbox {
         .orderBy('seq', 'desc')
         .limit(limit),
     );
+  }
+
+  /** What a status answer needs from the inbox: when the last delivery came, and what waits or failed. */
+  async activity(workspaceId: string): Promise<{ lastReceivedAt: string | null; pending: number; dead: number }> {
+    const counts = await this.countsByState(workspaceId);
+    return { lastReceivedAt: await this.lastReceivedAt(workspaceId), pending: counts.pending, dead: counts.dead };
   }
 
   async lastReceivedAt(workspaceId: string): Promise<string | null> {

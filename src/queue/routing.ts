@@ -1,19 +1,7 @@
 import { sql } from 'kysely';
 import type { MemoryDatabase } from '../memory/database.js';
 import { assignInstallation, createWorkspace, workspaceOfInstallation } from '../memory/workspaces.js';
-import type { Delivery, InboxState } from './inbox.js';
-
-/** Where a delivery is stored: its workspace, and whether it can be processed now or waits. */
-export interface Route {
-  workspaceId: string;
-  state: Extract<InboxState, 'pending' | 'held'>;
-}
-
-/**
- * Picks each delivery's workspace, inside the inbox's insert transaction and before any row is
- * inserted: whatever it creates commits with the deliveries or not at all.
- */
-export type DeliveryRouter = (tx: MemoryDatabase, deliveries: readonly Delivery[]) => Promise<Route[]>;
+import type { Delivery, DeliveryRouter, Route } from './delivery.js';
 
 /**
  * Deliveries of an installation that is not known yet wait here, held (never processed), until its

@@ -1,17 +1,9 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { MemoryRecord } from '../memory/records.js';
 import { isContention, isInvalidData, type MemoryDatabase } from '../memory/database.js';
 import { applyRecords } from '../memory/writer.js';
-import type { Inbox, InboxRow } from './inbox.js';
-
-/** What processing one delivery produced: records to merge, or a reason it is kept but not processed. */
-export type ProcessOutcome = { records: MemoryRecord[] } | { skip: string };
-/** Runs inside the delivery's transaction `tx`; may read the memory through it. */
-export type DeliveryProcessor = (tx: MemoryDatabase, row: InboxRow) => Promise<ProcessOutcome>;
-
-/** A failure that retrying cannot fix (a malformed payload): the delivery goes dead at once. */
-export class PermanentError extends Error {}
+import type { Inbox } from './inbox.js';
+import { PermanentError, type DeliveryProcessor, type InboxRow } from './delivery.js';
 
 export interface WorkerOptions {
   batchSize?: number;

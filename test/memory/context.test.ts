@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getIssueContext, SUSPECT_DEPLOY_WINDOW_MS } from '../../src/memory/context/issue-context.js';
 import { getOverview } from '../../src/memory/context/overview.js';
+import { Inbox } from '../../src/queue/inbox.js';
 import { getReleaseContext } from '../../src/memory/context/release-context.js';
 import { searchMemory } from '../../src/memory/context/search.js';
 import { getTimeline } from '../../src/memory/context/timeline.js';
@@ -203,7 +204,7 @@ describe('release context and overview', () => {
   });
 
   it('overview: every project with its issue count', async () => {
-    const overview = await getOverview(store.db, ws, EPOCH);
+    const overview = await getOverview(store.db, ws, await new Inbox(store.db).activity(ws), EPOCH);
     expect(overview.projects).toEqual(
       data.projects.map((p) => ({ slug: p.slug, issues: data.issues.filter((i) => i.projectId === p.id).length, lastSeen: expect.any(String) })).sort((a, b) => a.slug.localeCompare(b.slug)),
     );

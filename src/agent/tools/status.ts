@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { getOverview } from '../../memory/context/overview.js';
+import { Inbox } from '../../queue/inbox.js';
 import { DEFAULT_MAX_TOKENS, fitToBudget } from '../budget.js';
 import { at, count, defineTool, maxTokensInput, truncation, truncationOutput } from '../tool.js';
 
@@ -25,7 +26,8 @@ export const statusTool = defineTool({
     truncated: truncationOutput,
   },
   async run(ctx, input) {
-    const overview = await getOverview(ctx.db, ctx.workspaceId, ctx.now());
+    // Status is a question to both the memory and the inbox.
+    const overview = await getOverview(ctx.db, ctx.workspaceId, await new Inbox(ctx.db).activity(ctx.workspaceId), ctx.now());
     const f = overview.freshness;
     const head = [
       '## Memory status',

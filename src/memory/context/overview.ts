@@ -1,4 +1,3 @@
-import { Inbox } from '../../queue/inbox.js';
 import type { MemoryDatabase } from '../database.js';
 
 /** With no webhook or sync for this long, answers may miss recent changes. */
@@ -18,11 +17,16 @@ export interface Overview {
   };
 }
 
-/** Connected organizations and projects, and how fresh the memory is. */
-export async function getOverview(db: MemoryDatabase, workspaceId: string, now: number): Promise<Overview> {
-  const inbox = new Inbox(db);
-  const counts = await inbox.countsByState(workspaceId);
-  const lastWebhookAt = await inbox.lastReceivedAt(workspaceId);
+/** What the inbox says about a workspace's deliveries: the memory's own tables cannot tell. */
+export interface DeliveryActivity {
+  lastReceivedAt: string | null;
+  pending: number;
+  dead: number;
+}
+
+/** Connected organizations and projects, and how fresh the memory is given its deliveries' activity. */
+export async function getOverview(db: MemoryDatabase, workspaceId: string, deliveries: DeliveryActivity, now: number): Promise<Overview> {
+  const lastWebhookAt = deliveries.lastReceivedAt;
   const syncs = (
     await db.all(db.qb.selectFrom('sync_checkpoints').select(['connection_id', 'stream', 'updated_at']).where('workspace_id', '=', workspaceId).orderBy('stream'))
   ).map((s) => ({ connection: s.connection_id, stream: s.stream, updatedAt: s.updated_at }));
@@ -45,7 +49,7 @@ export async function getOverview(db: MemoryDatabase, workspaceId: string, now: 
     projects,
     freshness: {
       lastWebhookAt,
-      inbox: { pending: counts.pending, dead: counts.dead },
+      inbox: { pending: deliveries.pending, dead: deliveries.dead },
       syncs,
       newestIssueActivity: projects.map((p) => p.lastSeen).filter((t): t is string => t !== null).sort().pop() ?? null,
       lastUpdateAt,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { MemoryDatabase } from '../../memory/database.js';
-import { bodyOfRow } from '../../queue/inbox.js';
+import type { Inbox } from '../../queue/inbox.js';
 import { resolveRegionUrl } from '../api/region.js';
 import { SentryApiClient } from '../api/client.js';
 import { SENTRY_SOURCE } from '../source.js';
@@ -24,6 +24,8 @@ export interface PublicIntegration {
  */
 export async function activatePendingInstallations(args: {
   db: MemoryDatabase;
+  /** Where the installation.created deliveries that carry the one-time codes are kept. */
+  inbox: Pick<Inbox, 'newestBody'>;
   workspaceId: string;
   repository: ConnectionRepository;
   app: PublicIntegration;
@@ -31,7 +33,7 @@ export async function activatePendingInstallations(args: {
   attempted: Set<string>;
   logger: Logger;
 }): Promise<string[]> {
-  const { db, workspaceId, repository, app, attempted, logger } = args;
+  const { db, inbox, workspaceId, repository, app, attempted, logger } = args;
   const pending = await db.all(
     db.qb
       .selectFrom('connections')
@@ -45,18 +47,8 @@ export async function activatePendingInstallations(args: {
   for (const { external_id: installationUuid, org_slug: orgSlug } of pending) {
     if (!installationUuid || !orgSlug || attempted.has(installationUuid)) continue;
     attempted.add(installationUuid);
-    const delivery = await db.get(
-      db.qb
-        .selectFrom('inbox')
-        .select(bodyOfRow)
-        .where('workspace_id', '=', workspaceId)
-        .where('resource', '=', 'installation')
-        .where('action', '=', 'created')
-        .where('external_id', '=', installationUuid)
-        .orderBy('seq', 'desc')
-        .limit(1),
-    );
-    const code = delivery ? (JSON.parse(delivery.body) as { data?: { installation?: { code?: unknown } } }).data?.installation?.code : undefined;
+    const body = await inbox.newestBody(workspaceId, 'installation', 'created', installationUuid);
+    const code = body ? (JSON.parse(body) as { data?: { installation?: { code?: unknown } } }).data?.installation?.code : undefined;
     if (typeof code !== 'string') continue;
     try {
       let credentials: Credentials | null = null;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { MemoryDatabase } from '../../memory/database.js';
+import type { Inbox } from '../../queue/inbox.js';
 import type { Clock } from '../../time.js';
 import { clientFor, ConnectionRepository } from '../auth/connections.js';
 import { activatePendingInstallations, type PublicIntegration } from '../auth/installation-activation.js';
@@ -8,6 +9,8 @@ import { SentrySync } from './sync.js';
 
 export interface SyncSchedulerOptions {
   db: MemoryDatabase;
+  /** Where installation.created deliveries wait for their activation. */
+  inbox: Pick<Inbox, 'newestBody'>;
   /** The workspaces whose connections it activates and syncs, asked again each round (installations add workspaces). */
   workspaces: () => Promise<string[]>;
   /** Decrypts each workspace's connections. */
@@ -34,12 +37,12 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
   let running: Promise<void> | null = null;
 
   const activate = async (): Promise<boolean> => {
-    const { db, app, logger } = options;
+    const { db, inbox, app, logger } = options;
     if (!app) return false;
     let activated = 0;
     for (const workspaceId of await options.workspaces()) {
       const repository = new ConnectionRepository(options.db, workspaceId, options.connectionsKey);
-      activated += (await activatePendingInstallations({ db, workspaceId, repository, app, attempted, logger })).length;
+      activated += (await activatePendingInstallations({ db, inbox, workspaceId, repository, app, attempted, logger })).length;
     }
     return activated > 0;
   };

@@ -1,5 +1,5 @@
 import { prepared, type MemoryDatabase } from '../../memory/database.js';
-import { PermanentError, type DeliveryProcessor } from '../../queue/worker.js';
+import { PermanentError, type DeliveryProcessor } from '../../queue/delivery.js';
 import { mapWebhookEvent } from '../mapping/webhook.js';
 import { SENTRY_SOURCE } from '../source.js';
 import { parseWebhook } from './payloads.js';

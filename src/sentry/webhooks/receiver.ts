@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describeStorageFailure } from '../../memory/database.js';
-import type { Delivery, EnqueueResult } from '../../queue/inbox.js';
+import type { Delivery, EnqueueResult } from '../../queue/delivery.js';
 import type { Clock } from '../../time.js';
 import { SENTRY_SOURCE } from '../source.js';
 import { checkTimestamp, verifySignature } from './signature.js';

@@ -1,9 +1,12 @@
-/** The inbox thread (see inbox-thread.ts): its own runtime on the same store, driven by messages. */
+/**
+ * The inbox thread's composition root (see queue/inbox-thread.ts): its own runtime on the same
+ * store, driven by messages. runtime.ts starts it.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger } from '../logger.js';
-import { openRuntime } from '../runtime.js';
-import { DEDICATED_WORKER_BATCH_MS } from './worker.js';
-import type { FromThread, InboxThreadData, ToThread } from './inbox-thread.js';
+import { createLogger } from './logger.js';
+import type { FromThread, InboxThreadData, ToThread } from './queue/inbox-thread.js';
+import { DEDICATED_WORKER_BATCH_MS } from './queue/worker.js';
+import { openRuntime } from './runtime.js';
 
 const options = workerData as InboxThreadData;
 const port = parentPort!;
