@@ -10,13 +10,14 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createMcpServer } from '../src/agent/server.js';
 import type { IssueRecord, MemoryRecord, ObservationRecord, ObservationType } from '../src/memory/records.js';
 import { MemoryStore } from '../src/memory/store.js';
-import type { SqliteDatabase } from '../src/memory/sqlite.js';
 import { ERROR_TEMPLATES, PROJECT_BLUEPRINTS, PROPERTY_NAMES, COMMENT_TEXTS, type Runtime } from '../src/sentry/emulator/catalog.js';
 import { Prng } from '../src/sentry/emulator/prng.js';
 
@@ -160,24 +161,23 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
     log(`generating ${issues} issues and ${observationCount} observations into ${building} …`);
     const started = Date.now();
     const store = await MemoryStore.open(building);
-    (store.db as SqliteDatabase).raw.pragma('synchronous = OFF');
     let written = 0;
     for (const batch of generate(rng, issues, observationCount, generated)) {
-      await store.apply(WS, 'sentry', batch);
+      await store.apply(WS, 'sentry', batch, { durable: false });
       written += batch.length;
       if (written % 200_000 < batch.length) log(`  ${written} records, ${Math.round((Date.now() - started) / 1000)} s`);
     }
-    (store.db as SqliteDatabase).raw.exec("INSERT INTO agent_fts(agent_fts) VALUES ('optimize'); INSERT INTO search_fts(search_fts) VALUES ('optimize');");
+    await store.optimizeSearchIndexes();
     await store.close();
     renameSync(building, path);
     generateSeconds = Math.round((Date.now() - started) / 1000);
   }
   const store = await MemoryStore.open(path);
-  // The read path is measured on the embedded engine, against bare FTS5 on the same file.
-  const sqlite = store.db as SqliteDatabase;
-  const sample = sqlite.raw.prepare('SELECT id, short_id AS shortId, project_slug AS project FROM issues WHERE workspace_id = ? ORDER BY random() LIMIT 500').all(WS) as { id: string; shortId: string; project: string }[];
-  const releases = (sqlite.raw.prepare('SELECT version FROM releases WHERE workspace_id = ? ORDER BY random() LIMIT 100').all(WS) as { version: string }[]).map((r) => r.version);
-  const counts = sqlite.raw.prepare("SELECT (SELECT count(*) FROM issues) AS issues, (SELECT count(*) FROM observations) AS observations").get() as { issues: number; observations: number };
+  const { db } = store;
+  const sample = (await db.all(db.qb.selectFrom('issues').select(['id', 'short_id', 'project_slug']).where('workspace_id', '=', WS).orderBy(sql`random()`).limit(500))).map((i) => ({ id: i.id, shortId: i.short_id!, project: i.project_slug! }));
+  const releases = (await db.all(db.qb.selectFrom('releases').select('version').where('workspace_id', '=', WS).orderBy(sql`random()`).limit(100))).map((r) => r.version);
+  const count = async (table: 'issues' | 'observations') => Number((await db.get(db.qb.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'))))!.n);
+  const counts = { issues: await count('issues'), observations: await count('observations') };
   log(`memory: ${counts.issues} issues, ${counts.observations} observations`);
 
   const server = createMcpServer({ db: store.db, workspaceId: WS, now: () => EPOCH });
@@ -204,7 +204,9 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
     }
   };
 
-  const bare = sqlite.raw.prepare('SELECT rowid, bm25(search_fts, 5.0, 1.0) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY score LIMIT 20');
+  // The read path is measured on the embedded engine, against bare FTS5 on the same file (a connection of its own).
+  const ftsFile = new BetterSqlite3(path, { readonly: true });
+  const bare = ftsFile.prepare('SELECT rowid, bm25(search_fts, 5.0, 1.0) AS score FROM search_fts WHERE search_fts MATCH ? ORDER BY score LIMIT 20');
   const ftsQuery = (text: string) => (text.match(/[\p{L}\p{N}_]+/gu) ?? []).map((t) => `"${t}"`).join(' AND ');
 
   // Warm the page cache and statement caches before measuring.
@@ -218,7 +220,7 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
     return summarize(timings);
   };
   // The least active project: a filter that keeps few of the many matches of a frequent word.
-  const quietProject = (sqlite.raw.prepare('SELECT project_slug AS slug FROM issues WHERE workspace_id = ? GROUP BY project_slug ORDER BY count(*) LIMIT 1').get(WS) as { slug: string }).slug;
+  const quietProject = (await db.get(db.qb.selectFrom('issues').select('project_slug').where('workspace_id', '=', WS).groupBy('project_slug').orderBy((eb) => eb.fn.countAll()).limit(1)))!.project_slug!;
   const selective = (i: number): Record<string, unknown> => {
     const query = frequent[i % frequent.length];
     switch (i % 4) {
@@ -239,6 +241,7 @@ export async function runAgentBench(log: (line: string) => void, options: { issu
   capabilities.status = await measure('status', 100, () => call('get_memory_status', {}));
   const rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
   await client.close();
+  ftsFile.close();
   await store.close();
   return {
     issues: counts.issues,

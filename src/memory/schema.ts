@@ -282,7 +282,7 @@ export interface SyncLeaseTable {
   summary: string | null;
 }
 
-/** Issue-level documents of the agent index; `row_id` is the `agent_fts` rowid (see context/read-side-migration.ts). */
+/** Issue-level documents of the agent index; `row_id` is the `agent_fts` rowid (see sqlite/read-side-migration.ts). */
 export interface AgentDocTable {
   row_id: Generated<number>;
   workspace_id: string;
@@ -296,7 +296,7 @@ export interface AgentFtsTable {
   rowid: number;
   title: string;
   body: string;
-  /** Filter tokens of the document's issue (project, level, status; see context/search-index-migration.ts). */
+  /** Filter tokens of the document's issue (project, level, status; see sqlite/search-index-migration.ts). */
   facets: string;
   agent_fts: string;
 }

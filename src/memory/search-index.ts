@@ -3,7 +3,7 @@ import { prepared, type MemoryDatabase } from './database.js';
 
 /**
  * Timeline entries' full-text index (`search_docs` + `search_fts`, kind `observation`). Issue-level
- * documents have their own index, kept by triggers (context/read-side-migration.ts, postgres-migrations.ts).
+ * documents have their own index, kept by triggers (sqlite/read-side-migration.ts, postgres/migrations.ts).
  */
 export async function indexObservation(db: MemoryDatabase, workspaceId: string, r: ObservationRecord): Promise<void> {
   await db.lock(`observation:${workspaceId}:${r.id}`);

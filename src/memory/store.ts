@@ -2,8 +2,8 @@ import { engineOf, type MemoryDatabase } from './database.js';
 import { getIssueView, type IssueView } from './issue-view.js';
 import type { MemoryRecord } from './records.js';
 import { searchMemory, type SearchQuery, type SearchResult } from './context/search.js';
-import { PostgresDatabase } from './postgres.js';
-import { SqliteDatabase } from './sqlite.js';
+import { PostgresDatabase } from './postgres/database.js';
+import { SqliteDatabase } from './sqlite/database.js';
 import { countRecords, type RecordCounts } from './stats.js';
 import { applyRecords } from './writer.js';
 
@@ -28,9 +28,17 @@ export class MemoryStore {
     return new MemoryStore(await openDatabase(location, options));
   }
 
-  /** Merges records from one source in a single transaction. */
-  apply(workspaceId: string, source: string, records: readonly MemoryRecord[]): Promise<void> {
-    return this.db.transaction((tx) => applyRecords(tx, workspaceId, source, records));
+  /**
+   * Merges records from one source in a single transaction. `durable: false` commits without waiting
+   * for the disk: for a bulk load that can be run again.
+   */
+  apply(workspaceId: string, source: string, records: readonly MemoryRecord[], options?: { durable?: boolean }): Promise<void> {
+    return this.db.transaction((tx) => applyRecords(tx, workspaceId, source, records), options);
+  }
+
+  /** After a bulk load, so that searches read one index segment each (SQLite; PostgreSQL's GIN indexes need no such step). */
+  async optimizeSearchIndexes(): Promise<void> {
+    if (this.db instanceof SqliteDatabase) this.db.optimizeSearchIndexes();
   }
 
   issue(workspaceId: string, ref: string): Promise<IssueView | null> {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../src/memory/migrations.js';
-import { migratePostgres } from '../../src/memory/postgres-migrations.js';
+import { runMigrations } from '../../src/memory/sqlite/migrations.js';
+import { migratePostgres } from '../../src/memory/postgres/migrations.js';
 
 /** A server where the test may create and drop a database of its own. */
 const SERVER = process.env.SENTRY_MEMORY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,9 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterTokens, searchMemory } from '../../src/memory/context/search.js';
-import { migrations } from '../../src/memory/migrations.js';
+import { migrations } from '../../src/memory/sqlite/migrations.js';
 import type { MemoryRecord } from '../../src/memory/records.js';
-import type { SqliteDatabase } from '../../src/memory/sqlite.js';
+import type { SqliteDatabase } from '../../src/memory/sqlite/database.js';
 import { MemoryStore } from '../../src/memory/store.js';
 import { applyRecords } from '../../src/memory/writer.js';
 import { createTestDatabase, openTestStore, TEST_ENGINE } from '../helpers/database.js';
@@ -11,7 +11,7 @@ import { emulatorRecords, EPOCH, seededOrganization } from '../helpers/emulator-
 
 /**
  * SQLite's full-text indexes are written when a transaction commits, from notes its triggers leave
- * (context/search-index-migration.ts). Whatever the writes (re-indexing, status changes, edits,
+ * (sqlite/search-index-migration.ts). Whatever the writes (re-indexing, status changes, edits,
  * deletions, savepoints rolled back), the indexes must end up as if built from scratch.
  */
 describe.skipIf(TEST_ENGINE !== 'sqlite')('full-text indexes written at commit', () => {

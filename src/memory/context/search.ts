@@ -119,7 +119,7 @@ interface Match {
 
 /**
  * The issue-level index's tokens for a search's project, level and status filters (see
- * search-index-migration.ts, which writes them): a prefix and the value's UTF-8 bytes in hex. The
+ * sqlite/search-index-migration.ts, which writes them): a prefix and the value's UTF-8 bytes in hex. The
  * project is folded to lower case as SQL's lower() folds it (ASCII only), like the filter itself.
  */
 export function filterTokens(filters: SearchFilters): string[] {

@@ -142,7 +142,7 @@ export async function getTimeline(db: MemoryDatabase, workspaceId: string, query
 /**
  * Whether observation `o` belongs to one of `projects`: by its own project, else by its issue's. The
  * issue is read only for the few observations without one, so a filtered count stays on the index
- * (read-indexes.ts).
+ * (shared-sql.ts).
  */
 export function observationInProjects(projects: readonly string[]): RawBuilder<boolean> {
   const list = sql.join(projects.map((p) => p.toLowerCase()));

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { readSideMigrationSql } from './context/read-side-migration.js';
-import { searchIndexMigrationSql } from './context/search-index-migration.js';
-import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from './read-indexes.js';
+import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from '../shared-sql.js';
+import { readSideMigrationSql } from './read-side-migration.js';
+import { searchIndexMigrationSql } from './search-index-migration.js';
 
 /**
  * Ordered, append-only schema migrations for the embedded SQLite store. Each runs once, in a

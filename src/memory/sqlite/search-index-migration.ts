@@ -8,7 +8,7 @@
  * 100,000 records and 105 s for its third. Triggers now only note which documents changed (in
  * `fts_pending`, an ordinary table, so a rolled-back savepoint takes its notes with it), and
  * `flushSearchIndexes` indexes them all in a few statements just before the transaction commits
- * (sqlite.ts). The same 300,000 records: 19.5 s instead of 245 s.
+ * (database.ts). The same 300,000 records: 19.5 s instead of 245 s.
  *
  * **Search filters inside the issue-level index.** Every document in `agent_fts` also carries its
  * issue's project, level and status as filter tokens (column `facets`), so a search with a selective
@@ -20,7 +20,8 @@
  * documents keep their row ids (their place in "most recently active first") and are re-indexed.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { insightRef, issueBody, issueChanged, issueTitle } from './read-side-migration.js';
+import { insightRef } from '../shared-sql.js';
+import { issueBody, issueChanged, issueTitle } from './read-side-migration.js';
 
 /** The filter tokens of the issue row `r`, as FTS5 will index them. */
 const issueFacets = (r: string) =>

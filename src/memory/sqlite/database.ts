@@ -3,10 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Compilable } from 'kysely';
-import type { MemoryDatabase, RunResult } from './database.js';
-import { flushSearchIndexes } from './context/search-index-migration.js';
+import type { MemoryDatabase, RunResult } from '../database.js';
+import type { Database } from '../schema.js';
 import { runMigrations } from './migrations.js';
-import type { Database } from './schema.js';
+import { flushSearchIndexes } from './search-index-migration.js';
 
 type Param = string | number | bigint | Buffer | null;
 
@@ -177,6 +177,11 @@ export class SqliteDatabase implements MemoryDatabase {
     await this.idle();
     this.optimize();
     this.raw.close();
+  }
+
+  /** Merges each full-text index's segments into one b-tree (FTS5 'optimize'): for after a bulk load. */
+  optimizeSearchIndexes(): void {
+    this.raw.exec("INSERT INTO agent_fts(agent_fts) VALUES ('optimize'); INSERT INTO search_fts(search_fts) VALUES ('optimize');");
   }
 
   /**

@@ -1,8 +1,8 @@
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type Compilable } from 'kysely';
 import pg from 'pg';
-import { describeLocation, type MemoryDatabase, type RunResult } from './database.js';
-import { migratePostgres } from './postgres-migrations.js';
-import type { Database } from './schema.js';
+import { describeLocation, type MemoryDatabase, type RunResult } from '../database.js';
+import type { Database } from '../schema.js';
+import { migratePostgres } from './migrations.js';
 
 const INT8 = 20;
 const NUMERIC = 1700;

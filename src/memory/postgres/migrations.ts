@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from './read-indexes.js';
+import { insightRef, ISSUE_FACETS_BY_ISSUE, issueBody, issueDocumentChanged, issueTitle, OBSERVATIONS_TYPE_TIME_COVERING } from '../shared-sql.js';
 
 /**
- * Ordered, append-only schema migrations for PostgreSQL (SQLite's are in migrations.ts). Both engines
+ * Ordered, append-only schema migrations for PostgreSQL (SQLite's are in ../sqlite/migrations.ts). Both engines
  * satisfy schema.ts: the same tables and columns, values of the same shapes. Each migration runs once,
  * in its own transaction, and is recorded in `schema_migrations`; never edit one that has shipped — add another.
  *
@@ -23,14 +23,7 @@ const TEXT = 'text COLLATE "C"';
 const PUNCTUATION = `!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~`;
 const words = (expr: string) => `translate(coalesce(${expr}, ''), '${PUNCTUATION.replaceAll("'", "''")}', '${' '.repeat(PUNCTUATION.length)}')`;
 
-/** Columns that change an issue's document; the last-seen time only when it moves to a new hour, as on SQLite. */
-const issueChanged = [
-  ...['short_id', 'title', 'error_type', 'message', 'culprit', 'project_slug', 'top_frames'].map((c) => `new.${c} IS DISTINCT FROM old.${c}`),
-  'substr(new.last_seen, 1, 13) IS DISTINCT FROM substr(old.last_seen, 1, 13)',
-  'new.first_seen IS DISTINCT FROM old.first_seen',
-].join(' OR ');
-
-const insightRef = (r: string) => `${r}.issue_id || ':' || ${r}.run_id || ':' || ${r}.stage`;
+const issueChanged = issueDocumentChanged('IS DISTINCT FROM');
 
 export const migrations: { id: number; name: string; sql: string }[] = [
   {
@@ -201,7 +194,7 @@ CREATE TABLE search_docs (
 CREATE INDEX search_docs_tsv ON search_docs USING gin (tsv);
 
 -- Issue-level documents (issues, comments, Seer insights, alerts), kept by the triggers below so no
--- writer has to know about them (see context/read-side-migration.ts). A re-indexed document takes a
+-- writer has to know about them (see ../sqlite/read-side-migration.ts). A re-indexed document takes a
 -- fresh row_id from the sequence, so row_id order is "most recently active first".
 CREATE TABLE agent_docs (
   workspace_id ${TEXT} NOT NULL,
@@ -224,10 +217,13 @@ $$;
 CREATE FUNCTION agent_index_issue() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM agent_doc_put(new.workspace_id, 'issue', new.id, new.id, coalesce(new.last_seen, new.first_seen),
-    concat_ws(' ', new.short_id, new.title),
-    concat_ws(' ', new.error_type, new.message, new.culprit, new.project_slug,
+    ${issueTitle('new')},
+    ${issueBody(
+      'new',
+      `
       (SELECT string_agg(concat_ws(' ', f->>'function', f->>'filename'), ' ')
-         FROM jsonb_array_elements(CASE WHEN jsonb_typeof(new.top_frames) = 'array' THEN new.top_frames ELSE '[]' END) AS f)));
+         FROM jsonb_array_elements(CASE WHEN jsonb_typeof(new.top_frames) = 'array' THEN new.top_frames ELSE '[]' END) AS f)`,
+    )});
   RETURN NULL;
 END $$;
 CREATE TRIGGER agent_issue_ai AFTER INSERT ON issues FOR EACH ROW EXECUTE FUNCTION agent_index_issue();

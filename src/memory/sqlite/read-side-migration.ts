@@ -13,11 +13,17 @@
  * ranking every match.
  */
 
+import { insightRef, issueBody as sharedIssueBody, issueDocumentChanged, issueTitle as sharedIssueTitle } from '../shared-sql.js';
+
 /** Title and body of an issue's document, from the `issues` row `r`. */
-export const issueTitle = (r: string) => `concat_ws(' ', ${r}.short_id, ${r}.title)`;
-export const issueBody = (r: string) => `concat_ws(' ', ${r}.error_type, ${r}.message, ${r}.culprit, ${r}.project_slug,
+export const issueTitle = sharedIssueTitle;
+export const issueBody = (r: string) =>
+  sharedIssueBody(
+    r,
+    `
     (SELECT group_concat(concat_ws(' ', json_extract(f.value, '$.function'), json_extract(f.value, '$.filename')), ' ')
-       FROM json_each(CASE WHEN json_valid(${r}.top_frames) THEN ${r}.top_frames ELSE '[]' END) AS f))`;
+       FROM json_each(CASE WHEN json_valid(${r}.top_frames) THEN ${r}.top_frames ELSE '[]' END) AS f)`,
+  );
 
 /** Statements that (re)index one document: drop its old FTS row, allocate a fresh row id, index it. */
 function reindex(kind: string, ws: string, ref: string, issueId: string, occurredAt: string, title: string, body: string): string {
@@ -34,15 +40,7 @@ function unindex(kind: string, ws: string, ref: string): string {
   DELETE FROM agent_docs WHERE workspace_id = ${ws} AND kind = '${kind}' AND ref_id = ${ref};`;
 }
 
-// Text changes re-index at once; activity only when it moves to a new hour, which keeps "most recently
-// active first" accurate to the hour without rewriting the index on every event of a busy issue.
-export const issueChanged = [
-  ...['short_id', 'title', 'error_type', 'message', 'culprit', 'project_slug', 'top_frames'].map((c) => `new.${c} IS NOT old.${c}`),
-  'substr(new.last_seen, 1, 13) IS NOT substr(old.last_seen, 1, 13)',
-  'new.first_seen IS NOT old.first_seen',
-].join(' OR ');
-
-export const insightRef = (r: string) => `${r}.issue_id || ':' || ${r}.run_id || ':' || ${r}.stage`;
+export const issueChanged = issueDocumentChanged('IS NOT');
 
 export const readSideMigrationSql = `
 CREATE TABLE agent_docs (
