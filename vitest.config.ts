@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -35,6 +36,8 @@ const run = (process.env.SENTRY_MEMORY_TEST_RUN ??= randomBytes(4).toString('hex
 process.env.SENTRY_MEMORY_TEST_PG_URL = pgUrl;
 
 export default defineConfig({
+  // examples/ import the package by name, as its users do: in tests that name is the source.
+  resolve: { alias: { 'sentry-memory': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
