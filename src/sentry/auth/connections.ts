@@ -1,4 +1,4 @@
-import type { MemoryDatabase } from '../../memory/database.js';
+import { prepared, type MemoryDatabase } from '../../memory/database.js';
 import { versionOf } from '../../memory/versions.js';
 import type { Clock } from '../../time.js';
 import { SentryApiClient, type ApiLogger } from '../api/client.js';
@@ -103,6 +103,28 @@ export class ConnectionRepository {
       },
     };
   }
+}
+
+/** Installations that `installation.created` left pending (no credentials yet), to activate. */
+export function pendingInstallations(db: MemoryDatabase, workspaceId: string): Promise<{ external_id: string | null; org_slug: string | null }[]> {
+  return db.all(
+    db.qb
+      .selectFrom('connections')
+      .select(['external_id', 'org_slug'])
+      .where('workspace_id', '=', workspaceId)
+      .where('source', '=', SENTRY_SOURCE)
+      .where('state', '=', 'pending')
+      .where('credentials', 'is', null),
+  );
+}
+
+/** Whether the installation was uninstalled; asked for every delivery, so one prepared statement. */
+export async function isInstallationDeleted(db: MemoryDatabase, workspaceId: string, installationUuid: string): Promise<boolean> {
+  const statement = prepared(db, 'connection state by installation', (qb) =>
+    qb.selectFrom('connections').select('state').where('workspace_id', '=', '').where('source', '=', '').where('external_id', '=', ''),
+  );
+  const connection = await db.get(statement(workspaceId, SENTRY_SOURCE, installationUuid));
+  return connection?.state === 'deleted';
 }
 
 /**

@@ -3,8 +3,7 @@ import type { MemoryDatabase } from '../../memory/database.js';
 import type { Inbox } from '../../queue/inbox.js';
 import { resolveRegionUrl } from '../api/region.js';
 import { SentryApiClient } from '../api/client.js';
-import { SENTRY_SOURCE } from '../source.js';
-import type { ConnectionRepository } from './connections.js';
+import { pendingInstallations, type ConnectionRepository } from './connections.js';
 import type { Credentials } from './credentials.js';
 import { completeInstallation } from './installation.js';
 import { StaticTokenProvider } from './token-provider.js';
@@ -34,15 +33,7 @@ export async function activatePendingInstallations(args: {
   logger: Logger;
 }): Promise<string[]> {
   const { db, inbox, workspaceId, repository, app, attempted, logger } = args;
-  const pending = await db.all(
-    db.qb
-      .selectFrom('connections')
-      .select(['external_id', 'org_slug'])
-      .where('workspace_id', '=', workspaceId)
-      .where('source', '=', SENTRY_SOURCE)
-      .where('state', '=', 'pending')
-      .where('credentials', 'is', null),
-  );
+  const pending = await pendingInstallations(db, workspaceId);
   const activated: string[] = [];
   for (const { external_id: installationUuid, org_slug: orgSlug } of pending) {
     if (!installationUuid || !orgSlug || attempted.has(installationUuid)) continue;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { MemoryRecord } from '../../memory/records.js';
 import type { MemoryDatabase } from '../../memory/database.js';
+import { storedIssue, storedRelease } from '../../memory/stored.js';
 import { applyRecords } from '../../memory/writer.js';
 import type { ApiStats, Page } from '../api/client.js';
 import {
@@ -217,23 +218,7 @@ export class SentrySync {
   private async issueBundle(issue: Json): Promise<{ issue: Json; event: Json | null; activities: Json[] | undefined }> {
     const { client, organization, db, workspaceId } = this.options;
     const id = String(issue.id);
-    const stored = await db.get(
-      db.qb
-        .selectFrom('issues')
-        .select(['last_seen', 'status', 'substatus', 'assignee_id'])
-        .select((eb) => [
-          eb.selectFrom('events').select((e) => e.fn.countAll<number>().as('n')).whereRef('events.workspace_id', '=', 'issues.workspace_id').whereRef('events.issue_id', '=', 'issues.id').as('events'),
-          eb
-            .selectFrom('comments')
-            .select((e) => e.fn.countAll<number>().as('n'))
-            .whereRef('comments.workspace_id', '=', 'issues.workspace_id')
-            .whereRef('comments.issue_id', '=', 'issues.id')
-            .where('comments.deleted', '=', 0)
-            .as('comments'),
-        ])
-        .where('workspace_id', '=', workspaceId)
-        .where('id', '=', id),
-    );
+    const stored = await storedIssue(db, workspaceId, id);
     const lastSeenChanged = stored?.last_seen !== isoTime(issue.lastSeen);
     const assignee = issue.assignedTo as { id?: unknown } | null | undefined;
     const needEvent = !stored || !stored.events || lastSeenChanged;
@@ -261,16 +246,7 @@ export class SentrySync {
       const perRelease = await Promise.all(
         (page.items as Json[]).map(async (release) => {
           const record = mapApiRelease(release);
-          const stored = await db.get(
-            db.qb
-              .selectFrom('releases')
-              .select(['commit_count'])
-              .select((eb) =>
-                eb.selectFrom('deploys').select((e) => e.fn.countAll<number>().as('n')).whereRef('deploys.workspace_id', '=', 'releases.workspace_id').whereRef('deploys.release', '=', 'releases.version').as('deploys'),
-              )
-              .where('workspace_id', '=', workspaceId)
-              .where('version', '=', record.version),
-          );
+          const stored = await storedRelease(db, workspaceId, record.version);
           const recent = (record.createdAt ?? '') >= since || stored !== undefined;
           const changed = !stored || stored.commit_count !== record.commitCount || Number(stored.deploys ?? 0) !== Number(release.deployCount ?? 0);
           if (!recent || !changed) return [record] as MemoryRecord[];
