@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
+import { agentError } from './errors.js';
 import type { AgentTool, ToolContext } from './tool.js';
 import { agentTools } from './tools/index.js';
 
@@ -24,10 +25,16 @@ function register(server: McpServer, tool: AgentTool<z.ZodRawShape, z.ZodRawShap
   server.registerTool(
     tool.name,
     { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, outputSchema: tool.outputSchema, annotations: { readOnlyHint: true, openWorldHint: false } },
-    // Errors thrown here (bad cursor, unknown issue, …) become tool errors whose message says what to change.
+    // A bad cursor, an unknown issue, … become tool errors whose message says what to change; anything else the SDK reports as is.
     async (input: Record<string, unknown>): Promise<CallToolResult> => {
-      const answer = await tool.run(ctx, input);
-      return { content: [{ type: 'text', text: answer.markdown }], structuredContent: answer.structured };
+      try {
+        const answer = await tool.run(ctx, input);
+        return { content: [{ type: 'text', text: answer.markdown }], structuredContent: answer.structured };
+      } catch (error) {
+        const failure = agentError(error);
+        if (!failure) throw error;
+        return { content: [{ type: 'text', text: failure.markdown }], isError: true };
+      }
     },
   );
 }

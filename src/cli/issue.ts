@@ -1,9 +1,6 @@
 import { Command } from 'commander';
 import { issueContextTool } from '../agent/tools/issue-context.js';
-import { loadConfig } from '../config.js';
-import { getIssueView } from '../memory/issue-view.js';
-import { MemoryStore } from '../memory/store.js';
-import { dbOption, jsonOption, printJson } from './options.js';
+import { dbOption, jsonOption, printJson, withStore } from './options.js';
 import { intArg, runTool } from './run-tool.js';
 
 export function issueCommand(): Command {
@@ -17,11 +14,6 @@ export function issueCommand(): Command {
       const answer = await runTool(flags, issueContextTool, { issue: ref, maxTokens: flags.maxTokens });
       if (!flags.json) return console.log(answer.markdown);
       // Scripts also get the issue's whole timeline (every observation, not only status changes).
-      const store = await MemoryStore.open(loadConfig(flags).db);
-      try {
-        printJson({ ...answer.structured, timeline: (await getIssueView(store.db, loadConfig(flags).workspaceId, answer.structured.id))?.timeline ?? [] });
-      } finally {
-        await store.close();
-      }
+      await withStore(flags, async (store, workspaceId) => printJson({ ...answer.structured, timeline: (await store.issue(workspaceId, answer.structured.id))?.timeline ?? [] }));
     });
 }

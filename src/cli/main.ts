@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { agentError } from '../agent/errors.js';
 import { ConfigError } from '../config.js';
 import { connectCommand } from './connect.js';
 import { demoCommand } from './demo.js';
 import { emulatorCommand } from './emulator.js';
-import { NotInMemoryError, QueryError } from '../memory/context/errors.js';
 import { apikeyCommand } from './apikey.js';
 import { inboxCommand } from './inbox.js';
 import { issueCommand } from './issue.js';
@@ -43,13 +43,10 @@ try {
     console.error(`error: ${error.message}`);
     process.exit(2);
   }
-  if (error instanceof NotInMemoryError) {
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  }
-  if (error instanceof QueryError) {
-    console.error(`error: ${error.message}`);
-    process.exit(2);
+  const failure = agentError(error);
+  if (failure) {
+    console.error(`error: ${failure.markdown}`);
+    process.exit(failure.missing ? 1 : 2);
   }
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

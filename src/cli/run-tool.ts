@@ -1,21 +1,15 @@
 import type { z } from 'zod';
 import { parseToolInput, type AgentTool, type ToolAnswer } from '../agent/tool.js';
-import { loadConfig, type ConfigFlags } from '../config.js';
-import { MemoryStore } from '../memory/store.js';
+import type { ConfigFlags } from '../config.js';
 import { systemClock } from '../time.js';
+import { withStore } from './options.js';
 
 /**
  * Runs one agent tool against the configured store, with the same input validation as MCP and HTTP,
  * so the CLI answers exactly what an agent would get.
  */
 export async function runTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(flags: ConfigFlags, tool: AgentTool<I, O>, input: Record<string, unknown>): Promise<ToolAnswer<z.infer<z.ZodObject<O>>>> {
-  const config = loadConfig(flags);
-  const store = await MemoryStore.open(config.db);
-  try {
-    return await tool.run({ db: store.db, workspaceId: config.workspaceId, now: systemClock }, parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input));
-  } finally {
-    await store.close();
-  }
+  return withStore(flags, (store, workspaceId) => tool.run({ db: store.db, workspaceId, now: systemClock }, parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input)));
 }
 
 /** `--max-tokens`, `--limit`: integers, validated by the tool's schema afterwards. */

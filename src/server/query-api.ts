@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { agentError } from '../agent/errors.js';
 import { parseToolInput, type AgentTool, type ToolContext } from '../agent/tool.js';
 import { issueContextTool, releaseContextTool, searchTool, statusTool, timelineTool } from '../agent/tools/index.js';
-import { NotInMemoryError, QueryError } from '../memory/context/errors.js';
 
 type AnyTool = AgentTool<z.ZodRawShape, z.ZodRawShape>;
 type Query = Record<string, string | string[] | undefined>;
@@ -35,9 +35,9 @@ export async function queryApiRoutes(app: FastifyInstance, options: { context: (
       if (format === 'markdown') return reply.type('text/markdown; charset=utf-8').send(result.markdown);
       return reply.send(result.structured);
     } catch (error) {
-      if (error instanceof NotInMemoryError) return reply.code(404).send({ error: error.message });
-      if (error instanceof QueryError) return reply.code(400).send({ error: error.message });
-      throw error;
+      const failure = agentError(error);
+      if (!failure) throw error;
+      return reply.code(failure.missing ? 404 : 400).send({ error: failure.markdown });
     }
   };
   const params = (request: FastifyRequest) => request.params as Record<string, string>;

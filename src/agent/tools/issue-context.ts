@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getIssueContext, type IssueContext } from '../../memory/context/issue-context.js';
-import { clip } from '../../memory/context/search.js';
+import { clip } from '../../text.js';
 import { DEFAULT_MAX_TOKENS, fitToBudget, type Section } from '../budget.js';
 import { at, count, defineTool, maxTokensInput, truncation, truncationOutput } from '../tool.js';
 
@@ -55,6 +55,8 @@ export const issueContextTool = defineTool({
   },
   async run(ctx, input) {
     const issue = await getIssueContext(ctx.db, ctx.workspaceId, input.issue, ctx.now());
+    // The project id and every observation are for programs (MemoryStore.issue, `issue --json`); agents read the status history.
+    const { projectId: _projectId, timeline: _timeline, ...shown } = issue;
     const sections = issueSections(issue);
     const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
     const hint = `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;
@@ -63,7 +65,7 @@ export const issueContextTool = defineTool({
     return {
       markdown: fitted.markdown,
       structured: {
-        ...issue,
+        ...shown,
         topFrames: keep('frames', issue.topFrames),
         seer: keep('seer', issue.seer),
         suspectCommits: keep('suspect commits', issue.suspectCommits),

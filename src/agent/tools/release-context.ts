@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getReleaseContext, type ReleaseContext } from '../../memory/context/release-context.js';
-import { clip } from '../../memory/context/search.js';
+import { clip } from '../../text.js';
 import { DEFAULT_MAX_TOKENS, fitToBudget, type Section } from '../budget.js';
 import { at, count, defineTool, maxTokensInput, truncation, truncationOutput } from '../tool.js';
 

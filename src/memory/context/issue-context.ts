@@ -21,6 +21,7 @@ export interface IssueContext {
   platform: string | null;
   priority: string | null;
   project: string | null;
+  projectId: string | null;
   permalink: string | null;
   status: string | null;
   substatus: string | null;
@@ -42,6 +43,8 @@ export interface IssueContext {
   seer: { stage: string; state: string; summary: string | null; at: string; details: unknown }[];
   suspectDeploys: { id: string; release: string; environment: string; finishedAt: string; hoursBefore: number; before: 'first seen' | 'regression' }[];
   suspectCommits: { id: string; release: string; message: string | null; author: string | null; files: string[]; reason: 'first release' | 'regression release' }[];
+  /** Every observation of the issue, oldest first (status changes are the `issue.*` ones). */
+  timeline: { kind: string; occurredAt: string; summary: string }[];
 }
 
 /** Everything the memory knows about one issue, most important first. `now` drives the trend label. */
@@ -52,16 +55,16 @@ export async function getIssueContext(db: MemoryDatabase, workspaceId: string, r
     db.qb.selectFrom('events').select(['id', 'occurred_at', 'release', 'environment', 'top_frames']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at', 'desc').limit(1),
   );
   const frames = inAppFrames(issue.top_frames, latestEvent?.top_frames ?? null);
-  const statusHistory = await db.all(
+  const observations = await db.all(
     db.qb
       .selectFrom('observations')
       .select(['type', 'occurred_at', 'summary', 'release'])
       .where('workspace_id', '=', workspaceId)
       .where('issue_id', '=', id)
-      .where('type', 'like', 'issue.%')
       .orderBy('occurred_at')
       .orderBy('id'),
   );
+  const statusHistory = observations.filter((o) => o.type.startsWith('issue.'));
   const environments = (await db.all(db.qb.selectFrom('issue_facets').select('value').where('workspace_id', '=', workspaceId).where('facet', '=', 'environment').where('issue_id', '=', id)))
     .map((r) => r.value)
     .sort();
@@ -80,6 +83,7 @@ export async function getIssueContext(db: MemoryDatabase, workspaceId: string, r
     platform: issue.platform,
     priority: issue.priority,
     project: issue.project_slug,
+    projectId: issue.project_id,
     permalink: issue.permalink,
     status: issue.status,
     substatus: issue.substatus,
@@ -103,6 +107,7 @@ export async function getIssueContext(db: MemoryDatabase, workspaceId: string, r
       .map((s) => ({ stage: s.stage, state: s.state, summary: s.summary, at: s.at, details: s.details ? (JSON.parse(s.details) as unknown) : null })),
     suspectDeploys: await suspectDeploys(db, workspaceId, projectKeys, environments, issue.first_seen, regressions.map((r) => r.occurred_at)),
     suspectCommits: await suspectCommits(db, workspaceId, frames, issue.first_release, regressions.map((r) => r.release).filter((r): r is string => r !== null)),
+    timeline: observations.map((o) => ({ kind: o.type, occurredAt: o.occurred_at, summary: o.summary })),
   };
 }
 

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { MemoryDatabase } from '../database.js';
 import { QueryError } from './errors.js';
+import { clip } from '../../text.js';
 
 export const DOC_KINDS = ['issue', 'comment', 'insight', 'alert', 'observation'] as const;
 export type DocKind = (typeof DOC_KINDS)[number];
@@ -377,9 +378,4 @@ function splitInsightRef(ref: string): [string, string, string] {
   const first = ref.indexOf(':');
   const last = ref.lastIndexOf(':');
   return [ref.slice(0, first), ref.slice(first + 1, last), ref.slice(last + 1)];
-}
-
-export function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
