@@ -1,16 +1,15 @@
 import { engineOf, type MemoryDatabase } from './database.js';
 import { NotInMemoryError } from './context/errors.js';
-import { getIssueContext, type IssueContext } from './context/issue-context.js';
+import { getIssueFacts, getIssueTimeline, type IssueFacts } from './context/issue-context.js';
 import type { MemoryRecord } from './records.js';
 import { searchMemory, type SearchQuery, type SearchResult } from './context/search.js';
 import { PostgresDatabase } from './postgres/database.js';
 import { SqliteDatabase } from './sqlite/database.js';
 import { countRecords, type RecordCounts } from './stats.js';
 import { applyRecords } from './writer.js';
-import { systemClock } from '../time.js';
 
-/** One issue for programs: its context without the clock-dependent trend, with comments and Seer results (`insights`) oldest first. */
-export type IssueView = Omit<IssueContext, 'trend' | 'seer'> & { insights: IssueContext['seer'] };
+/** One issue for programs: what is stored of it, comments and Seer results (`insights`) oldest first, and its whole timeline. */
+export type IssueView = Omit<IssueFacts, 'seer'> & { insights: IssueFacts['seer']; timeline: { kind: string; occurredAt: string; summary: string }[] };
 
 export interface StoreOptions {
   /** Milliseconds a write waits for a lock another connection holds (default 5000): SQLite's busy timeout, PostgreSQL's lock_timeout. */
@@ -49,9 +48,8 @@ export class MemoryStore {
   /** The issue `ref` names (id, short id or URL), or null when it is not in memory. */
   async issue(workspaceId: string, ref: string): Promise<IssueView | null> {
     try {
-      // The clock only drives the trend label, which the view leaves out.
-      const { trend: _trend, seer, comments, ...facts } = await getIssueContext(this.db, workspaceId, ref, systemClock());
-      return { ...facts, comments: [...comments].reverse(), insights: [...seer].reverse() };
+      const { seer, comments, ...facts } = await getIssueFacts(this.db, workspaceId, ref);
+      return { ...facts, comments: [...comments].reverse(), insights: [...seer].reverse(), timeline: await getIssueTimeline(this.db, workspaceId, facts.id) };
     } catch (error) {
       if (error instanceof NotInMemoryError) return null;
       throw error;

@@ -55,8 +55,8 @@ export const issueContextTool = defineTool({
   },
   async run(ctx, input) {
     const issue = await getIssueContext(ctx.db, ctx.workspaceId, input.issue, ctx.now());
-    // The project id and every observation are for programs (MemoryStore.issue, `issue --json`); agents read the status history.
-    const { projectId: _projectId, timeline: _timeline, ...shown } = issue;
+    // The project id is for programs (MemoryStore.issue); agents know the project by its slug.
+    const { projectId: _projectId, ...shown } = issue;
     const sections = issueSections(issue);
     const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
     const hint = `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;

@@ -43,28 +43,43 @@ export interface IssueContext {
   seer: { stage: string; state: string; summary: string | null; at: string; details: unknown }[];
   suspectDeploys: { id: string; release: string; environment: string; finishedAt: string; hoursBefore: number; before: 'first seen' | 'regression' }[];
   suspectCommits: { id: string; release: string; message: string | null; author: string | null; files: string[]; reason: 'first release' | 'regression release' }[];
-  /** Every observation of the issue, oldest first (status changes are the `issue.*` ones). */
-  timeline: { kind: string; occurredAt: string; summary: string }[];
 }
+
+/** What is stored of an issue: its context without the trend, the one part that depends on when it is asked. */
+export type IssueFacts = Omit<IssueContext, 'trend'>;
 
 /** Everything the memory knows about one issue, most important first. `now` drives the trend label. */
 export async function getIssueContext(db: MemoryDatabase, workspaceId: string, ref: string, now: number): Promise<IssueContext> {
+  const facts = await getIssueFacts(db, workspaceId, ref);
+  return { ...facts, trend: trendOf(facts, now) };
+}
+
+/** Every observation of an issue, oldest first: its whole history, where the context keeps only status changes. */
+export async function getIssueTimeline(db: MemoryDatabase, workspaceId: string, id: string): Promise<{ kind: string; occurredAt: string; summary: string }[]> {
+  const rows = await db.all(
+    db.qb.selectFrom('observations').select(['type', 'occurred_at', 'summary']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at').orderBy('id'),
+  );
+  return rows.map((o) => ({ kind: o.type, occurredAt: o.occurred_at, summary: o.summary }));
+}
+
+/** The issue `ref` names (id, short id or URL), as stored; NotInMemoryError when it is not. */
+export async function getIssueFacts(db: MemoryDatabase, workspaceId: string, ref: string): Promise<IssueFacts> {
   const id = await resolveIssue(db, workspaceId, ref);
   const issue = (await db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)))!;
   const latestEvent = await db.get(
     db.qb.selectFrom('events').select(['id', 'occurred_at', 'release', 'environment', 'top_frames']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at', 'desc').limit(1),
   );
   const frames = inAppFrames(issue.top_frames, latestEvent?.top_frames ?? null);
-  const observations = await db.all(
+  const statusHistory = await db.all(
     db.qb
       .selectFrom('observations')
       .select(['type', 'occurred_at', 'summary', 'release'])
       .where('workspace_id', '=', workspaceId)
       .where('issue_id', '=', id)
+      .where('type', 'like', 'issue.%')
       .orderBy('occurred_at')
       .orderBy('id'),
   );
-  const statusHistory = observations.filter((o) => o.type.startsWith('issue.'));
   const environments = (await db.all(db.qb.selectFrom('issue_facets').select('value').where('workspace_id', '=', workspaceId).where('facet', '=', 'environment').where('issue_id', '=', id)))
     .map((r) => r.value)
     .sort();
@@ -89,7 +104,6 @@ export async function getIssueContext(db: MemoryDatabase, workspaceId: string, r
     substatus: issue.substatus,
     count: issue.count,
     userCount: issue.user_count,
-    trend: trendOf(issue, now),
     firstSeen: issue.first_seen,
     lastSeen: issue.last_seen,
     firstRelease: issue.first_release,
@@ -107,7 +121,6 @@ export async function getIssueContext(db: MemoryDatabase, workspaceId: string, r
       .map((s) => ({ stage: s.stage, state: s.state, summary: s.summary, at: s.at, details: s.details ? (JSON.parse(s.details) as unknown) : null })),
     suspectDeploys: await suspectDeploys(db, workspaceId, projectKeys, environments, issue.first_seen, regressions.map((r) => r.occurred_at)),
     suspectCommits: await suspectCommits(db, workspaceId, frames, issue.first_release, regressions.map((r) => r.release).filter((r): r is string => r !== null)),
-    timeline: observations.map((o) => ({ kind: o.type, occurredAt: o.occurred_at, summary: o.summary })),
   };
 }
 
@@ -124,17 +137,10 @@ function inAppFrames(issueFrames: string | null, eventFrames: string | null): St
   }).slice(0, MAX_FRAMES);
 }
 
-interface IssueRow {
-  substatus: string | null;
-  first_seen: string | null;
-  last_seen: string | null;
-  count: number | null;
-}
-
 /** Sentry's own substatus says most; otherwise how recently it was seen. */
-export function trendOf(issue: IssueRow, now: number): IssueContext['trend'] {
-  const first = issue.first_seen ? Date.parse(issue.first_seen) : null;
-  const last = issue.last_seen ? Date.parse(issue.last_seen) : null;
+export function trendOf(issue: Pick<IssueFacts, 'substatus' | 'firstSeen' | 'lastSeen' | 'count'>, now: number): IssueContext['trend'] {
+  const first = issue.firstSeen ? Date.parse(issue.firstSeen) : null;
+  const last = issue.lastSeen ? Date.parse(issue.lastSeen) : null;
   const days = first !== null && last !== null ? Math.max(1, (last - first) / DAY) : null;
   const eventsPerDay = issue.count !== null && days !== null ? Math.round((issue.count / days) * 10) / 10 : null;
   let label: IssueContext['trend']['label'];
