@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.js';
-import { MemoryStore } from '../memory/store.js';
+import { ConfigError } from '../config.js';
 import { SentryApiClient } from '../sentry/api/client.js';
 import { getOrganization } from '../sentry/api/endpoints.js';
 import { resolveRegionUrl } from '../sentry/api/region.js';
@@ -11,7 +10,7 @@ import { buildAuthorizeUrl, createState, exchangeOAuthCode, statesMatch } from '
 import { StaticTokenProvider } from '../sentry/auth/token-provider.js';
 import { checkSentryUrl } from '../sentry/base-url.js';
 import { openConnections } from './connections.js';
-import { dbOption, jsonOption, printJson } from './options.js';
+import { dbOption, jsonOption, printJson, withStore } from './options.js';
 import { systemClock } from '../time.js';
 
 export const REQUIRED_SCOPES = ['org:read', 'project:read', 'event:read', 'member:read', 'team:read'];
@@ -59,10 +58,8 @@ export function connectCommand(): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (flags) => {
-      const config = loadConfig(flags);
-      const store = await MemoryStore.open(config.db);
-      try {
-        const repository = await openConnections(store, config.db, config.workspaceId);
+      await withStore(flags, async (store, workspaceId, config) => {
+        const repository = await openConnections(store, config.db, workspaceId);
         const baseUrl = checkSentryUrl(String(flags.url));
         const clientId = flags.clientId ?? process.env.SENTRY_CLIENT_ID;
         const clientSecret = config.clientSecrets[0];
@@ -101,8 +98,6 @@ export function connectCommand(): Command {
         const summary = { connection: connection.id, organization: organization.slug, name: organization.name, apiUrl, auth: auth.kind };
         if (flags.json) printJson(summary);
         else console.log(`Connected ${organization.slug} (${auth.kind}) via ${apiUrl} as ${connection.id}. Next: sentry-memory sync`);
-      } finally {
-        await store.close();
-      }
+      });
     });
 }

@@ -1,9 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { Command } from 'commander';
 import { createMcpServer } from '../agent/server.js';
-import { loadConfig } from '../config.js';
-import { MemoryStore } from '../memory/store.js';
-import { dbOption } from './options.js';
+import { dbOption, withStore } from './options.js';
 import { systemClock } from '../time.js';
 
 /**
@@ -17,16 +15,15 @@ export function mcpCommand(): Command {
     .addOption(dbOption())
     .option('--workspace <id>', 'workspace to answer from (env SENTRY_MEMORY_WORKSPACE, default "default")')
     .action(async (flags) => {
-      const config = loadConfig(flags);
-      const store = await MemoryStore.open(config.db);
-      const server = createMcpServer({ db: store.db, workspaceId: config.workspaceId, now: systemClock });
-      const transport = new StdioServerTransport();
-      await new Promise<void>((resolve, reject) => {
-        transport.onclose = resolve;
-        server.connect(transport).catch(reject);
-        process.stdin.once('end', resolve);
+      await withStore(flags, async (store, workspaceId) => {
+        const server = createMcpServer({ db: store.db, workspaceId, now: systemClock });
+        const transport = new StdioServerTransport();
+        await new Promise<void>((resolve, reject) => {
+          transport.onclose = resolve;
+          server.connect(transport).catch(reject);
+          process.stdin.once('end', resolve);
+        });
+        await server.close();
       });
-      await server.close();
-      await store.close();
     });
 }

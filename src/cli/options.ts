@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { ConfigError, loadConfig, type ConfigFlags } from '../config.js';
+import { ConfigError, loadConfig, type Config, type ConfigFlags } from '../config.js';
 import { MemoryStore } from '../memory/store.js';
 import { durationMs, parseTime } from '../time.js';
 
@@ -25,12 +25,12 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Opens the configured store for one command and closes it afterwards. */
-export async function withStore<T>(flags: ConfigFlags, fn: (store: MemoryStore, workspaceId: string) => Promise<T>): Promise<T> {
+/** Opens the configured store for one command and closes it afterwards, also when `fn` fails. */
+export async function withStore<T>(flags: ConfigFlags, fn: (store: MemoryStore, workspaceId: string, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig(flags);
   const store = await MemoryStore.open(config.db);
   try {
-    return await fn(store, config.workspaceId);
+    return await fn(store, config.workspaceId, config);
   } finally {
     await store.close();
   }

@@ -1,10 +1,8 @@
 import { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { describeLocation } from '../memory/database.js';
 import { getOverview } from '../memory/context/overview.js';
-import { MemoryStore } from '../memory/store.js';
 import { Inbox } from '../queue/inbox.js';
-import { dbOption, jsonOption, printJson } from './options.js';
+import { dbOption, jsonOption, printJson, withStore } from './options.js';
 import { systemClock } from '../time.js';
 
 export function statusCommand(): Command {
@@ -13,17 +11,15 @@ export function statusCommand(): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (flags) => {
-      const config = loadConfig(flags);
-      const store = await MemoryStore.open(config.db);
-      try {
+      await withStore(flags, async (store, workspaceId, config) => {
         const inbox = new Inbox(store.db);
         const status = {
           db: describeLocation(config.db),
-          inbox: await inbox.countsByState(config.workspaceId),
-          lastDeliveryAt: await inbox.lastReceivedAt(config.workspaceId),
-          records: await store.counts(config.workspaceId),
-          problems: await inbox.problems(config.workspaceId, 10),
-          ...(await getOverview(store.db, config.workspaceId, await inbox.activity(config.workspaceId), systemClock())),
+          inbox: await inbox.countsByState(workspaceId),
+          lastDeliveryAt: await inbox.lastReceivedAt(workspaceId),
+          records: await store.counts(workspaceId),
+          problems: await inbox.problems(workspaceId, 10),
+          ...(await getOverview(store.db, workspaceId, await inbox.activity(workspaceId), systemClock())),
         };
         if (flags.json) return printJson(status);
         console.log(`database: ${status.db}`);
@@ -35,8 +31,6 @@ export function statusCommand(): Command {
         console.log(`records: ${Object.entries(status.records).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
         if (status.problems.length) console.log('not in memory (newest first; `inbox show <seq>`, `inbox retry <seq>|--dead`):');
         for (const p of status.problems) console.log(`  ${p.state} #${p.seq} ${p.resource}.${p.action ?? '?'}: ${p.last_error ?? ''}`);
-      } finally {
-        await store.close();
-      }
+      });
     });
 }

@@ -1,12 +1,11 @@
 import { Command } from 'commander';
 import pino from 'pino';
-import { ConfigError, loadConfig } from '../config.js';
-import { MemoryStore } from '../memory/store.js';
+import { ConfigError } from '../config.js';
 import { SentrySync, SYNC_STREAMS, type SyncProgress, type SyncStream, type SyncSummary } from '../sentry/sync/sync.js';
 import { clientFor } from '../sentry/auth/connections.js';
 import { SyncLeases } from '../sentry/sync/lease.js';
 import { openConnections } from './connections.js';
-import { dbOption, jsonOption, parseDuration, parseSince, printJson } from './options.js';
+import { dbOption, jsonOption, parseDuration, parseSince, printJson, withStore } from './options.js';
 import { systemClock } from '../time.js';
 
 /** One line rewritten in place on a terminal; silent when stderr is not one. */
@@ -40,18 +39,16 @@ export function syncCommand(): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (flags) => {
-      const config = loadConfig(flags);
       const since = parseSince(flags.since, systemClock());
       const streams = flags.streams ? (String(flags.streams).split(',').map((s) => s.trim()) as SyncStream[]) : undefined;
       const known = [...SYNC_STREAMS, 'issues.reconcile'];
       for (const stream of streams ?? []) if (!known.includes(stream)) throw new ConfigError(`unknown stream "${stream}"; streams are ${known.join(', ')}`);
       const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
-      const store = await MemoryStore.open(config.db);
-      try {
-        const repository = await openConnections(store, config.db, config.workspaceId);
+      await withStore(flags, async (store, workspaceId, config) => {
+        const repository = await openConnections(store, config.db, workspaceId);
         const connections = await repository.active();
         if (!connections.length) throw new ConfigError('no Sentry connection in this database: run `sentry-memory connect` first');
-        const leases = new SyncLeases(store.db, config.workspaceId, { now: systemClock });
+        const leases = new SyncLeases(store.db, workspaceId, { now: systemClock });
         const runOnce = async (reconcile: boolean) => {
           const summaries: SyncReport[] = [];
           for (const connection of connections) {
@@ -67,7 +64,7 @@ export function syncCommand(): Command {
             const sync = new SentrySync({
               client: clientFor(connection, repository, { now: systemClock, logger }),
               organization: connection.orgSlug,
-              workspaceId: config.workspaceId,
+              workspaceId: workspaceId,
               connectionId: connection.id,
               db: store.db,
               since,
@@ -101,8 +98,6 @@ export function syncCommand(): Command {
           const until = Date.now() + intervalMs;
           while (!stopping && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
         }
-      } finally {
-        await store.close();
-      }
+      });
     });
 }
