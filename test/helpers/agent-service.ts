@@ -1,4 +1,8 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AddressInfo } from 'node:net';
+import { createMcpServer } from '../../src/agent/server.js';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { createApiKey } from '../../src/memory/api-keys.js';
 import type { EmulatorData } from '../../src/sentry/emulator/index.js';
@@ -39,3 +43,20 @@ export async function startAgentService(): Promise<AgentService> {
   const { port } = service.app.server.address() as AddressInfo;
   return { ...service, url: `http://127.0.0.1:${port}`, data: main.data, otherData: other.data, keys };
 }
+
+/** An MCP client of the service's memory, in process: what a tool test calls, with no transport in between. */
+export async function toolClient(service: AgentService, workspaceId = DEFAULT_WORKSPACE): Promise<Client> {
+  const server = createMcpServer({ db: service.runtime.store.db, workspaceId, now: () => EPOCH });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'sentry-memory-test', version: '1.0.0' });
+  await client.connect(clientSide);
+  return client;
+}
+
+export async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+/** A tool result's markdown. */
+export const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
