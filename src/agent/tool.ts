@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MemoryDatabase } from '../memory/database.js';
 import { QueryError } from '../memory/context/errors.js';
-import { DEFAULT_MAX_TOKENS, MAX_MAX_TOKENS, MIN_MAX_TOKENS } from './budget.js';
+import { DEFAULT_MAX_TOKENS, fitToBudget, MAX_MAX_TOKENS, MIN_MAX_TOKENS, type Section } from './budget.js';
 import { parseTime } from '../time.js';
 
 /** What every tool runs against: one workspace of one store. Agents never choose the workspace. */
@@ -62,6 +62,29 @@ export const truncationOutput = z
 export function truncation(omitted: Record<string, number>, hint: string): z.infer<typeof truncationOutput> {
   return Object.keys(omitted).length ? { omitted, hint } : null;
 }
+
+/** An answer cut to its budget: its markdown, what of each section's items made it in, and the note for programs. */
+export interface BudgetedAnswer {
+  markdown: string;
+  /** The items of section `key` that made it into the markdown. */
+  keep<T>(key: string, items: readonly T[]): T[];
+  truncated: z.infer<typeof truncationOutput>;
+}
+
+/**
+ * What every tool does with its answer: cut `head` and `sections` to the caller's budget (default
+ * DEFAULT_MAX_TOKENS), saying how to get what was cut: `hint`, given the budget; `structuredHint`
+ * where the structured note words it differently.
+ */
+export function fitAnswer(head: string[], sections: Section[], maxTokens: number | undefined, hint: string | ((maxTokens: number) => string), structuredHint?: string): BudgetedAnswer {
+  const budget = maxTokens ?? DEFAULT_MAX_TOKENS;
+  const howToGetMore = typeof hint === 'string' ? hint : hint(budget);
+  const fitted = fitToBudget(head, sections, budget, () => howToGetMore);
+  return { markdown: fitted.markdown, keep: (key, items) => items.slice(0, fitted.kept[key]), truncated: truncation(fitted.omitted, structuredHint ?? howToGetMore) };
+}
+
+/** The hint of an answer whose sections were cut: a bigger budget shows them. */
+export const askForMoreTokens = (maxTokens: number) => `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;
 
 /** "1,234" — agents read counts, not digits. */
 export function count(n: number | null | undefined): string {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { getIssueContext, type IssueContext } from '../../memory/context/issue-context.js';
 import { clip } from '../../text.js';
-import { DEFAULT_MAX_TOKENS, fitToBudget, type Section } from '../budget.js';
-import { at, count, defineTool, maxTokensInput, truncation, truncationOutput } from '../tool.js';
+import type { Section } from '../budget.js';
+import { askForMoreTokens, at, count, defineTool, fitAnswer, maxTokensInput, truncationOutput } from '../tool.js';
 
 const nullableString = z.string().nullable();
 
@@ -58,12 +58,9 @@ export const issueContextTool = defineTool({
     // The project id is for programs (MemoryStore.issue); agents know the project by its slug.
     const { projectId: _projectId, ...shown } = issue;
     const sections = issueSections(issue);
-    const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
-    const hint = `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;
-    const fitted = fitToBudget(issueHead(issue), sections, maxTokens, () => hint);
-    const keep = <T>(key: SectionKey, items: T[]): T[] => items.slice(0, fitted.kept[key]);
+    const { markdown, keep, truncated } = fitAnswer(issueHead(issue), sections, input.maxTokens, askForMoreTokens);
     return {
-      markdown: fitted.markdown,
+      markdown,
       structured: {
         ...shown,
         topFrames: keep('frames', issue.topFrames),
@@ -73,7 +70,7 @@ export const issueContextTool = defineTool({
         statusHistory: keep('status changes', [...issue.statusHistory].reverse()),
         alerts: keep('alerts', issue.alerts),
         comments: keep('comments', issue.comments),
-        truncated: truncation(fitted.omitted, hint),
+        truncated,
       },
     };
   },

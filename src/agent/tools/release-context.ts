@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { getReleaseContext, type ReleaseContext } from '../../memory/context/release-context.js';
 import { clip } from '../../text.js';
-import { DEFAULT_MAX_TOKENS, fitToBudget, type Section } from '../budget.js';
-import { at, count, defineTool, maxTokensInput, truncation, truncationOutput } from '../tool.js';
+import type { Section } from '../budget.js';
+import { askForMoreTokens, at, count, defineTool, fitAnswer, maxTokensInput, truncationOutput } from '../tool.js';
 
 const transition = z.object({ occurredAt: z.string(), issueId: z.string().nullable(), shortId: z.string().nullable(), summary: z.string() });
 
@@ -38,12 +38,9 @@ export const releaseContextTool = defineTool({
   },
   async run(ctx, input) {
     const release = await getReleaseContext(ctx.db, ctx.workspaceId, input.version);
-    const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
-    const hint = `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;
-    const fitted = fitToBudget(releaseHead(release), releaseSections(release), maxTokens, () => hint);
-    const keep = <T>(key: string, items: T[]): T[] => items.slice(0, fitted.kept[key]);
+    const { markdown, keep, truncated } = fitAnswer(releaseHead(release), releaseSections(release), input.maxTokens, askForMoreTokens);
     return {
-      markdown: fitted.markdown,
+      markdown,
       structured: {
         ...release,
         deploys: keep('deploys', release.deploys),
@@ -51,7 +48,7 @@ export const releaseContextTool = defineTool({
         regressions: keep('regressions', release.regressions),
         resolved: keep('resolved', release.resolved),
         commits: keep('commits', release.commits),
-        truncated: truncation(fitted.omitted, hint),
+        truncated,
       },
     };
   },

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../../memory/context/cursor.js';
 import { DOC_KINDS, SEARCH_ORDERS, searchMemory, type SearchHit } from '../../memory/context/search.js';
-import { DEFAULT_MAX_TOKENS, fitToBudget } from '../budget.js';
-import { at, count, defineTool, maxTokensInput, timeArg, timeInput, truncation, truncationOutput } from '../tool.js';
+import { at, count, defineTool, fitAnswer, maxTokensInput, timeArg, timeInput, truncationOutput } from '../tool.js';
 
 const LEVELS = ['fatal', 'error', 'warning', 'info', 'debug'] as const;
 const STATUSES = ['unresolved', 'resolved', 'ignored'] as const;
@@ -81,19 +80,21 @@ export const searchTool = defineTool({
     if (!result.hits.length) head.push('No matches. Try fewer or other words, or drop filters.');
     if (result.match === 'any-word') head.push('_No record has every word; showing records with some of them._');
     if (result.strategy === 'recent') head.push('_Very common words: ranked among the most recently active matches. Add words or filters to reach older ones._');
-    const fitted = fitToBudget(head, [{ key: 'results', heading: `${result.hits.length} results`, lines: result.hits.map(hitLine), priority: 0 }], input.maxTokens ?? DEFAULT_MAX_TOKENS, () => 'Call again with the nextCursor to continue.');
-    const kept = fitted.kept.results;
+    const sections = [{ key: 'results', heading: `${result.hits.length} results`, lines: result.hits.map(hitLine), priority: 0 }];
+    const fitted = fitAnswer(head, sections, input.maxTokens, 'Call again with the nextCursor to continue.', 'Call again with nextCursor to continue.');
+    const hits = fitted.keep('results', result.hits);
+    const kept = hits.length;
     const more = kept < result.hits.length || result.more;
     const nextCursor = more ? encodeCursor({ offset: offset + kept }) : null;
     return {
       markdown: nextCursor ? `${fitted.markdown}\n\nMore results: cursor \`${nextCursor}\`` : fitted.markdown,
       structured: {
         query: input.query,
-        hits: result.hits.slice(0, kept),
+        hits,
         match: result.match,
         strategy: result.strategy,
         nextCursor,
-        truncated: truncation(fitted.omitted, 'Call again with nextCursor to continue.'),
+        truncated: fitted.truncated,
       },
     };
   },

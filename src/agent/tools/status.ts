@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { getOverview } from '../../memory/context/overview.js';
 import { Inbox } from '../../queue/inbox.js';
-import { DEFAULT_MAX_TOKENS, fitToBudget } from '../budget.js';
-import { at, count, defineTool, maxTokensInput, truncation, truncationOutput } from '../tool.js';
+import { at, count, defineTool, fitAnswer, maxTokensInput, truncationOutput } from '../tool.js';
 
 export const statusTool = defineTool({
   name: 'get_memory_status',
@@ -34,23 +33,23 @@ export const statusTool = defineTool({
       `- **Fresh:** ${f.stale ? 'possibly STALE' : 'yes'} · last update ${at(f.lastUpdateAt)} · last webhook ${at(f.lastWebhookAt)} · newest issue activity ${at(f.newestIssueActivity)}`,
       `- **Inbox:** ${count(f.inbox.pending)} pending, ${count(f.inbox.dead)} failed`,
     ];
-    const fitted = fitToBudget(
+    const fitted = fitAnswer(
       head,
       [
         { key: 'connections', heading: 'Connections', priority: 1, lines: overview.connections.map((c) => `- ${c.source} org ${c.organization ?? '?'}: ${c.state} (${at(c.updatedAt)})`) },
         { key: 'projects', heading: 'Projects', priority: 2, lines: overview.projects.map((p) => `- ${p.slug ?? '(unknown project)'}: ${count(p.issues)} issues, last seen ${at(p.lastSeen)}`) },
         { key: 'syncs', heading: 'Last sync per stream', priority: 3, lines: f.syncs.map((s) => `- ${s.stream} (${s.connection}): ${at(s.updatedAt)}`) },
       ],
-      input.maxTokens ?? DEFAULT_MAX_TOKENS,
-      () => 'Ask again with a larger maxTokens to see them.',
+      input.maxTokens,
+      'Ask again with a larger maxTokens to see them.',
     );
     return {
       markdown: fitted.markdown,
       structured: {
-        connections: overview.connections.slice(0, fitted.kept.connections),
-        projects: overview.projects.slice(0, fitted.kept.projects),
-        freshness: { ...f, syncs: f.syncs.slice(0, fitted.kept.syncs) },
-        truncated: truncation(fitted.omitted, 'Ask again with a larger maxTokens to see them.'),
+        connections: fitted.keep('connections', overview.connections),
+        projects: fitted.keep('projects', overview.projects),
+        freshness: { ...f, syncs: fitted.keep('syncs', f.syncs) },
+        truncated: fitted.truncated,
       },
     };
   },

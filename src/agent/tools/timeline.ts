@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { getTimeline, MAX_COUNTED, TIMELINE_KINDS, timelineCursor, type TimelineItem } from '../../memory/context/timeline.js';
-import { DEFAULT_MAX_TOKENS, fitToBudget } from '../budget.js';
-import { at, count, defineTool, maxTokensInput, timeArg, timeInput, truncation, truncationOutput } from '../tool.js';
+import { at, count, defineTool, fitAnswer, maxTokensInput, timeArg, timeInput, truncationOutput } from '../tool.js';
 
 export const timelineTool = defineTool({
   name: 'get_timeline',
@@ -57,14 +56,14 @@ export const timelineTool = defineTool({
     const scope = [input.project && `project ${input.project}`, input.environment && `environment ${input.environment}`].filter(Boolean).join(', ');
     const totals = Object.entries(result.counts).map(([kind, n]) => `${count(n)} ${kind}`).join(' · ');
     const head = [`## Timeline ${at(result.since)} → ${at(result.until)}${scope ? ` (${scope})` : ''}`, totals ? `Totals${result.countsCapped ? ` (counted up to ${count(MAX_COUNTED)} per type of fact, so some are lower bounds; narrow the window for exact totals)` : ''}: ${totals}` : 'Nothing happened in this window.'];
-    const fitted = fitToBudget(head, [{ key: 'items', heading: 'Newest first', lines: result.items.map(itemLine), priority: 0 }], input.maxTokens ?? DEFAULT_MAX_TOKENS, () => 'Call again with nextCursor for older items.');
-    const kept = result.items.slice(0, fitted.kept.items);
+    const fitted = fitAnswer(head, [{ key: 'items', heading: 'Newest first', lines: result.items.map(itemLine), priority: 0 }], input.maxTokens, 'Call again with nextCursor for older items.');
+    const kept = fitted.keep('items', result.items);
     const last = kept[kept.length - 1];
     const cut = kept.length < result.items.length;
     const nextCursor = cut && last ? timelineCursor(last.occurredAt, last.id) : result.nextCursor;
     return {
       markdown: nextCursor ? `${fitted.markdown}\n\nOlder items: cursor \`${nextCursor}\`` : fitted.markdown,
-      structured: { ...result, items: kept, nextCursor, truncated: truncation(fitted.omitted, 'Call again with nextCursor for older items.') },
+      structured: { ...result, items: kept, nextCursor, truncated: fitted.truncated },
     };
   },
 });
