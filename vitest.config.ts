@@ -11,7 +11,11 @@ import { defineConfig } from 'vitest/config';
 const pgUrl = process.env.SENTRY_MEMORY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const probe = spawnSync(
   process.execPath,
-  ['-e', 'const pg=require("pg");const c=new pg.Client({connectionString:process.argv[1],connectionTimeoutMillis:3000});c.connect().then(()=>c.end()).catch(e=>{console.error(e.message);process.exit(1)})', pgUrl],
+  [
+    '-e',
+    'const pg=require("pg");const c=new pg.Client({connectionString:process.argv[1],connectionTimeoutMillis:3000});c.connect().then(()=>c.end()).catch(e=>{console.error(e.message);process.exit(1)})',
+    pgUrl,
+  ],
   { encoding: 'utf8', timeout: 10_000 },
 );
 const postgres = probe.status === 0;
@@ -53,7 +57,11 @@ export default defineConfig({
                 name: 'postgres',
                 include: storeTests,
                 exclude: ['test/memory/postgres-migrations.test.ts'],
-                env: { SENTRY_MEMORY_TEST_ENGINE: 'postgres', SENTRY_MEMORY_TEST_RUN: run, SENTRY_MEMORY_TEST_PG_URL: pgUrl },
+                env: {
+                  SENTRY_MEMORY_TEST_ENGINE: 'postgres',
+                  SENTRY_MEMORY_TEST_RUN: run,
+                  SENTRY_MEMORY_TEST_PG_URL: pgUrl,
+                },
                 globalSetup: ['test/helpers/postgres-teardown.ts'],
               },
             },

@@ -43,20 +43,32 @@ export interface BackfillBenchResult {
 }
 
 /** `streams` narrows the sync (default: every stream, as a real backfill); a quick run syncs issues alone. */
-export async function runBackfillBench(log: (line: string) => void, options: { issues: number; streams?: readonly SyncStream[] }): Promise<BackfillBenchResult> {
+export async function runBackfillBench(
+  log: (line: string) => void,
+  options: { issues: number; streams?: readonly SyncStream[] },
+): Promise<BackfillBenchResult> {
   const { issues, streams } = options;
   const tmp = join(import.meta.dirname, 'results', 'tmp');
   mkdirSync(tmp, { recursive: true });
   const dir = mkdtempSync(join(tmp, 'backfill-'));
   log(`backfill: seeding ${issues.toLocaleString('en-US')} issues across ${PROJECTS} projects …`);
-  const emu = await startEmulator({ seed: 1, projects: PROJECTS, issues, latencyMs: LATENCY_MS, rateLimit: RATE_LIMIT });
+  const emu = await startEmulator({
+    seed: 1,
+    projects: PROJECTS,
+    issues,
+    latencyMs: LATENCY_MS,
+    rateLimit: RATE_LIMIT,
+  });
   const store = await MemoryStore.open(join(dir, 'memory.db'));
   try {
     const first = await syncOnce(emu, store, issues, streams);
     log(`backfill: first sync ${describe(first)}`);
     // Every issue, each with its recommended event: a sync that dropped work would look fast.
     const held = await store.counts(DEFAULT_WORKSPACE);
-    if (held.issues !== issues || held.events !== issues) throw new Error(`backfill: memory holds ${held.issues} issues and ${held.events} events, the emulator ${issues} issues`);
+    if (held.issues !== issues || held.events !== issues)
+      throw new Error(
+        `backfill: memory holds ${held.issues} issues and ${held.events} events, the emulator ${issues} issues`,
+      );
     const unchanged = await syncOnce(emu, store, issues, streams);
     log(`backfill: unchanged re-run ${describe(unchanged)}`);
     return { issues, first, unchanged };
@@ -68,7 +80,12 @@ export async function runBackfillBench(log: (line: string) => void, options: { i
 }
 
 /** One sync with its own client, as `sync` and `serve` make one per run. */
-async function syncOnce(emu: Emulator, store: MemoryStore, issues: number, streams: readonly SyncStream[] | undefined): Promise<BackfillRun> {
+async function syncOnce(
+  emu: Emulator,
+  store: MemoryStore,
+  issues: number,
+  streams: readonly SyncStream[] | undefined,
+): Promise<BackfillRun> {
   let failed = 0;
   const countingFetch: typeof fetch = async (input, init) => {
     try {
@@ -80,8 +97,21 @@ async function syncOnce(emu: Emulator, store: MemoryStore, issues: number, strea
       throw error;
     }
   };
-  const client = new SentryApiClient({ baseUrl: emu.url, tokens: new StaticTokenProvider(emu.internalToken), fetch: countingFetch });
-  const sync = new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'bench', db: store.db, since: SINCE, now: emu.now, streams });
+  const client = new SentryApiClient({
+    baseUrl: emu.url,
+    tokens: new StaticTokenProvider(emu.internalToken),
+    fetch: countingFetch,
+  });
+  const sync = new SentrySync({
+    client,
+    organization: emu.orgSlug,
+    workspaceId: DEFAULT_WORKSPACE,
+    connectionId: 'bench',
+    db: store.db,
+    since: SINCE,
+    now: emu.now,
+    streams,
+  });
   const summary = await sync.run();
   const wallSeconds = summary.durationMs / 1000;
   const floorSeconds = summary.requests / RATE_LIMIT.perSecond;
@@ -104,8 +134,13 @@ function describe(run: BackfillRun): string {
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { issues: { type: 'string', default: '20000' }, 'issues-only': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { issues: { type: 'string', default: '20000' }, 'issues-only': { type: 'boolean', default: false } },
+  });
   const streams = values['issues-only'] ? (['issues'] as const) : undefined;
-  const result = await runBackfillBench((line) => process.stderr.write(`${line}\n`), { issues: Number(values.issues), streams });
+  const result = await runBackfillBench((line) => process.stderr.write(`${line}\n`), {
+    issues: Number(values.issues),
+    streams,
+  });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -17,20 +17,32 @@ function residentMB(pid: number): number {
   return Math.round(Number(kib) / 1024);
 }
 
-export async function runFootprintBench(log: (line: string) => void, database: { path: string; workspaceId: string; issueIds: string[]; releases: string[] }) {
+export async function runFootprintBench(
+  log: (line: string) => void,
+  database: { path: string; workspaceId: string; issueIds: string[]; releases: string[] },
+) {
   const store = await MemoryStore.open(database.path);
   const { key } = await createApiKey(store.db, database.workspaceId, 'bench footprint');
-  const observations = Number((await store.db.get(store.db.qb.selectFrom('observations').select((eb) => eb.fn.countAll<number>().as('n'))))?.n);
+  const observations = Number(
+    (await store.db.get(store.db.qb.selectFrom('observations').select((eb) => eb.fn.countAll<number>().as('n'))))?.n,
+  );
   await store.close();
-  const bytes = ['', '-wal'].reduce((sum, suffix) => sum + (statSync(`${database.path}${suffix}`, { throwIfNoEntry: false })?.size ?? 0), 0);
+  const bytes = ['', '-wal'].reduce(
+    (sum, suffix) => sum + (statSync(`${database.path}${suffix}`, { throwIfNoEntry: false })?.size ?? 0),
+    0,
+  );
 
   log('footprint: serve (built CLI) on the generated memory…');
   const started = performance.now();
-  const child = spawn(process.execPath, ['bin/sentry-memory.js', 'serve', '--port', '0', '--db', database.path, '--sync-interval', 'off'], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/sentry-memory.js', 'serve', '--port', '0', '--db', database.path, '--sync-interval', 'off'],
+    {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
       let output = '';

@@ -10,18 +10,27 @@ import { join } from 'node:path';
 import { prepareDeliveries } from '../test/helpers/deliveries.js';
 import { drainInbox, load, SECRET, start, stop } from './ingest.js';
 
-async function drainRate(log: (line: string) => void, path: string, pool: ReturnType<typeof prepareDeliveries>): Promise<number> {
+async function drainRate(
+  log: (line: string) => void,
+  path: string,
+  pool: ReturnType<typeof prepareDeliveries>,
+): Promise<number> {
   const server = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', path, '--role', 'web']);
   const posted = await load(server.url, pool, { amount: pool.length });
   await stop(server.child);
-  if (posted.non2xx || posted.errors) throw new Error(`ingest at scale: ${posted.non2xx} deliveries refused, ${posted.errors} errors`);
+  if (posted.non2xx || posted.errors)
+    throw new Error(`ingest at scale: ${posted.non2xx} deliveries refused, ${posted.errors} errors`);
   const drain = await drainInbox(path);
-  if (drain.deliveries !== pool.length) throw new Error(`ingest at scale: drained ${drain.deliveries} of ${pool.length} deliveries`);
+  if (drain.deliveries !== pool.length)
+    throw new Error(`ingest at scale: drained ${drain.deliveries} of ${pool.length} deliveries`);
   log(`  ${drain.deliveries} deliveries drained at ${drain.perSecond}/s`);
   return drain.perSecond;
 }
 
-export async function runIngestAtScaleBench(log: (line: string) => void, options: { storedDatabase: string; deliveries: number }) {
+export async function runIngestAtScaleBench(
+  log: (line: string) => void,
+  options: { storedDatabase: string; deliveries: number },
+) {
   const pool = prepareDeliveries(options.deliveries, SECRET);
   const dir = mkdtempSync(join(tmpdir(), 'sentry-memory-bench-scale-'));
   try {

@@ -28,8 +28,15 @@ export interface LoadResult {
   total: number;
 }
 
-export function start(args: string[], ready = /listening at (http:\/\/127\.0\.0\.1:\d+)/i): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, SENTRY_CLIENT_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function start(
+  args: string[],
+  ready = /listening at (http:\/\/127\.0\.0\.1:\d+)/i,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    env: { ...process.env, SENTRY_CLIENT_SECRET: SECRET, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolvePromise, reject) => {
     const onData = (chunk: Buffer) => {
@@ -51,7 +58,11 @@ export async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Posts deliveries for `durationSeconds`, or `{ amount }` of them (each once when the pool holds that many). */
-export async function load(url: string, deliveries: PreparedDelivery[], durationSeconds: number | { amount: number }): Promise<LoadResult> {
+export async function load(
+  url: string,
+  deliveries: PreparedDelivery[],
+  durationSeconds: number | { amount: number },
+): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url: `${url}/webhooks/sentry`,
@@ -63,7 +74,13 @@ export async function load(url: string, deliveries: PreparedDelivery[], duration
         setupRequest: (request) => {
           // Each request is a new delivery; past the prepared pool it would repeat (and count as a duplicate).
           const delivery = deliveries[next++ % deliveries.length];
-          return { ...request, method: 'POST', path: '/webhooks/sentry', headers: delivery.headers, body: delivery.body };
+          return {
+            ...request,
+            method: 'POST',
+            path: '/webhooks/sentry',
+            headers: delivery.headers,
+            body: delivery.body,
+          };
         },
       },
     ],
@@ -87,7 +104,14 @@ export async function drainInbox(path: string) {
     const deliveries = await runtime.worker.drain();
     const seconds = (performance.now() - started) / 1000;
     const counts = await runtime.inbox.countsByState(DEFAULT_WORKSPACE);
-    return { deliveries, pendingBefore, seconds: +seconds.toFixed(2), perSecond: Math.round(deliveries / seconds), dead: counts.dead, skipped: counts.skipped };
+    return {
+      deliveries,
+      pendingBefore,
+      seconds: +seconds.toFixed(2),
+      perSecond: Math.round(deliveries / seconds),
+      dead: counts.dead,
+      skipped: counts.skipped,
+    };
   } finally {
     await runtime.close();
   }
@@ -107,11 +131,19 @@ async function catchUp(url: string, load: LoadResult, durationSeconds: number) {
     state = await healthz(url);
   }
   const seconds = (performance.now() - started) / 1000;
-  return { pendingWhenLoadStopped: afterLoad.pending, catchUpSeconds: +seconds.toFixed(2), processedPerSecond: Math.round(state.processed / (durationSeconds + seconds)), processed: state.processed, acknowledged: load.total - load.non2xx };
+  return {
+    pendingWhenLoadStopped: afterLoad.pending,
+    catchUpSeconds: +seconds.toFixed(2),
+    processedPerSecond: Math.round(state.processed / (durationSeconds + seconds)),
+    processed: state.processed,
+    acknowledged: load.total - load.non2xx,
+  };
 }
 
 /** A fresh database on the PostgreSQL server, or null when none answers. */
-async function postgresDatabase(log: (line: string) => void): Promise<{ url: string; drop: () => Promise<void> } | null> {
+async function postgresDatabase(
+  log: (line: string) => void,
+): Promise<{ url: string; drop: () => Promise<void> } | null> {
   const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
   try {
@@ -138,7 +170,12 @@ async function postgresDatabase(log: (line: string) => void): Promise<{ url: str
 }
 
 /** 1 web process and 2 workers on one PostgreSQL database, under the same load. */
-async function runPostgresScenario(log: (line: string) => void, pool: PreparedDelivery[], ceiling: LoadResult, durationSeconds: number) {
+async function runPostgresScenario(
+  log: (line: string) => void,
+  pool: PreparedDelivery[],
+  ceiling: LoadResult,
+  durationSeconds: number,
+) {
   const database = await postgresDatabase(log);
   if (!database) return null;
   const processes: ChildProcess[] = [];
@@ -146,7 +183,15 @@ async function runPostgresScenario(log: (line: string) => void, pool: PreparedDe
     log('PostgreSQL: serve --role web + 2 × serve --role worker…');
     const web = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', database.url, '--role', 'web']);
     processes.push(web.child);
-    for (let i = 0; i < 2; i++) processes.push((await start(['src/cli/main.ts', 'serve', '--db', database.url, '--role', 'worker', '--sync-interval', 'off'], /(sentry-memory is processing)/)).child);
+    for (let i = 0; i < 2; i++)
+      processes.push(
+        (
+          await start(
+            ['src/cli/main.ts', 'serve', '--db', database.url, '--role', 'worker', '--sync-interval', 'off'],
+            /(sentry-memory is processing)/,
+          )
+        ).child,
+      );
     const loaded = await load(web.url, pool, durationSeconds);
     const processing = await catchUp(web.url, loaded, durationSeconds);
     return { ...loaded, ratioToCeiling: loaded.acknowledgedPerSecond / ceiling.acknowledgedPerSecond, ...processing };

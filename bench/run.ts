@@ -16,22 +16,37 @@ import { runFootprintBench } from './footprint.js';
 import { runIngestBench } from './ingest.js';
 import { runIngestAtScaleBench } from './ingest-at-scale.js';
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+});
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
-const scale = flags.quick ? { durationSeconds: 3, issues: 10_000, observations: 100_000, samples: 0.25 } : { durationSeconds: 10, issues: 100_000, observations: 1_000_000, samples: 1 };
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  date: new Date().toISOString(),
+};
+const scale = flags.quick
+  ? { durationSeconds: 3, issues: 10_000, observations: 100_000, samples: 0.25 }
+  : { durationSeconds: 10, issues: 100_000, observations: 1_000_000, samples: 1 };
 // The backfill is paced by the rate limit (40 requests/s): 20,000 issues take about 17 minutes.
 const backfillScale = flags.quick ? { issues: 150, streams: ['issues'] as const } : { issues: 20_000 };
 
 const ingest = await runIngestBench(log, { durationSeconds: scale.durationSeconds });
 const agent = await runAgentBench(log, scale);
 const footprint = await runFootprintBench(log, agent.database);
-const atScale = await runIngestAtScaleBench(log, { storedDatabase: agent.database.path, deliveries: flags.quick ? 5_000 : 20_000 });
+const atScale = await runIngestAtScaleBench(log, {
+  storedDatabase: agent.database.path,
+  deliveries: flags.quick ? 5_000 : 20_000,
+});
 const backfill = await runBackfillBench(log, backfillScale);
 
 const ms = (value: number, atMost?: number) => figure(value, 'ms', atMost === undefined ? undefined : { atMost });
-const perSecond = (value: number, atLeast?: number) => figure(value, 'deliveries/s', atLeast === undefined ? undefined : { atLeast });
-const ratio = (value: number, atLeast?: number) => figure(value, 'ratio', atLeast === undefined ? undefined : { atLeast });
+const perSecond = (value: number, atLeast?: number) =>
+  figure(value, 'deliveries/s', atLeast === undefined ? undefined : { atLeast });
+const ratio = (value: number, atLeast?: number) =>
+  figure(value, 'ratio', atLeast === undefined ? undefined : { atLeast });
 
 const pg = ingest.postgresWebAndTwoWorkers;
 const figures: Record<string, Record<string, Figure>> = {
@@ -47,10 +62,15 @@ const figures: Record<string, Record<string, Figure>> = {
     'drain, dedicated worker': perSecond(ingest.drain.perSecond, 5000),
     'serve (worker in-process), processed by the end of the run': perSecond(ingest.serveWithWorker.processedPerSecond),
     'serve (worker in-process), processed vs ceiling': ratio(ingest.serveWithWorker.processedRatioToCeiling, 0.4),
-    'serve (worker in-process), pending when the load stopped': figure(ingest.serveWithWorker.pendingWhenLoadStopped, 'deliveries'),
+    'serve (worker in-process), pending when the load stopped': figure(
+      ingest.serveWithWorker.pendingWhenLoadStopped,
+      'deliveries',
+    ),
     'serve (worker in-process), catch-up after the load': figure(ingest.serveWithWorker.catchUpSeconds, 's'),
     'drain into an empty memory': perSecond(atScale.emptyPerSecond),
-    'drain into the query bench memory (1,000,000 observations; 100,000 with --quick)': perSecond(atScale.storedPerSecond),
+    'drain into the query bench memory (1,000,000 observations; 100,000 with --quick)': perSecond(
+      atScale.storedPerSecond,
+    ),
     'drain with that memory stored vs empty': ratio(atScale.ratio, 0.8),
   },
   ...(pg && {
@@ -61,15 +81,19 @@ const figures: Record<string, Record<string, Figure>> = {
       '1 web + 2 workers, processed by the end of the run': perSecond(pg.processedPerSecond),
     },
   }),
-  [`queries at ${agent.issues.toLocaleString('en-US')} issues, ${agent.observations.toLocaleString('en-US')} observations (MCP, p99)`]: {
-    search: ms(agent.capabilities.search.p99Ms, 20),
-    'search, frequent words only': ms(agent.capabilities['search (frequent words only)'].p99Ms, 20),
-    'search, frequent words with a selective filter': ms(agent.capabilities['search (frequent words, selective filter)'].p99Ms, 20),
-    timeline: ms(agent.capabilities.timeline.p99Ms, 20),
-    'issue context': ms(agent.capabilities.issue_context.p99Ms, 10),
-    'release context': ms(agent.capabilities.release_context.p99Ms, 20),
-    status: ms(agent.capabilities.status.p99Ms),
-  },
+  [`queries at ${agent.issues.toLocaleString('en-US')} issues, ${agent.observations.toLocaleString('en-US')} observations (MCP, p99)`]:
+    {
+      search: ms(agent.capabilities.search.p99Ms, 20),
+      'search, frequent words only': ms(agent.capabilities['search (frequent words only)'].p99Ms, 20),
+      'search, frequent words with a selective filter': ms(
+        agent.capabilities['search (frequent words, selective filter)'].p99Ms,
+        20,
+      ),
+      timeline: ms(agent.capabilities.timeline.p99Ms, 20),
+      'issue context': ms(agent.capabilities.issue_context.p99Ms, 10),
+      'release context': ms(agent.capabilities.release_context.p99Ms, 20),
+      status: ms(agent.capabilities.status.p99Ms),
+    },
   footprint: {
     'serve RSS after a query warm-up': figure(footprint.rssMB, 'MB', { atMost: 250 }),
     'serve ready after start': ms(footprint.readyMs, 1500),
@@ -85,7 +109,9 @@ const figures: Record<string, Record<string, Figure>> = {
     're-run with nothing changed, requests': figure(backfill.unchanged.requests, 'requests'),
     're-run with nothing changed, requests per issue': figure(backfill.unchanged.requestsPerIssue, 'requests'),
     '429s received (both syncs)': figure(backfill.first.rateLimited + backfill.unchanged.rateLimited, '429s'),
-    'requests that failed (both syncs)': figure(backfill.first.failed + backfill.unchanged.failed, 'requests', { atMost: 0 }),
+    'requests that failed (both syncs)': figure(backfill.first.failed + backfill.unchanged.failed, 'requests', {
+      atMost: 0,
+    }),
   },
 };
 
@@ -97,9 +123,14 @@ writeFileSync(join(dir, flags.quick ? 'latest-quick.json' : 'latest.json'), `${J
 if (flags.json) {
   console.log(JSON.stringify(results));
 } else {
-  console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}${flags.quick ? ' (quick run)' : ''}`);
+  console.log(
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}${flags.quick ? ' (quick run)' : ''}`,
+  );
   for (const [group, entries] of Object.entries(figures)) {
     console.log(`\n| ${group} | value | target | met |\n|---|---|---|---|`);
-    for (const [name, f] of Object.entries(entries)) console.log(`| ${name} | ${describeValue(f)} | ${describeTarget(f)} | ${f.met === undefined ? '' : f.met ? 'yes' : 'no'} |`);
+    for (const [name, f] of Object.entries(entries))
+      console.log(
+        `| ${name} | ${describeValue(f)} | ${describeTarget(f)} | ${f.met === undefined ? '' : f.met ? 'yes' : 'no'} |`,
+      );
   }
 }

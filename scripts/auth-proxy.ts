@@ -18,7 +18,13 @@ const upstream = new URL(target);
 
 const server = createServer((incoming, outgoing) => {
   const forwarded = request(
-    { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, authorization: `Bearer ${key}` } },
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: incoming.method,
+      path: incoming.url,
+      headers: { ...incoming.headers, authorization: `Bearer ${key}` },
+    },
     (response) => {
       outgoing.writeHead(response.statusCode ?? 502, response.headers);
       response.pipe(outgoing);

@@ -25,6 +25,9 @@ const breaking = (version) => {
 
 const behind = Object.entries(outdated).filter(([, v]) => v.current && breaking(v.current) !== breaking(v.latest));
 const unexplained = behind.filter(([name]) => !section.includes(`\`${name}\``));
-for (const [name, v] of behind) console.log(`${name}: ${v.current} installed, ${v.latest} latest${unexplained.some(([n]) => n === name) ? ' — no reason in README' : ' — reason in README'}`);
+for (const [name, v] of behind)
+  console.log(
+    `${name}: ${v.current} installed, ${v.latest} latest${unexplained.some(([n]) => n === name) ? ' — no reason in README' : ' — reason in README'}`,
+  );
 if (unexplained.length) process.exit(1);
 console.log(`production dependencies: none a major version behind without a reason (${behind.length} explained)`);

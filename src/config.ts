@@ -41,7 +41,8 @@ export type ServeRole = (typeof SERVE_ROLES)[number];
 
 function role(value: string | undefined): ServeRole {
   if (value === undefined || value === '') return 'all';
-  if (!(SERVE_ROLES as readonly string[]).includes(value)) throw new ConfigError(`role must be one of ${SERVE_ROLES.join(', ')}, got "${value}"`);
+  if (!(SERVE_ROLES as readonly string[]).includes(value))
+    throw new ConfigError(`role must be one of ${SERVE_ROLES.join(', ')}, got "${value}"`);
   return value as ServeRole;
 }
 
@@ -81,13 +82,23 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     host: flags.host ?? env.HOST ?? '127.0.0.1',
     port: integer('port', flags.port ?? env.PORT, 8787),
     workspaceId: flags.workspace ?? env.SENTRY_MEMORY_WORKSPACE ?? DEFAULT_WORKSPACE,
-    clientSecrets: (env.SENTRY_CLIENT_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    replayToleranceSeconds: integer('replay tolerance', flags.replayTolerance ?? env.SENTRY_MEMORY_REPLAY_TOLERANCE, 300, 1),
+    clientSecrets: (env.SENTRY_CLIENT_SECRET ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    replayToleranceSeconds: integer(
+      'replay tolerance',
+      flags.replayTolerance ?? env.SENTRY_MEMORY_REPLAY_TOLERANCE,
+      300,
+      1,
+    ),
     bodyLimitBytes: parseBytes('body limit', flags.bodyLimit ?? env.SENTRY_MEMORY_BODY_LIMIT, 5 * 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
     role: role(flags.role ?? env.SENTRY_MEMORY_ROLE),
     busyTimeoutMs: integer('busy timeout', flags.busyTimeout ?? env.SENTRY_MEMORY_BUSY_TIMEOUT, 5000),
     retryBaseMs: integer('retry base', flags.retryBase ?? env.SENTRY_MEMORY_RETRY_BASE, 1000),
-    workspacePerInstallation: flags.workspacePerInstallation ?? flag('SENTRY_MEMORY_WORKSPACE_PER_INSTALLATION', env.SENTRY_MEMORY_WORKSPACE_PER_INSTALLATION),
+    workspacePerInstallation:
+      flags.workspacePerInstallation ??
+      flag('SENTRY_MEMORY_WORKSPACE_PER_INSTALLATION', env.SENTRY_MEMORY_WORKSPACE_PER_INSTALLATION),
   };
 }

@@ -18,7 +18,11 @@ const runtime = await openRuntime({
   logger: createLogger(options.logLevel),
   busyTimeoutMs: options.busyTimeoutMs,
   // No HTTP shares this loop: batches run as long as a dedicated worker's, and end early when deliveries wait for their commit.
-  worker: { ...options.worker, maxBatchMs: options.worker?.maxBatchMs ?? DEDICATED_WORKER_BATCH_MS, commitsWaiting: () => Atomics.load(commitsWaiting, 0) > 0 },
+  worker: {
+    ...options.worker,
+    maxBatchMs: options.worker?.maxBatchMs ?? DEDICATED_WORKER_BATCH_MS,
+    commitsWaiting: () => Atomics.load(commitsWaiting, 0) > 0,
+  },
   workspacePerInstallation: options.workspacePerInstallation,
 });
 
@@ -32,7 +36,11 @@ port.on('message', (message: ToThread) => {
           (results) => post({ type: 'stored', id: message.id, results }),
           (error: unknown) => {
             const { message: text, code } = error as { message?: string; code?: unknown };
-            post({ type: 'failed', id: message.id, error: { message: String(text ?? error), code: typeof code === 'string' ? code : undefined } });
+            post({
+              type: 'failed',
+              id: message.id,
+              error: { message: String(text ?? error), code: typeof code === 'string' ? code : undefined },
+            });
           },
         );
       break;

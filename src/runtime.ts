@@ -51,7 +51,13 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     options.inboxThread && store.db.engine === 'sqlite'
       ? await InboxThread.start(
           THREAD_ENTRY,
-          { db: options.db, busyTimeoutMs: options.busyTimeoutMs, workspacePerInstallation: options.workspacePerInstallation, worker: options.worker, logLevel: logger.level },
+          {
+            db: options.db,
+            busyTimeoutMs: options.busyTimeoutMs,
+            workspacePerInstallation: options.workspacePerInstallation,
+            worker: options.worker,
+            logLevel: logger.level,
+          },
           logger,
         )
       : null;

@@ -12,7 +12,16 @@ beforeAll(async () => {
   const runtime = await openRuntime({ db: db.location });
   const sentAt = '2026-11-20T10:00:00.000Z';
   for (const fixture of webhookFixtures()) {
-    await runtime.inbox.enqueue({ workspaceId: DEFAULT_WORKSPACE, source: 'sentry', deliveryId: fixture.name, resource: fixture.resource, action: fixture.action, externalId: null, sentAt, body: fixture.raw });
+    await runtime.inbox.enqueue({
+      workspaceId: DEFAULT_WORKSPACE,
+      source: 'sentry',
+      deliveryId: fixture.name,
+      resource: fixture.resource,
+      action: fixture.action,
+      externalId: null,
+      sentAt,
+      body: fixture.raw,
+    });
   }
   await runtime.worker.drain();
   await runtime.close();
@@ -26,12 +35,21 @@ describe('sentry-memory CLI', () => {
     const { status, stdout } = runCli(['search', 'blooopy', '--db', db.location, '--json']);
     expect(status).toBe(0);
     const hits = JSON.parse(stdout);
-    expect(hits[0]).toMatchObject({ kind: 'issue', id: '1170820242', title: 'FRONT-END-9 ReferenceError: blooopy is not defined', occurredAt: '2019-08-19T20:58:37.391Z', project: 'front-end', status: 'unresolved' });
-    for (const hit of hits) expect(Object.keys(hit)).toEqual(expect.arrayContaining(['kind', 'id', 'title', 'occurredAt']));
+    expect(hits[0]).toMatchObject({
+      kind: 'issue',
+      id: '1170820242',
+      title: 'FRONT-END-9 ReferenceError: blooopy is not defined',
+      occurredAt: '2019-08-19T20:58:37.391Z',
+      project: 'front-end',
+      status: 'unresolved',
+    });
+    for (const hit of hits)
+      expect(Object.keys(hit)).toEqual(expect.arrayContaining(['kind', 'id', 'title', 'occurredAt']));
   });
 
   it('search filters by project, status and since', () => {
-    const search = (...args: string[]) => JSON.parse(runCli(['search', 'blooopy', '--db', db.location, '--json', ...args]).stdout) as unknown[];
+    const search = (...args: string[]) =>
+      JSON.parse(runCli(['search', 'blooopy', '--db', db.location, '--json', ...args]).stdout) as unknown[];
     expect(search('--project', 'FRONT-END').length).toBeGreaterThan(0);
     expect(search('--project', 'backend')).toEqual([]);
     expect(search('--status', 'resolved')).toEqual([]);
@@ -49,9 +67,17 @@ describe('sentry-memory CLI', () => {
   });
 
   it('search --kinds observation: timeline entries (lifecycle facts), which the default search leaves out', () => {
-    const facts = JSON.parse(runCli(['search', 'alert fired', '--kinds', 'observation', '--db', db.location, '--json']).stdout);
-    expect(facts[0]).toMatchObject({ kind: 'observation', issueId: '1117540176', title: expect.stringContaining('Very Important Alert Rule!') });
-    const mixed = JSON.parse(runCli(['search', 'alert fired', '--db', db.location, '--json']).stdout) as { kind: string }[];
+    const facts = JSON.parse(
+      runCli(['search', 'alert fired', '--kinds', 'observation', '--db', db.location, '--json']).stdout,
+    );
+    expect(facts[0]).toMatchObject({
+      kind: 'observation',
+      issueId: '1117540176',
+      title: expect.stringContaining('Very Important Alert Rule!'),
+    });
+    const mixed = JSON.parse(runCli(['search', 'alert fired', '--db', db.location, '--json']).stdout) as {
+      kind: string;
+    }[];
     expect(mixed.map((h) => h.kind)).not.toContain('observation');
   });
 
@@ -59,7 +85,18 @@ describe('sentry-memory CLI', () => {
     const { status, stdout } = runCli(['issue', 'FRONT-END-9', '--db', db.location, '--json']);
     expect(status).toBe(0);
     const issue = JSON.parse(stdout);
-    expect(issue).toMatchObject({ id: '1170820242', shortId: 'FRONT-END-9', status: 'unresolved', level: 'error', project: 'front-end', firstSeen: '2019-08-19T20:58:37.391Z', count: 1, userCount: 1, assignee: null, comments: [] });
+    expect(issue).toMatchObject({
+      id: '1170820242',
+      shortId: 'FRONT-END-9',
+      status: 'unresolved',
+      level: 'error',
+      project: 'front-end',
+      firstSeen: '2019-08-19T20:58:37.391Z',
+      count: 1,
+      userCount: 1,
+      assignee: null,
+      comments: [],
+    });
     expect(issue.timeline.map((t: { kind: string }) => t.kind)).toContain('issue.created');
     expect(issue.timeline.every((t: { occurredAt: string }) => typeof t.occurredAt === 'string')).toBe(true);
   });

@@ -18,9 +18,20 @@ describe('library API, as a route handler uses it', () => {
     const runtime = await openRuntime({ db: db.location });
     try {
       runtime.startProcessing();
-      const POST = createWebhookHandler({ secrets: [SECRET], toleranceSeconds: 300, workspaceId: 'default', enqueue: (d) => runtime.enqueue(d) });
+      const POST = createWebhookHandler({
+        secrets: [SECRET],
+        toleranceSeconds: 300,
+        workspaceId: 'default',
+        enqueue: (d) => runtime.enqueue(d),
+      });
       const [fixture] = webhookFixtures().filter((f) => f.name === 'issue.created');
-      const response = await POST(new Request('https://app.example/api/sentry', { method: 'POST', body: fixture.raw, headers: sentryHeaders('issue', fixture.raw) }));
+      const response = await POST(
+        new Request('https://app.example/api/sentry', {
+          method: 'POST',
+          body: fixture.raw,
+          headers: sentryHeaders('issue', fixture.raw),
+        }),
+      );
       expect(response.status).toBe(200);
       await expect.poll(async () => (await runtime.store.issue('default', 'FRONT-END-9'))?.status).toBe('unresolved');
     } finally {

@@ -6,7 +6,16 @@ import { repoRoot } from './helpers/cli.js';
 /** Runs the published bin as if on another Node.js version (process.version/versions overridden before it loads). */
 function binOn(version: string) {
   const pretend = `Object.defineProperty(process,'version',{value:'v${version}'});Object.defineProperty(process,'versions',{value:{...process.versions,node:'${version}'}});`;
-  return spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(pretend)}`, resolve(repoRoot, 'bin/sentry-memory.js'), '--help'], { encoding: 'utf8' });
+  return spawnSync(
+    process.execPath,
+    [
+      '--import',
+      `data:text/javascript,${encodeURIComponent(pretend)}`,
+      resolve(repoRoot, 'bin/sentry-memory.js'),
+      '--help',
+    ],
+    { encoding: 'utf8' },
+  );
 }
 
 describe('supported Node.js versions', () => {

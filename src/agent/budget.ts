@@ -36,7 +36,12 @@ export interface Fitted {
 /** Room kept for the closing note that says what was cut. */
 const NOTE_RESERVE = 60;
 
-export function fitToBudget(head: string[], sections: Section[], maxTokens: number, howToGetMore: (omitted: Record<string, number>) => string): Fitted {
+export function fitToBudget(
+  head: string[],
+  sections: Section[],
+  maxTokens: number,
+  howToGetMore: (omitted: Record<string, number>) => string,
+): Fitted {
   let used = estimateTokens(head.join('\n')) + NOTE_RESERVE;
   const kept: Record<string, number> = Object.fromEntries(sections.map((s) => [s.key, 0]));
   let full = false;
@@ -51,13 +56,18 @@ export function fitToBudget(head: string[], sections: Section[], maxTokens: numb
       kept[section.key] += 1;
     }
   }
-  const omitted = Object.fromEntries(sections.filter((s) => s.lines.length > kept[s.key]).map((s) => [s.key, s.lines.length - kept[s.key]]));
+  const omitted = Object.fromEntries(
+    sections.filter((s) => s.lines.length > kept[s.key]).map((s) => [s.key, s.lines.length - kept[s.key]]),
+  );
   const parts = [head.join('\n')];
   for (const section of sections) {
-    if (kept[section.key]) parts.push(`\n### ${section.heading}\n${section.lines.slice(0, kept[section.key]).join('\n')}`);
+    if (kept[section.key])
+      parts.push(`\n### ${section.heading}\n${section.lines.slice(0, kept[section.key]).join('\n')}`);
   }
   if (Object.keys(omitted).length) {
-    const what = Object.entries(omitted).map(([key, n]) => `${n} ${key}`).join(', ');
+    const what = Object.entries(omitted)
+      .map(([key, n]) => `${n} ${key}`)
+      .join(', ');
     parts.push(`\n_Cut to fit ${maxTokens} tokens: ${what} left out. ${howToGetMore(omitted)}_`);
   }
   const markdown = parts.join('\n');

@@ -24,7 +24,13 @@ export function createMcpServer(ctx: ToolContext): McpServer {
 function register(server: McpServer, tool: AgentTool<z.ZodRawShape, z.ZodRawShape>, ctx: ToolContext): void {
   server.registerTool(
     tool.name,
-    { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, outputSchema: tool.outputSchema, annotations: { readOnlyHint: true, openWorldHint: false } },
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: tool.inputSchema,
+      outputSchema: tool.outputSchema,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
     // A bad cursor, an unknown issue, … become tool errors whose message says what to change; anything else the SDK reports as is.
     async (input: Record<string, unknown>): Promise<CallToolResult> => {
       try {

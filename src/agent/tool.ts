@@ -41,9 +41,12 @@ export const maxTokensInput = z
   .min(MIN_MAX_TOKENS)
   .max(MAX_MAX_TOKENS)
   .optional()
-  .describe(`Token budget for the answer (default ${DEFAULT_MAX_TOKENS}). Least important parts are cut first; raise it to see more.`);
+  .describe(
+    `Token budget for the answer (default ${DEFAULT_MAX_TOKENS}). Least important parts are cut first; raise it to see more.`,
+  );
 
-export const timeInput = (what: string) => z.string().optional().describe(`${what}: ISO date/time or a duration before now such as 30m, 24h, 7d, 2w`);
+export const timeInput = (what: string) =>
+  z.string().optional().describe(`${what}: ISO date/time or a duration before now such as 30m, 24h, 7d, 2w`);
 
 /** Converts a time argument, or says how to write one. */
 export function timeArg(name: string, value: string | undefined, now: number): string | undefined {
@@ -76,15 +79,26 @@ export interface BudgetedAnswer {
  * DEFAULT_MAX_TOKENS), saying how to get what was cut: `hint`, given the budget; `structuredHint`
  * where the structured note words it differently.
  */
-export function fitAnswer(head: string[], sections: Section[], maxTokens: number | undefined, hint: string | ((maxTokens: number) => string), structuredHint?: string): BudgetedAnswer {
+export function fitAnswer(
+  head: string[],
+  sections: Section[],
+  maxTokens: number | undefined,
+  hint: string | ((maxTokens: number) => string),
+  structuredHint?: string,
+): BudgetedAnswer {
   const budget = maxTokens ?? DEFAULT_MAX_TOKENS;
   const howToGetMore = typeof hint === 'string' ? hint : hint(budget);
   const fitted = fitToBudget(head, sections, budget, () => howToGetMore);
-  return { markdown: fitted.markdown, keep: (key, items) => items.slice(0, fitted.kept[key]), truncated: truncation(fitted.omitted, structuredHint ?? howToGetMore) };
+  return {
+    markdown: fitted.markdown,
+    keep: (key, items) => items.slice(0, fitted.kept[key]),
+    truncated: truncation(fitted.omitted, structuredHint ?? howToGetMore),
+  };
 }
 
 /** The hint of an answer whose sections were cut: a bigger budget shows them. */
-export const askForMoreTokens = (maxTokens: number) => `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;
+export const askForMoreTokens = (maxTokens: number) =>
+  `Ask again with a larger maxTokens (e.g. ${maxTokens * 2}) to see them.`;
 
 /** "1,234" — agents read counts, not digits. */
 export function count(n: number | null | undefined): string {
@@ -97,7 +111,10 @@ export function at(iso: string | null | undefined): string {
 }
 
 /** Validates raw input (HTTP query, CLI flags) as MCP would; the error names each bad field. */
-export function parseToolInput<I extends z.ZodRawShape>(tool: AgentTool<I, z.ZodRawShape>, raw: Record<string, unknown>): z.infer<z.ZodObject<I>> {
+export function parseToolInput<I extends z.ZodRawShape>(
+  tool: AgentTool<I, z.ZodRawShape>,
+  raw: Record<string, unknown>,
+): z.infer<z.ZodObject<I>> {
   const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   const result = z.strictObject(tool.inputSchema).safeParse(defined);
   if (result.success) return result.data;

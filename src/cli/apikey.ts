@@ -3,7 +3,10 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../memory/api-keys.js';
 import { NotInMemoryError } from '../memory/context/errors.js';
 import { dbOption, jsonOption, printJson, withStore } from './options.js';
 
-const workspaceOption = ['--workspace <id>', 'workspace the key grants (env SENTRY_MEMORY_WORKSPACE, default "default")'] as const;
+const workspaceOption = [
+  '--workspace <id>',
+  'workspace the key grants (env SENTRY_MEMORY_WORKSPACE, default "default")',
+] as const;
 
 /** `apikey create|list|revoke`: bearer keys for `/mcp` and `/api/v1`. Each key sees one workspace only. */
 export function apikeyCommand(): Command {
@@ -33,7 +36,8 @@ export function apikeyCommand(): Command {
       withStore(flags, async (store, workspaceId) => {
         const keys = await listApiKeys(store.db, workspaceId);
         if (flags.json) return printJson(keys);
-        for (const k of keys) console.log(`${k.id}  ${k.name}  created ${k.createdAt}${k.revokedAt ? `  revoked ${k.revokedAt}` : ''}`);
+        for (const k of keys)
+          console.log(`${k.id}  ${k.name}  created ${k.createdAt}${k.revokedAt ? `  revoked ${k.revokedAt}` : ''}`);
       }),
     );
   command
@@ -44,7 +48,8 @@ export function apikeyCommand(): Command {
     .addOption(dbOption())
     .action((id: string, flags) =>
       withStore(flags, async (store, workspaceId) => {
-        if (!(await revokeApiKey(store.db, workspaceId, id))) throw new NotInMemoryError(`no active key "${id}" in workspace "${workspaceId}"`);
+        if (!(await revokeApiKey(store.db, workspaceId, id)))
+          throw new NotInMemoryError(`no active key "${id}" in workspace "${workspaceId}"`);
         console.log(`revoked ${id}`);
       }),
     );

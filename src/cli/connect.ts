@@ -21,7 +21,11 @@ function required(value: string | undefined, what: string): string {
 }
 
 /** Runs a one-shot local listener for the OAuth redirect and resolves with the code once `state` matches. */
-function awaitOAuthRedirect(port: number, state: string, onListening: (redirectUri: string) => void): Promise<{ code: string; redirectUri: string }> {
+function awaitOAuthRedirect(
+  port: number,
+  state: string,
+  onListening: (redirectUri: string) => void,
+): Promise<{ code: string; redirectUri: string }> {
   return new Promise((resolve, reject) => {
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
@@ -30,7 +34,9 @@ function awaitOAuthRedirect(port: number, state: string, onListening: (redirectU
         res.writeHead(400).end('Invalid OAuth callback (missing code or state mismatch).');
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('sentry-memory is connected. You can close this window.');
+      res
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end('sentry-memory is connected. You can close this window.');
       server.close();
       resolve({ code, redirectUri });
     });
@@ -77,27 +83,54 @@ export function connectCommand(): Command {
             code: required(flags.code, '--code'),
             store: { load: async () => credentials, save: async (c) => void (credentials = c) },
           });
-          auth = { kind: 'installation', authUrl: baseUrl, installationUuid, clientId: id, clientSecret: secret, credentials };
+          auth = {
+            kind: 'installation',
+            authUrl: baseUrl,
+            installationUuid,
+            clientId: id,
+            clientSecret: secret,
+            credentials,
+          };
         } else if (flags.oauth) {
           const id = required(clientId, '--client-id or SENTRY_CLIENT_ID');
           const secret = required(clientSecret, 'SENTRY_CLIENT_SECRET');
           const state = createState();
           const { code, redirectUri } = await awaitOAuthRedirect(Number(flags.redirectPort), state, (redirectUri) => {
-            process.stderr.write(`Open this URL to approve access:\n${buildAuthorizeUrl({ baseUrl, clientId: id, redirectUri, scopes: REQUIRED_SCOPES, state })}\n`);
+            process.stderr.write(
+              `Open this URL to approve access:\n${buildAuthorizeUrl({ baseUrl, clientId: id, redirectUri, scopes: REQUIRED_SCOPES, state })}\n`,
+            );
           });
           const grant = await exchangeOAuthCode({ baseUrl, clientId: id, clientSecret: secret, code, redirectUri });
           auth = { kind: 'oauth', authUrl: baseUrl, clientId: id, clientSecret: secret, credentials: grant };
         } else {
-          auth = { kind: 'internal', token: required(flags.token ?? process.env.SENTRY_AUTH_TOKEN, '--token or SENTRY_AUTH_TOKEN') };
+          auth = {
+            kind: 'internal',
+            token: required(flags.token ?? process.env.SENTRY_AUTH_TOKEN, '--token or SENTRY_AUTH_TOKEN'),
+          };
         }
         // Region first (sentry.io serves each org from its region), then prove the credentials work.
-        const probe = new SentryApiClient({ baseUrl, tokens: auth.kind === 'internal' ? new StaticTokenProvider(auth.token) : new StaticTokenProvider(auth.credentials.accessToken) });
+        const probe = new SentryApiClient({
+          baseUrl,
+          tokens:
+            auth.kind === 'internal'
+              ? new StaticTokenProvider(auth.token)
+              : new StaticTokenProvider(auth.credentials.accessToken),
+        });
         const apiUrl = await resolveRegionUrl(probe, flags.org);
         const connection = await repository.save({ orgSlug: flags.org, apiUrl, auth });
         const organization = await getOrganization(clientFor(connection, repository, { now: systemClock }), flags.org);
-        const summary = { connection: connection.id, organization: organization.slug, name: organization.name, apiUrl, auth: auth.kind };
+        const summary = {
+          connection: connection.id,
+          organization: organization.slug,
+          name: organization.name,
+          apiUrl,
+          auth: auth.kind,
+        };
         if (flags.json) printJson(summary);
-        else console.log(`Connected ${organization.slug} (${auth.kind}) via ${apiUrl} as ${connection.id}. Next: sentry-memory sync`);
+        else
+          console.log(
+            `Connected ${organization.slug} (${auth.kind}) via ${apiUrl} as ${connection.id}. Next: sentry-memory sync`,
+          );
       });
     });
 }

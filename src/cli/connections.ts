@@ -14,6 +14,10 @@ export function loadConnectionsKey(db: string): Promise<Buffer> {
   return loadEncryptionKey({ envValue: process.env.SENTRY_MEMORY_ENCRYPTION_KEY, keyFile });
 }
 
-export async function openConnections(store: MemoryStore, db: string, workspaceId: string): Promise<ConnectionRepository> {
+export async function openConnections(
+  store: MemoryStore,
+  db: string,
+  workspaceId: string,
+): Promise<ConnectionRepository> {
   return new ConnectionRepository(store.db, workspaceId, await loadConnectionsKey(db));
 }

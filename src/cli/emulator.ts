@@ -25,24 +25,38 @@ export function emulatorCommand(): Command {
     .option('--rate-limit <perSecond>', 'requests per second per caller', integer('rate-limit'), 40)
     .option('--token-ttl <seconds>', 'lifetime of installation/OAuth access tokens', integer('token-ttl'), 8 * 3600)
     .option('--webhook-url <url>', 'send signed webhooks here when data changes')
-    .action(async (opts: { port: number; host: string; seed: number; projects: number; issues: number; latency: number; rateLimit: number; tokenTtl: number; webhookUrl?: string }) => {
-      const emulator = await startEmulator({
-        port: opts.port,
-        host: opts.host,
-        seed: opts.seed,
-        projects: opts.projects,
-        issues: opts.issues,
-        latencyMs: opts.latency,
-        rateLimit: { perSecond: opts.rateLimit },
-        tokenTtlSeconds: opts.tokenTtl,
-        webhookUrl: opts.webhookUrl,
-      });
-      process.stdout.write(`${JSON.stringify({ url: emulator.url, org: emulator.orgSlug, token: emulator.internalToken, clientSecret: emulator.clientSecret })}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await emulator.close();
-    });
+    .action(
+      async (opts: {
+        port: number;
+        host: string;
+        seed: number;
+        projects: number;
+        issues: number;
+        latency: number;
+        rateLimit: number;
+        tokenTtl: number;
+        webhookUrl?: string;
+      }) => {
+        const emulator = await startEmulator({
+          port: opts.port,
+          host: opts.host,
+          seed: opts.seed,
+          projects: opts.projects,
+          issues: opts.issues,
+          latencyMs: opts.latency,
+          rateLimit: { perSecond: opts.rateLimit },
+          tokenTtlSeconds: opts.tokenTtl,
+          webhookUrl: opts.webhookUrl,
+        });
+        process.stdout.write(
+          `${JSON.stringify({ url: emulator.url, org: emulator.orgSlug, token: emulator.internalToken, clientSecret: emulator.clientSecret })}\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await emulator.close();
+      },
+    );
 }

@@ -5,7 +5,8 @@ import { Inbox } from '../queue/inbox.js';
 import { dbOption, jsonOption, printJson, withStore } from './options.js';
 
 const seqArg = (value: string): number => {
-  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a delivery number (seq) like 42, got "${value}"`);
+  if (!/^\d+$/.test(value.trim()))
+    throw new InvalidArgumentError(`expected a delivery number (seq) like 42, got "${value}"`);
   return Number(value);
 };
 
@@ -22,7 +23,9 @@ function printDelivery(row: InboxRow): void {
   console.log(`delivery #${row.seq} in workspace ${row.workspace_id}`);
   console.log(`resource: ${row.resource}.${row.action ?? '?'} (source ${row.source})`);
   console.log(`delivery id: ${row.delivery_id}`);
-  console.log(`state: ${row.state} after ${row.attempts} attempt${row.attempts === 1 ? '' : 's'}${row.state === 'pending' ? `, next at ${row.next_attempt_at}` : ''}`);
+  console.log(
+    `state: ${row.state} after ${row.attempts} attempt${row.attempts === 1 ? '' : 's'}${row.state === 'pending' ? `, next at ${row.next_attempt_at}` : ''}`,
+  );
   if (row.last_error) console.log(`last error: ${row.last_error}`);
   console.log(`sent: ${row.sent_at} · received: ${row.received_at} · processed: ${row.processed_at ?? 'not yet'}`);
   console.log('');
@@ -32,7 +35,9 @@ function printDelivery(row: InboxRow): void {
 /** `inbox show <seq>` and `inbox retry <seq>|--dead`: look at stored deliveries and re-queue the ones that failed. */
 export function inboxCommand(): Command {
   // Subcommands inherit this, so their usage errors reach main's exit codes (2) rather than exiting 1 here.
-  const command = new Command('inbox').description('inspect stored webhook deliveries and re-queue failed ones').exitOverride();
+  const command = new Command('inbox')
+    .description('inspect stored webhook deliveries and re-queue failed ones')
+    .exitOverride();
   command
     .command('show')
     .description('one delivery: where it is in processing, its last error and its body')
@@ -60,7 +65,8 @@ export function inboxCommand(): Command {
         if (seq !== undefined) {
           const row = await inbox.find(workspaceId, seq);
           if (!row) throw new NotInMemoryError(`no delivery #${seq} in workspace "${workspaceId}"`);
-          if (row.state !== 'dead' && row.state !== 'skipped') throw new QueryError(`delivery #${seq} is ${row.state}; only dead or skipped deliveries can be retried`);
+          if (row.state !== 'dead' && row.state !== 'skipped')
+            throw new QueryError(`delivery #${seq} is ${row.state}; only dead or skipped deliveries can be retried`);
         }
         const count = await inbox.requeue(workspaceId, seq);
         console.log(`re-queued ${count} deliver${count === 1 ? 'y' : 'ies'}`);

@@ -5,7 +5,9 @@ import { intArg, runTool } from './run-tool.js';
 
 export function issueCommand(): Command {
   return new Command('issue')
-    .description('one issue in context: impact, releases, status history, comments, alerts, Seer, suspect deploys and commits')
+    .description(
+      'one issue in context: impact, releases, status history, comments, alerts, Seer, suspect deploys and commits',
+    )
     .argument('<issue>', 'issue id, short id (e.g. FRONT-END-9) or Sentry issue URL')
     .option('--max-tokens <n>', 'token budget of the answer (default 2000)', intArg)
     .addOption(dbOption())
@@ -14,6 +16,11 @@ export function issueCommand(): Command {
       const answer = await runTool(flags, issueContextTool, { issue: ref, maxTokens: flags.maxTokens });
       if (!flags.json) return console.log(answer.markdown);
       // Scripts also get the issue's whole timeline (every observation, not only status changes).
-      await withStore(flags, async (store, workspaceId) => printJson({ ...answer.structured, timeline: (await store.issue(workspaceId, answer.structured.id))?.timeline ?? [] }));
+      await withStore(flags, async (store, workspaceId) =>
+        printJson({
+          ...answer.structured,
+          timeline: (await store.issue(workspaceId, answer.structured.id))?.timeline ?? [],
+        }),
+      );
     });
 }

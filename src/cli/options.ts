@@ -4,7 +4,10 @@ import { MemoryStore } from '../memory/store.js';
 import { durationMs, parseTime } from '../time.js';
 
 export const dbOption = () =>
-  new Option('--db <location>', 'SQLite database file, or a postgres:// URL (env SENTRY_MEMORY_DB or DATABASE_URL; default ./.sentry-memory/memory.db)');
+  new Option(
+    '--db <location>',
+    'SQLite database file, or a postgres:// URL (env SENTRY_MEMORY_DB or DATABASE_URL; default ./.sentry-memory/memory.db)',
+  );
 export const jsonOption = () => new Option('--json', 'print JSON instead of text');
 
 /** `30s`, `5m`, `12h`, `7d`, `2w` in milliseconds. */
@@ -26,7 +29,10 @@ export function printJson(value: unknown): void {
 }
 
 /** Opens the configured store for one command and closes it afterwards, also when `fn` fails. */
-export async function withStore<T>(flags: ConfigFlags, fn: (store: MemoryStore, workspaceId: string, config: Config) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  flags: ConfigFlags,
+  fn: (store: MemoryStore, workspaceId: string, config: Config) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(flags);
   const store = await MemoryStore.open(config.db);
   try {

@@ -12,7 +12,11 @@ export function searchCommand(): Command {
     .option('--release <version>', 'only issues first/last seen in, or with events of, this release')
     .option('--level <level>', 'only this level (fatal, error, warning, info, debug)')
     .option('--status <status>', 'only issues with this status (unresolved, resolved, ignored)')
-    .option('--kinds <kinds>', 'only these kinds, comma-separated: issue, comment, insight, alert, observation (timeline entries; not searched by default)', listArg)
+    .option(
+      '--kinds <kinds>',
+      'only these kinds, comma-separated: issue, comment, insight, alert, observation (timeline entries; not searched by default)',
+      listArg,
+    )
     .option('--since <when>', 'only what was active since, e.g. 7d, 12h or an ISO date')
     .option('--until <when>', 'only what was active until, e.g. 1d or an ISO date')
     .option('--sort <order>', 'relevance (default), events, users or recent')

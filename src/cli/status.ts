@@ -23,14 +23,27 @@ export function statusCommand(): Command {
         };
         if (flags.json) return printJson(status);
         console.log(`database: ${status.db}`);
-        console.log(`fresh: ${status.freshness.stale ? 'possibly STALE' : 'yes'} (last update ${status.freshness.lastUpdateAt ?? 'never'}, newest issue activity ${status.freshness.newestIssueActivity ?? 'none'})`);
-        for (const c of status.connections) console.log(`connection: ${c.source} org ${c.organization ?? '?'} ${c.state}`);
+        console.log(
+          `fresh: ${status.freshness.stale ? 'possibly STALE' : 'yes'} (last update ${status.freshness.lastUpdateAt ?? 'never'}, newest issue activity ${status.freshness.newestIssueActivity ?? 'none'})`,
+        );
+        for (const c of status.connections)
+          console.log(`connection: ${c.source} org ${c.organization ?? '?'} ${c.state}`);
         for (const s of status.freshness.syncs) console.log(`sync: ${s.stream} ${s.updatedAt}`);
         console.log(`projects: ${status.projects.map((p) => `${p.slug ?? '?'} (${p.issues})`).join(' · ') || 'none'}`);
-        console.log(`inbox: ${Object.entries(status.inbox).map(([k, v]) => `${k} ${v}`).join(' · ')} (last delivery ${status.lastDeliveryAt ?? 'never'})`);
-        console.log(`records: ${Object.entries(status.records).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
-        if (status.problems.length) console.log('not in memory (newest first; `inbox show <seq>`, `inbox retry <seq>|--dead`):');
-        for (const p of status.problems) console.log(`  ${p.state} #${p.seq} ${p.resource}.${p.action ?? '?'}: ${p.last_error ?? ''}`);
+        console.log(
+          `inbox: ${Object.entries(status.inbox)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' · ')} (last delivery ${status.lastDeliveryAt ?? 'never'})`,
+        );
+        console.log(
+          `records: ${Object.entries(status.records)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' · ')}`,
+        );
+        if (status.problems.length)
+          console.log('not in memory (newest first; `inbox show <seq>`, `inbox retry <seq>|--dead`):');
+        for (const p of status.problems)
+          console.log(`  ${p.state} #${p.seq} ${p.resource}.${p.action ?? '?'}: ${p.last_error ?? ''}`);
       });
     });
 }

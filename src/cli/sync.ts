@@ -22,7 +22,9 @@ type SyncReport = SyncSummary & { followed?: { pid: number; host: string; starte
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function printSummary(report: SyncReport): void {
-  const streams = Object.entries(report.streams).map(([name, s]) => `${name} ${s.items}`).join(' · ');
+  const streams = Object.entries(report.streams)
+    .map(([name, s]) => `${name} ${s.items}`)
+    .join(' · ');
   const by = report.followed ? ` (the sync by pid ${report.followed.pid} that this one waited for)` : '';
   console.log(
     `${report.organization}${by}: ${streams} — ${report.requests} requests, ${report.rateLimited} rate-limited, ${seconds(report.rateLimitWaitMs)} waiting on rate limits, ${seconds(report.durationMs)}`,
@@ -40,25 +42,39 @@ export function syncCommand(): Command {
     .addOption(jsonOption())
     .action(async (flags) => {
       const since = parseSince(flags.since, systemClock());
-      const streams = flags.streams ? (String(flags.streams).split(',').map((s) => s.trim()) as SyncStream[]) : undefined;
+      const streams = flags.streams
+        ? (String(flags.streams)
+            .split(',')
+            .map((s) => s.trim()) as SyncStream[])
+        : undefined;
       const known = [...SYNC_STREAMS, 'issues.reconcile'];
-      for (const stream of streams ?? []) if (!known.includes(stream)) throw new ConfigError(`unknown stream "${stream}"; streams are ${known.join(', ')}`);
+      for (const stream of streams ?? [])
+        if (!known.includes(stream))
+          throw new ConfigError(`unknown stream "${stream}"; streams are ${known.join(', ')}`);
       const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
       await withStore(flags, async (store, workspaceId, config) => {
         const repository = await openConnections(store, config.db, workspaceId);
         const connections = await repository.active();
-        if (!connections.length) throw new ConfigError('no Sentry connection in this database: run `sentry-memory connect` first');
+        if (!connections.length)
+          throw new ConfigError('no Sentry connection in this database: run `sentry-memory connect` first');
         const leases = new SyncLeases(store.db, workspaceId, { now: systemClock });
         const runOnce = async (reconcile: boolean) => {
           const summaries: SyncReport[] = [];
           for (const connection of connections) {
             const claim = await leases.acquireOrFollow(connection.id, (holder) =>
-              process.stderr.write(`another sync of connection ${connection.id} is running (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}); waiting for it to finish\n`),
+              process.stderr.write(
+                `another sync of connection ${connection.id} is running (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}); waiting for it to finish\n`,
+              ),
             );
             if ('followed' in claim) {
               const { holder, finishedAt, summary } = claim.followed;
-              process.stderr.write(`the sync of connection ${connection.id} by pid ${holder.pid} finished; reporting it instead of syncing again\n`);
-              summaries.push({ ...summary, followed: { pid: holder.pid, host: holder.host, startedAt: holder.startedAt, finishedAt } });
+              process.stderr.write(
+                `the sync of connection ${connection.id} by pid ${holder.pid} finished; reporting it instead of syncing again\n`,
+              );
+              summaries.push({
+                ...summary,
+                followed: { pid: holder.pid, host: holder.host, startedAt: holder.startedAt, finishedAt },
+              });
               continue;
             }
             const sync = new SentrySync({

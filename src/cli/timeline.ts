@@ -10,7 +10,11 @@ export function timelineCommand(): Command {
     .option('--until <when>', 'end of the window (default now)')
     .option('--project <slug>', 'only this project')
     .option('--environment <name>', 'only this environment')
-    .option('--kinds <kinds>', 'only these kinds, comma-separated (new, regressed, resolved, reopened, archived, assigned, alert, deploy, release, comment, seer)', listArg)
+    .option(
+      '--kinds <kinds>',
+      'only these kinds, comma-separated (new, regressed, resolved, reopened, archived, assigned, alert, deploy, release, comment, seer)',
+      listArg,
+    )
     .option('--limit <n>', 'items per page (default 50, at most 200)', intArg)
     .option('--cursor <cursor>', 'continue with older items')
     .option('--max-tokens <n>', 'token budget of the answer (default 2000)', intArg)

@@ -76,13 +76,20 @@ export function bindable<R>(query: Compilable<R>): (...values: unknown[]) => Com
   return (...values) => ({ compile: () => ({ ...compiled, parameters: values }) });
 }
 
-const preparedByEngine: Record<Engine, Map<string, (...values: unknown[]) => Compilable<unknown>>> = { sqlite: new Map(), postgres: new Map() };
+const preparedByEngine: Record<Engine, Map<string, (...values: unknown[]) => Compilable<unknown>>> = {
+  sqlite: new Map(),
+  postgres: new Map(),
+};
 
 /**
  * `bindable`, kept per engine under `key` (which must name the query's shape: the SQL `build` makes
  * may depend on nothing else), so each shape is built and compiled once per process.
  */
-export function prepared<R>(db: MemoryDatabase, key: string, build: (qb: Kysely<Database>) => Compilable<R>): (...values: unknown[]) => Compilable<R> {
+export function prepared<R>(
+  db: MemoryDatabase,
+  key: string,
+  build: (qb: Kysely<Database>) => Compilable<R>,
+): (...values: unknown[]) => Compilable<R> {
   const cache = preparedByEngine[db.engine];
   let bind = cache.get(key);
   if (!bind) {
@@ -107,12 +114,23 @@ export function isContention(error: unknown): boolean {
 }
 
 /** Why a write failed, in words an operator acts on, whatever the engine. */
-export function describeStorageFailure(error: unknown): 'disk full' | 'database busy' | 'database unreachable' | 'storage error' {
+export function describeStorageFailure(
+  error: unknown,
+): 'disk full' | 'database busy' | 'database unreachable' | 'storage error' {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code !== 'string') return 'storage error';
   if (code === 'SQLITE_FULL' || code === '53100') return 'disk full';
   // SQLite past its busy timeout; PostgreSQL past lock_timeout, a collision, or a cancelled statement.
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || CONTENTION.has(code) || code === '57014') return 'database busy';
-  if (code.startsWith('08') || code === '57P01' || code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') return 'database unreachable';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || CONTENTION.has(code) || code === '57014')
+    return 'database busy';
+  if (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P03' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT'
+  )
+    return 'database unreachable';
   return 'storage error';
 }

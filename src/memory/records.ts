@@ -235,7 +235,10 @@ export interface ObservationRecord {
   id: string;
   type: ObservationType;
   occurredAt: IsoTime;
-  subject: { type: 'issue' | 'event' | 'alert' | 'comment' | 'insight' | 'release' | 'deploy' | 'connection'; id: string };
+  subject: {
+    type: 'issue' | 'event' | 'alert' | 'comment' | 'insight' | 'release' | 'deploy' | 'connection';
+    id: string;
+  };
   issueId: string | null;
   projectSlug: string | null;
   release: string | null;

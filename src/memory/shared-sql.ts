@@ -8,7 +8,8 @@ const ISSUE_BODY_COLUMNS = ['error_type', 'message', 'culprit', 'project_slug'];
 export const issueTitle = (r: string) => `concat_ws(' ', ${ISSUE_TITLE_COLUMNS.map((c) => `${r}.${c}`).join(', ')})`;
 
 /** The body of an issue's document, from the row `r`: its text columns, then `frames` (the dialect's words of its top frames). */
-export const issueBody = (r: string, frames: string) => `concat_ws(' ', ${ISSUE_BODY_COLUMNS.map((c) => `${r}.${c}`).join(', ')},${frames})`;
+export const issueBody = (r: string, frames: string) =>
+  `concat_ws(' ', ${ISSUE_BODY_COLUMNS.map((c) => `${r}.${c}`).join(', ')},${frames})`;
 
 /**
  * When a trigger re-indexes an issue's document: a change of its text at once, of its activity only

@@ -9,7 +9,10 @@ import { countRecords, type RecordCounts } from './stats.js';
 import { applyRecords } from './writer.js';
 
 /** One issue for programs: what is stored of it, comments and Seer results (`insights`) oldest first, and its whole timeline. */
-export type IssueView = Omit<IssueFacts, 'seer'> & { insights: IssueFacts['seer']; timeline: { kind: string; occurredAt: string; summary: string }[] };
+export type IssueView = Omit<IssueFacts, 'seer'> & {
+  insights: IssueFacts['seer'];
+  timeline: { kind: string; occurredAt: string; summary: string }[];
+};
 
 export interface StoreOptions {
   /** Milliseconds a write waits for a lock another connection holds (default 5000): SQLite's busy timeout, PostgreSQL's lock_timeout. */
@@ -20,7 +23,8 @@ export interface StoreOptions {
 
 /** Opens the memory at `location`: a `postgres://` URL, else a SQLite file (created with its folder). Migrates it first. */
 export async function openDatabase(location: string, options: StoreOptions = {}): Promise<MemoryDatabase> {
-  if (engineOf(location) === 'postgres') return PostgresDatabase.open(location, { poolSize: options.poolSize, lockTimeoutMs: options.busyTimeoutMs });
+  if (engineOf(location) === 'postgres')
+    return PostgresDatabase.open(location, { poolSize: options.poolSize, lockTimeoutMs: options.busyTimeoutMs });
   return new SqliteDatabase(location, { busyTimeoutMs: options.busyTimeoutMs });
 }
 
@@ -36,7 +40,12 @@ export class MemoryStore {
    * Merges records from one source in a single transaction. `durable: false` commits without waiting
    * for the disk: for a bulk load that can be run again.
    */
-  apply(workspaceId: string, source: string, records: readonly MemoryRecord[], options?: { durable?: boolean }): Promise<void> {
+  apply(
+    workspaceId: string,
+    source: string,
+    records: readonly MemoryRecord[],
+    options?: { durable?: boolean },
+  ): Promise<void> {
     return this.db.transaction((tx) => applyRecords(tx, workspaceId, source, records), options);
   }
 
@@ -49,7 +58,12 @@ export class MemoryStore {
   async issue(workspaceId: string, ref: string): Promise<IssueView | null> {
     try {
       const { seer, comments, ...facts } = await getIssueFacts(this.db, workspaceId, ref);
-      return { ...facts, comments: [...comments].reverse(), insights: [...seer].reverse(), timeline: await getIssueTimeline(this.db, workspaceId, facts.id) };
+      return {
+        ...facts,
+        comments: [...comments].reverse(),
+        insights: [...seer].reverse(),
+        timeline: await getIssueTimeline(this.db, workspaceId, facts.id),
+      };
     } catch (error) {
       if (error instanceof NotInMemoryError) return null;
       throw error;

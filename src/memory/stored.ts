@@ -12,7 +12,12 @@ export function storedIssue(db: MemoryDatabase, workspaceId: string, id: string)
       .selectFrom('issues')
       .select(['last_seen', 'status', 'substatus', 'assignee_id'])
       .select((eb) => [
-        eb.selectFrom('events').select((e) => e.fn.countAll<number>().as('n')).whereRef('events.workspace_id', '=', 'issues.workspace_id').whereRef('events.issue_id', '=', 'issues.id').as('events'),
+        eb
+          .selectFrom('events')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .whereRef('events.workspace_id', '=', 'issues.workspace_id')
+          .whereRef('events.issue_id', '=', 'issues.id')
+          .as('events'),
         eb
           .selectFrom('comments')
           .select((e) => e.fn.countAll<number>().as('n'))
@@ -33,7 +38,12 @@ export function storedRelease(db: MemoryDatabase, workspaceId: string, version: 
       .selectFrom('releases')
       .select(['commit_count'])
       .select((eb) =>
-        eb.selectFrom('deploys').select((e) => e.fn.countAll<number>().as('n')).whereRef('deploys.workspace_id', '=', 'releases.workspace_id').whereRef('deploys.release', '=', 'releases.version').as('deploys'),
+        eb
+          .selectFrom('deploys')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .whereRef('deploys.workspace_id', '=', 'releases.workspace_id')
+          .whereRef('deploys.release', '=', 'releases.version')
+          .as('deploys'),
       )
       .where('workspace_id', '=', workspaceId)
       .where('version', '=', version),

@@ -28,7 +28,10 @@ async function idInUse(db: MemoryDatabase, id: string): Promise<boolean> {
   const tables = ['workspaces', 'inbox', 'issues', 'connections', 'api_keys'] as const;
   for (const table of tables) {
     const column = table === 'workspaces' ? 'id' : 'workspace_id';
-    if ((await db.get(db.qb.selectFrom(table).select(sql.lit(1).as('x')).where(column, '=', id).limit(1))) !== undefined) return true;
+    if (
+      (await db.get(db.qb.selectFrom(table).select(sql.lit(1).as('x')).where(column, '=', id).limit(1))) !== undefined
+    )
+      return true;
   }
   return false;
 }
@@ -43,18 +46,40 @@ export async function createWorkspace(db: MemoryDatabase, name: string, now = ne
 }
 
 /** The workspace a source's installation was given, if any. */
-export async function workspaceOfInstallation(db: MemoryDatabase, source: string, externalId: string): Promise<string | undefined> {
-  const row = await db.get(db.qb.selectFrom('installation_workspaces').select('workspace_id').where('source', '=', source).where('external_id', '=', externalId));
+export async function workspaceOfInstallation(
+  db: MemoryDatabase,
+  source: string,
+  externalId: string,
+): Promise<string | undefined> {
+  const row = await db.get(
+    db.qb
+      .selectFrom('installation_workspaces')
+      .select('workspace_id')
+      .where('source', '=', source)
+      .where('external_id', '=', externalId),
+  );
   return row?.workspace_id;
 }
 
-export async function assignInstallation(db: MemoryDatabase, source: string, externalId: string, workspaceId: string, now = new Date()): Promise<void> {
-  await db.run(db.qb.insertInto('installation_workspaces').values({ source, external_id: externalId, workspace_id: workspaceId, created_at: now.toISOString() }));
+export async function assignInstallation(
+  db: MemoryDatabase,
+  source: string,
+  externalId: string,
+  workspaceId: string,
+  now = new Date(),
+): Promise<void> {
+  await db.run(
+    db.qb
+      .insertInto('installation_workspaces')
+      .values({ source, external_id: externalId, workspace_id: workspaceId, created_at: now.toISOString() }),
+  );
 }
 
 /** Workspaces that installations were routed to. */
 export async function installationWorkspaceIds(db: MemoryDatabase): Promise<string[]> {
-  return (await db.all(db.qb.selectFrom('installation_workspaces').select('workspace_id').distinct().orderBy('workspace_id'))).map((r) => r.workspace_id);
+  return (
+    await db.all(db.qb.selectFrom('installation_workspaces').select('workspace_id').distinct().orderBy('workspace_id'))
+  ).map((r) => r.workspace_id);
 }
 
 /**
@@ -63,7 +88,7 @@ export async function installationWorkspaceIds(db: MemoryDatabase): Promise<stri
  */
 async function workspaceIdsOf(db: MemoryDatabase, table: 'inbox' | 'issues'): Promise<string[]> {
   const ids: string[] = [];
-  for (let last: string | null = null; ; ) {
+  for (let last: string | null = null; ;) {
     let q = db.qb.selectFrom(table).select((eb) => eb.fn.min('workspace_id').as('id'));
     if (last !== null) q = q.where('workspace_id', '>', last);
     const next = (await db.get(q))?.id as string | null | undefined;
@@ -76,17 +101,30 @@ async function workspaceIdsOf(db: MemoryDatabase, table: 'inbox' | 'issues'): Pr
 /** Every workspace: registered ones, and any that holds deliveries or issues without being registered (e.g. "default"). */
 export async function listWorkspaces(db: MemoryDatabase): Promise<WorkspaceSummary[]> {
   const registered = new Map((await db.all(db.qb.selectFrom('workspaces').selectAll())).map((w) => [w.id, w]));
-  const ids = [...new Set([...registered.keys(), ...(await workspaceIdsOf(db, 'inbox')), ...(await workspaceIdsOf(db, 'issues'))])].sort();
+  const ids = [
+    ...new Set([...registered.keys(), ...(await workspaceIdsOf(db, 'inbox')), ...(await workspaceIdsOf(db, 'issues'))]),
+  ].sort();
   const installations = await db.all(db.qb.selectFrom('installation_workspaces').selectAll().orderBy('created_at'));
   const count = async (table: 'inbox' | 'issues', id: string) =>
-    Number((await db.get(db.qb.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', id)))?.n ?? 0);
+    Number(
+      (
+        await db.get(
+          db.qb
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('workspace_id', '=', id),
+        )
+      )?.n ?? 0,
+    );
   const summaries: WorkspaceSummary[] = [];
   for (const id of ids) {
     summaries.push({
       id,
       name: registered.get(id)?.name ?? id,
       createdAt: registered.get(id)?.created_at ?? null,
-      installations: installations.filter((i) => i.workspace_id === id).map((i) => ({ source: i.source, externalId: i.external_id })),
+      installations: installations
+        .filter((i) => i.workspace_id === id)
+        .map((i) => ({ source: i.source, externalId: i.external_id })),
       issues: await count('issues', id),
       deliveries: await count('inbox', id),
     });

@@ -27,7 +27,12 @@ type Row<T extends keyof Database> = Selectable<Database[T]>;
  * Call inside a transaction. Merges that read before they write first lock the record's key, so
  * concurrent writers of one record (two workers, a webhook and a sync page) take turns on PostgreSQL.
  */
-export async function applyRecords(db: MemoryDatabase, workspaceId: string, source: string, records: readonly MemoryRecord[]): Promise<void> {
+export async function applyRecords(
+  db: MemoryDatabase,
+  workspaceId: string,
+  source: string,
+  records: readonly MemoryRecord[],
+): Promise<void> {
   for (const record of records) {
     switch (record.kind) {
       case 'issue':
@@ -58,7 +63,12 @@ export async function applyRecords(db: MemoryDatabase, workspaceId: string, sour
         await applyCommit(db, workspaceId, record);
         break;
       case 'team':
-        await upsert(db, 'teams', ['workspace_id', 'id'], { workspace_id: workspaceId, id: record.id, slug: record.slug, name: record.name });
+        await upsert(db, 'teams', ['workspace_id', 'id'], {
+          workspace_id: workspaceId,
+          id: record.id,
+          slug: record.slug,
+          name: record.name,
+        });
         break;
       case 'member':
         await upsert(db, 'members', ['workspace_id', 'id'], {
@@ -98,7 +108,13 @@ function toJson(value: unknown): string {
  * written, and a row that would not change is not written at all: replays are common, and each column
  * written rewrites the indexes that hold it and is checked by the search triggers.
  */
-async function upsert<T extends keyof Database>(db: MemoryDatabase, table: T, keys: readonly string[], row: Row<T>, current?: Row<T>): Promise<void> {
+async function upsert<T extends keyof Database>(
+  db: MemoryDatabase,
+  table: T,
+  keys: readonly string[],
+  row: Row<T>,
+  current?: Row<T>,
+): Promise<void> {
   const values = row as Record<string, unknown>;
   const columns = Object.keys(values);
   if (current) {
@@ -112,28 +128,37 @@ async function upsert<T extends keyof Database>(db: MemoryDatabase, table: T, ke
     await db.run(update(...changed.map((column) => values[column]), ...keys.map((key) => values[key])));
     return;
   }
+  // Kysely's generic insert types cannot follow a table chosen at run time; the row type is checked by callers.
+  /* eslint-disable @typescript-eslint/no-explicit-any */
   const statement = prepared(db, `upsert ${table} (${columns.join()}) on (${keys.join()})`, (qb) => {
     const updates = columns.filter((column) => !keys.includes(column));
-    return (
-      qb
-        // Kysely's generic insert types cannot follow a table chosen at run time; the row type is checked by callers.
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        .insertInto(table).values(Object.fromEntries(columns.map((column) => [column, null])) as any)
-        .onConflict((oc) =>
-          updates.length
-            ? // eslint-disable-next-line @typescript-eslint/no-explicit-any
-              oc.columns(keys as any).doUpdateSet(Object.fromEntries(updates.map((column) => [column, sql.ref(`excluded.${column}`)])) as any)
-            : oc.doNothing(),
-        )
-    );
+    return qb
+      .insertInto(table)
+      .values(Object.fromEntries(columns.map((column) => [column, null])) as any)
+      .onConflict((oc) =>
+        updates.length
+          ? oc
+              .columns(keys as any)
+              .doUpdateSet(Object.fromEntries(updates.map((column) => [column, sql.ref(`excluded.${column}`)])) as any)
+          : oc.doNothing(),
+      );
   });
+  /* eslint-enable @typescript-eslint/no-explicit-any */
   await db.run(statement(...columns.map((column) => values[column])));
 }
 
 /** The stored row of `table` with the given key, if any. */
-function storedRow<T extends keyof Database>(db: MemoryDatabase, table: T, key: Partial<Row<T>>): Promise<Row<T> | undefined> {
+function storedRow<T extends keyof Database>(
+  db: MemoryDatabase,
+  table: T,
+  key: Partial<Row<T>>,
+): Promise<Row<T> | undefined> {
   const columns = Object.keys(key);
-  const statement = prepared(db, `select ${table} by (${columns.join()})`, (qb) => whereEach(qb.selectFrom(table).selectAll(), columns) as Compilable<Row<T>>);
+  const statement = prepared(
+    db,
+    `select ${table} by (${columns.join()})`,
+    (qb) => whereEach(qb.selectFrom(table).selectAll(), columns) as Compilable<Row<T>>,
+  );
   return db.get(statement(...Object.values(key)));
 }
 
@@ -149,7 +174,11 @@ function whereEach(query: any, columns: readonly string[]): Compilable<unknown> 
  * one observation time). At a full tie each field keeps the greater value, so the memory converges
  * whatever order the two arrive in.
  */
-function pick<V extends string>(incoming: V | null | undefined, current: V | null | undefined, order: number): V | null {
+function pick<V extends string>(
+  incoming: V | null | undefined,
+  current: V | null | undefined,
+  order: number,
+): V | null {
   if (incoming == null) return current ?? null;
   if (current == null || order > 0) return incoming;
   if (order < 0) return current;
@@ -171,9 +200,15 @@ function compareText(a: string, b: string): number {
  */
 async function newestEventFrames(db: MemoryDatabase, workspaceId: string, issueId: string): Promise<string | null> {
   const statement = prepared(db, 'newest event frames', (qb) =>
-    qb.selectFrom('events').select('top_frames')
-      .where('workspace_id', '=', '').where('issue_id', '=', '').where('top_frames', '!=', '[]')
-      .orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(1),
+    qb
+      .selectFrom('events')
+      .select('top_frames')
+      .where('workspace_id', '=', '')
+      .where('issue_id', '=', '')
+      .where('top_frames', '!=', '[]')
+      .orderBy('occurred_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1),
   );
   const row = await db.get(statement(workspaceId, issueId, '[]', 1));
   return row?.top_frames ?? null;
@@ -206,7 +241,9 @@ async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecor
     last_release: pick(r.lastRelease, current?.last_release, order),
     // Only a glimpse through an event brings frames, and that event is stored by then: the issue takes
     // the newest stored event's. Any other snapshot keeps what it has (one query only when it can change).
-    top_frames: r.topFrames?.length ? ((await newestEventFrames(db, workspaceId, r.id)) ?? toJson(r.topFrames)) : (current?.top_frames ?? null),
+    top_frames: r.topFrames?.length
+      ? ((await newestEventFrames(db, workspaceId, r.id)) ?? toJson(r.topFrames))
+      : (current?.top_frames ?? null),
     snapshot_at: maxTime(r.observedAt, current?.snapshot_at) ?? r.observedAt,
     status: current?.status ?? null,
     substatus: current?.substatus ?? null,
@@ -287,75 +324,104 @@ async function applyAlert(db: MemoryDatabase, workspaceId: string, r: AlertRecor
   const version = versionOf(r.state);
   const newer = isNewer(version, current?.state_version);
   const order = newer ? 1 : -1;
-  await upsert(db, 'alerts', ['workspace_id', 'id'], {
-    workspace_id: workspaceId,
-    id: r.id,
-    source: r.source,
-    rule_id: pick(r.ruleId, current?.rule_id, order),
-    rule_name: pick(r.ruleName, current?.rule_name, order),
-    title: pick(r.title, current?.title, order) ?? r.title,
-    description: pick(r.description, current?.description, order),
-    issue_id: pick(r.issueId, current?.issue_id, order),
-    event_id: pick(r.eventId, current?.event_id, order),
-    projects: newer || !current ? toJson(r.projects) : current.projects,
-    url: pick(r.url, current?.url, order),
-    started_at: minTime(r.startedAt, current?.started_at),
-    state: newer ? r.state.value : current!.state,
-    state_version: newer ? version : current!.state_version,
-  }, current);
+  await upsert(
+    db,
+    'alerts',
+    ['workspace_id', 'id'],
+    {
+      workspace_id: workspaceId,
+      id: r.id,
+      source: r.source,
+      rule_id: pick(r.ruleId, current?.rule_id, order),
+      rule_name: pick(r.ruleName, current?.rule_name, order),
+      title: pick(r.title, current?.title, order) ?? r.title,
+      description: pick(r.description, current?.description, order),
+      issue_id: pick(r.issueId, current?.issue_id, order),
+      event_id: pick(r.eventId, current?.event_id, order),
+      projects: newer || !current ? toJson(r.projects) : current.projects,
+      url: pick(r.url, current?.url, order),
+      started_at: minTime(r.startedAt, current?.started_at),
+      state: newer ? r.state.value : current!.state,
+      state_version: newer ? version : current!.state_version,
+    },
+    current,
+  );
 }
 
 const stageStateRank = { started: 0, completed: 1 } as const;
 
 async function applyInsight(db: MemoryDatabase, workspaceId: string, r: InsightRecord): Promise<void> {
   await db.lock(`insight:${workspaceId}:${r.issueId}:${r.runId}:${r.stage}`);
-  const current = await storedRow(db, 'insights', { workspace_id: workspaceId, issue_id: r.issueId, run_id: r.runId, stage: r.stage });
+  const current = await storedRow(db, 'insights', {
+    workspace_id: workspaceId,
+    issue_id: r.issueId,
+    run_id: r.runId,
+    stage: r.stage,
+  });
   if (current) {
     const currentRank = stageStateRank[current.state as keyof typeof stageStateRank] ?? 0;
     const rank = stageStateRank[r.state];
     if (rank < currentRank || (rank === currentRank && r.at <= current.at)) return;
   }
-  await upsert(db, 'insights', ['workspace_id', 'issue_id', 'run_id', 'stage'], {
-    workspace_id: workspaceId,
-    issue_id: r.issueId,
-    run_id: r.runId,
-    stage: r.stage,
-    state: r.state,
-    summary: r.summary ?? current?.summary ?? null,
-    details: r.details == null ? (current?.details ?? null) : toJson(r.details),
-    at: r.at,
-  }, current);
+  await upsert(
+    db,
+    'insights',
+    ['workspace_id', 'issue_id', 'run_id', 'stage'],
+    {
+      workspace_id: workspaceId,
+      issue_id: r.issueId,
+      run_id: r.runId,
+      stage: r.stage,
+      state: r.state,
+      summary: r.summary ?? current?.summary ?? null,
+      details: r.details == null ? (current?.details ?? null) : toJson(r.details),
+      at: r.at,
+    },
+    current,
+  );
 }
 
 async function applyProject(db: MemoryDatabase, workspaceId: string, r: ProjectRecord): Promise<void> {
   await db.lock(`project:${workspaceId}:${r.id}`);
   const current = await storedRow(db, 'projects', { workspace_id: workspaceId, id: r.id });
-  await upsert(db, 'projects', ['workspace_id', 'id'], {
-    workspace_id: workspaceId,
-    id: r.id,
-    slug: r.slug ?? current?.slug ?? null,
-    name: r.name ?? current?.name ?? null,
-    platform: r.platform || current?.platform || null,
-  }, current);
+  await upsert(
+    db,
+    'projects',
+    ['workspace_id', 'id'],
+    {
+      workspace_id: workspaceId,
+      id: r.id,
+      slug: r.slug ?? current?.slug ?? null,
+      name: r.name ?? current?.name ?? null,
+      platform: r.platform || current?.platform || null,
+    },
+    current,
+  );
 }
 
 async function applyRelease(db: MemoryDatabase, workspaceId: string, r: ReleaseRecord): Promise<void> {
   await db.lock(`release:${workspaceId}:${r.version}`);
   const current = await storedRow(db, 'releases', { workspace_id: workspaceId, version: r.version });
   const projects = new Set<string>([...(current ? (JSON.parse(current.projects) as string[]) : []), ...r.projects]);
-  await upsert(db, 'releases', ['workspace_id', 'version'], {
-    workspace_id: workspaceId,
-    version: r.version,
-    short_version: r.shortVersion ?? current?.short_version ?? null,
-    projects: toJson([...projects].sort()),
-    created_at: minTime(r.createdAt, current?.created_at),
-    released_at: r.releasedAt ?? current?.released_at ?? null,
-    first_event: minTime(r.firstEvent, current?.first_event),
-    last_event: maxTime(r.lastEvent, current?.last_event),
-    commit_count: maxNumber(r.commitCount, current?.commit_count),
-    new_issues: maxNumber(r.newIssues, current?.new_issues),
-    url: r.url ?? current?.url ?? null,
-  }, current);
+  await upsert(
+    db,
+    'releases',
+    ['workspace_id', 'version'],
+    {
+      workspace_id: workspaceId,
+      version: r.version,
+      short_version: r.shortVersion ?? current?.short_version ?? null,
+      projects: toJson([...projects].sort()),
+      created_at: minTime(r.createdAt, current?.created_at),
+      released_at: r.releasedAt ?? current?.released_at ?? null,
+      first_event: minTime(r.firstEvent, current?.first_event),
+      last_event: maxTime(r.lastEvent, current?.last_event),
+      commit_count: maxNumber(r.commitCount, current?.commit_count),
+      new_issues: maxNumber(r.newIssues, current?.new_issues),
+      url: r.url ?? current?.url ?? null,
+    },
+    current,
+  );
 }
 
 async function applyDeploy(db: MemoryDatabase, workspaceId: string, r: DeployRecord): Promise<void> {
@@ -375,38 +441,55 @@ async function applyDeploy(db: MemoryDatabase, workspaceId: string, r: DeployRec
 async function applyCommit(db: MemoryDatabase, workspaceId: string, r: CommitRecord): Promise<void> {
   await db.lock(`commit:${workspaceId}:${r.release}:${r.id}`);
   const current = await storedRow(db, 'commits', { workspace_id: workspaceId, release: r.release, id: r.id });
-  await upsert(db, 'commits', ['workspace_id', 'release', 'id'], {
-    workspace_id: workspaceId,
-    id: r.id,
-    release: r.release,
-    message: r.message ?? current?.message ?? null,
-    author_name: r.authorName ?? current?.author_name ?? null,
-    author_email: r.authorEmail ?? current?.author_email ?? null,
-    repository: r.repository ?? current?.repository ?? null,
-    created_at: r.createdAt ?? current?.created_at ?? null,
-    files: r.files ? toJson(r.files) : (current?.files ?? null),
-  }, current);
+  await upsert(
+    db,
+    'commits',
+    ['workspace_id', 'release', 'id'],
+    {
+      workspace_id: workspaceId,
+      id: r.id,
+      release: r.release,
+      message: r.message ?? current?.message ?? null,
+      author_name: r.authorName ?? current?.author_name ?? null,
+      author_email: r.authorEmail ?? current?.author_email ?? null,
+      repository: r.repository ?? current?.repository ?? null,
+      created_at: r.createdAt ?? current?.created_at ?? null,
+      files: r.files ? toJson(r.files) : (current?.files ?? null),
+    },
+    current,
+  );
 }
 
-async function applyConnection(db: MemoryDatabase, workspaceId: string, source: string, r: ConnectionRecord): Promise<void> {
+async function applyConnection(
+  db: MemoryDatabase,
+  workspaceId: string,
+  source: string,
+  r: ConnectionRecord,
+): Promise<void> {
   await db.lock(`connection:${workspaceId}:${source}:${r.externalId}`);
   const current = await storedRow(db, 'connections', { workspace_id: workspaceId, source, external_id: r.externalId });
   const version = versionOf(r.state);
   if (current && !isNewer(version, current.state_version)) return;
-  await upsert(db, 'connections', ['workspace_id', 'id'], {
-    workspace_id: workspaceId,
-    id: current?.id ?? `${source}:${r.externalId}`,
-    source,
-    external_id: r.externalId,
-    org_slug: r.orgSlug ?? current?.org_slug ?? null,
-    app_slug: r.appSlug ?? current?.app_slug ?? null,
-    base_url: current?.base_url ?? null,
-    auth_kind: current?.auth_kind ?? null,
-    credentials: current?.credentials ?? null,
-    state: r.state.value,
-    state_version: version,
-    updated_at: r.state.at,
-  }, current);
+  await upsert(
+    db,
+    'connections',
+    ['workspace_id', 'id'],
+    {
+      workspace_id: workspaceId,
+      id: current?.id ?? `${source}:${r.externalId}`,
+      source,
+      external_id: r.externalId,
+      org_slug: r.orgSlug ?? current?.org_slug ?? null,
+      app_slug: r.appSlug ?? current?.app_slug ?? null,
+      base_url: current?.base_url ?? null,
+      auth_kind: current?.auth_kind ?? null,
+      credentials: current?.credentials ?? null,
+      state: r.state.value,
+      state_version: version,
+      updated_at: r.state.at,
+    },
+    current,
+  );
 }
 
 async function applyObservation(db: MemoryDatabase, workspaceId: string, r: ObservationRecord): Promise<void> {

@@ -16,7 +16,8 @@ export interface InboxThreadOptions {
 /** What the thread receives: its options, and one Int32 counting enqueue messages posted and not yet committed (see send). */
 export type InboxThreadData = InboxThreadOptions & { commitsWaiting: SharedArrayBuffer };
 
-export type ToThread = { type: 'enqueue'; id: number; deliveries: Delivery[] } | { type: 'process' } | { type: 'close' };
+export type ToThread =
+  { type: 'enqueue'; id: number; deliveries: Delivery[] } | { type: 'process' } | { type: 'close' };
 export type FromThread =
   | { type: 'ready' }
   | { type: 'stored'; id: number; results: EnqueueResult[] }
@@ -56,8 +57,14 @@ export class InboxThread {
     const commitsWaiting = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     const workerData: InboxThreadData = { ...options, commitsWaiting };
     // From source (tests, `tsx`), the thread needs the TypeScript loader too; the built package does not.
-    const thread = new Worker(entry, { workerData, execArgv: entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : undefined });
-    const [message] = (await Promise.race([once(thread, 'message'), once(thread, 'error').then(([error]) => Promise.reject(error as Error))])) as [FromThread];
+    const thread = new Worker(entry, {
+      workerData,
+      execArgv: entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : undefined,
+    });
+    const [message] = (await Promise.race([
+      once(thread, 'message'),
+      once(thread, 'error').then(([error]) => Promise.reject(error as Error)),
+    ])) as [FromThread];
     if (message.type !== 'ready') throw new Error(`inbox thread: unexpected ${message.type}`);
     return new InboxThread(thread, logger, new Int32Array(commitsWaiting));
   }
@@ -91,7 +98,10 @@ export class InboxThread {
     this.batch = [];
     this.scheduled = false;
     const id = this.nextId++;
-    this.waiting.set(id, batch.map(({ resolve, reject }) => ({ resolve, reject })));
+    this.waiting.set(
+      id,
+      batch.map(({ resolve, reject }) => ({ resolve, reject })),
+    );
     // Read by the thread's worker in the middle of a batch, when no message can reach it: the batch
     // commits early so that these deliveries are not kept waiting for a whole batch.
     Atomics.add(this.commitsWaiting, 0, 1);
@@ -109,7 +119,8 @@ export class InboxThread {
     if (!waiting) return;
     if (message.type === 'stored') waiting.forEach((w, i) => w.resolve(message.results[i]));
     // The code travels with the message: it is what says "disk full" or "database busy" to the sender.
-    else waiting.forEach((w) => w.reject(Object.assign(new Error(message.error.message), { code: message.error.code })));
+    else
+      waiting.forEach((w) => w.reject(Object.assign(new Error(message.error.message), { code: message.error.code })));
   }
 
   private fail(error: Error): void {

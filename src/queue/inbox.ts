@@ -7,11 +7,24 @@ import type { Delivery, DeliveryRouter, EnqueueResult, InboxRow, InboxState, Rou
 const ROWS_PER_INSERT = 1000;
 
 /** A delivery's inbox key (unique per workspace, source and delivery id) as one string. */
-const deliveryKey = (workspaceId: string, source: string, deliveryId: string) => `${workspaceId}\u0000${source}\u0000${deliveryId}`;
+const deliveryKey = (workspaceId: string, source: string, deliveryId: string) =>
+  `${workspaceId}\u0000${source}\u0000${deliveryId}`;
 
 /** A new delivery's inbox row, due at once. Its body goes to inbox_bodies under the same seq. */
 function inboxRow(d: Delivery, route: Route, now: string) {
-  return { workspace_id: route.workspaceId, delivery_id: d.deliveryId, source: d.source, resource: d.resource, action: d.action, external_id: d.externalId, sent_at: d.sentAt, received_at: now, state: route.state, attempts: 0, next_attempt_at: now };
+  return {
+    workspace_id: route.workspaceId,
+    delivery_id: d.deliveryId,
+    source: d.source,
+    resource: d.resource,
+    action: d.action,
+    external_id: d.externalId,
+    sent_at: d.sentAt,
+    received_at: now,
+    state: route.state,
+    attempts: 0,
+    next_attempt_at: now,
+  };
 }
 
 /**
@@ -19,7 +32,14 @@ function inboxRow(d: Delivery, route: Route, now: string) {
  * inbox row alone.
  */
 export function bodyOfRow(eb: ExpressionBuilder<Database, 'inbox'>) {
-  return eb.selectFrom('inbox_bodies').select('inbox_bodies.body').whereRef('inbox_bodies.workspace_id', '=', 'inbox.workspace_id').whereRef('inbox_bodies.seq', '=', 'inbox.seq').$asScalar().$notNull().as('body');
+  return eb
+    .selectFrom('inbox_bodies')
+    .select('inbox_bodies.body')
+    .whereRef('inbox_bodies.workspace_id', '=', 'inbox.workspace_id')
+    .whereRef('inbox_bodies.seq', '=', 'inbox.seq')
+    .$asScalar()
+    .$notNull()
+    .as('body');
 }
 
 /** Notified when deliveries are committed, so workers wake without polling (across processes on PostgreSQL). */
@@ -44,7 +64,16 @@ export class Inbox {
     private readonly route?: DeliveryRouter,
   ) {
     const placeholder = '';
-    const shape: Delivery = { workspaceId: placeholder, source: placeholder, deliveryId: placeholder, resource: placeholder, action: placeholder, externalId: placeholder, sentAt: placeholder, body: placeholder };
+    const shape: Delivery = {
+      workspaceId: placeholder,
+      source: placeholder,
+      deliveryId: placeholder,
+      resource: placeholder,
+      action: placeholder,
+      externalId: placeholder,
+      sentAt: placeholder,
+      body: placeholder,
+    };
     this.insert = bindable(
       db.qb
         .insertInto('inbox')
@@ -52,7 +81,9 @@ export class Inbox {
         .onConflict((oc) => oc.doNothing())
         .returning('seq'),
     );
-    this.insertBody = bindable(db.qb.insertInto('inbox_bodies').values({ workspace_id: placeholder, seq: 0, body: placeholder }));
+    this.insertBody = bindable(
+      db.qb.insertInto('inbox_bodies').values({ workspace_id: placeholder, seq: 0, body: placeholder }),
+    );
   }
 
   /** Whether deliveries are waiting for the group commit scheduled for this turn. */
@@ -99,7 +130,9 @@ export class Inbox {
   private async store(deliveries: Delivery[], now: string, attempt = 1): Promise<EnqueueResult[]> {
     try {
       return await this.db.transaction(async (tx) => {
-        const routes = this.route ? await this.route(tx, deliveries) : deliveries.map((d) => ({ workspaceId: d.workspaceId, state: 'pending' as const }));
+        const routes = this.route
+          ? await this.route(tx, deliveries)
+          : deliveries.map((d) => ({ workspaceId: d.workspaceId, state: 'pending' as const }));
         const stored: EnqueueResult[] = new Array(deliveries.length);
         if (tx.engine === 'postgres') {
           // SQLite has one writer at a time: there, arrival order costs nothing and risks nothing.
@@ -128,12 +161,27 @@ export class Inbox {
    * each), rows in `order`. A key returned is a delivery stored now; its later copies in the batch,
    * and keys not returned (stored before), are duplicates.
    */
-  private async insertRows(tx: MemoryDatabase, order: number[], deliveries: Delivery[], routes: readonly Route[], now: string, stored: EnqueueResult[]): Promise<void> {
+  private async insertRows(
+    tx: MemoryDatabase,
+    order: number[],
+    deliveries: Delivery[],
+    routes: readonly Route[],
+    now: string,
+    stored: EnqueueResult[],
+  ): Promise<void> {
     for (let start = 0; start < order.length; start += ROWS_PER_INSERT) {
       const chunk = order.slice(start, start + ROWS_PER_INSERT);
       const rows = chunk.map((i) => inboxRow(deliveries[i], routes[i], now));
-      const inserted = await tx.all(tx.qb.insertInto('inbox').values(rows).onConflict((oc) => oc.doNothing()).returning(['seq', 'workspace_id', 'source', 'delivery_id']));
-      const seqs = new Map(inserted.map((row) => [deliveryKey(row.workspace_id, row.source, row.delivery_id), Number(row.seq)]));
+      const inserted = await tx.all(
+        tx.qb
+          .insertInto('inbox')
+          .values(rows)
+          .onConflict((oc) => oc.doNothing())
+          .returning(['seq', 'workspace_id', 'source', 'delivery_id']),
+      );
+      const seqs = new Map(
+        inserted.map((row) => [deliveryKey(row.workspace_id, row.source, row.delivery_id), Number(row.seq)]),
+      );
       const bodies: InboxBodyTable[] = [];
       for (const i of chunk) {
         const k = deliveryKey(routes[i].workspaceId, deliveries[i].source, deliveries[i].deliveryId);
@@ -157,11 +205,28 @@ export class Inbox {
       // The partial index of pending rows, by name: with statistics taken while many rows were pending
       // (PRAGMA optimize at open), SQLite chose to scan the table from its first row for every batch,
       // reading every processed delivery again (a quarter of the drain's time at 20,000 deliveries).
-      const pending = sql<Selectable<InboxTable>>`(SELECT * FROM inbox INDEXED BY inbox_pending WHERE state = 'pending')`.as('inbox');
-      return db.all(db.qb.selectFrom(pending).selectAll().select(bodyOfRow).where('next_attempt_at', '<=', now).orderBy('seq').limit(limit));
+      const pending = sql<
+        Selectable<InboxTable>
+      >`(SELECT * FROM inbox INDEXED BY inbox_pending WHERE state = 'pending')`.as('inbox');
+      return db.all(
+        db.qb
+          .selectFrom(pending)
+          .selectAll()
+          .select(bodyOfRow)
+          .where('next_attempt_at', '<=', now)
+          .orderBy('seq')
+          .limit(limit),
+      );
     }
     // A literal, not a parameter: a generic plan could not use the partial index of pending rows.
-    const query = db.qb.selectFrom('inbox').selectAll().select(bodyOfRow).where('state', '=', sql.lit('pending')).where('next_attempt_at', '<=', now).orderBy('seq').limit(limit);
+    const query = db.qb
+      .selectFrom('inbox')
+      .selectAll()
+      .select(bodyOfRow)
+      .where('state', '=', sql.lit('pending'))
+      .where('next_attempt_at', '<=', now)
+      .orderBy('seq')
+      .limit(limit);
     return db.all(tx ? query.forUpdate().skipLocked() : query);
   }
 
@@ -173,14 +238,23 @@ export class Inbox {
    */
   async claim(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq' | 'attempts'>): Promise<boolean> {
     const statement = prepared(tx, 'claim inbox row', (qb) => {
-      const query = qb.selectFrom('inbox').select(['state', 'attempts']).where('workspace_id', '=', '').where('seq', '=', 0);
+      const query = qb
+        .selectFrom('inbox')
+        .select(['state', 'attempts'])
+        .where('workspace_id', '=', '')
+        .where('seq', '=', 0);
       return tx.engine === 'postgres' ? query.forUpdate().skipLocked() : query;
     });
     const current = await tx.get(statement(row.workspace_id, row.seq));
     return current?.state === 'pending' && current.attempts === row.attempts;
   }
 
-  settle(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq'>, state: Exclude<InboxState, 'pending'>, error: string | null = null): Promise<unknown> {
+  settle(
+    tx: MemoryDatabase,
+    row: Pick<InboxRow, 'workspace_id' | 'seq'>,
+    state: Exclude<InboxState, 'pending'>,
+    error: string | null = null,
+  ): Promise<unknown> {
     const statement = prepared(tx, 'settle inbox row', (qb) =>
       qb
         .updateTable('inbox')
@@ -191,7 +265,12 @@ export class Inbox {
     return tx.run(statement(state, error, new Date().toISOString(), 1, row.workspace_id, row.seq));
   }
 
-  retryLater(tx: MemoryDatabase, row: Pick<InboxRow, 'workspace_id' | 'seq'>, error: string, at: string): Promise<unknown> {
+  retryLater(
+    tx: MemoryDatabase,
+    row: Pick<InboxRow, 'workspace_id' | 'seq'>,
+    error: string,
+    at: string,
+  ): Promise<unknown> {
     return tx.run(
       tx.qb
         .updateTable('inbox')
@@ -203,14 +282,26 @@ export class Inbox {
 
   /** One delivery of a workspace, by its sequence number. */
   find(workspaceId: string, seq: number): Promise<InboxRow | undefined> {
-    return this.db.get(this.db.qb.selectFrom('inbox').selectAll().select(bodyOfRow).where('workspace_id', '=', workspaceId).where('seq', '=', seq));
+    return this.db.get(
+      this.db.qb
+        .selectFrom('inbox')
+        .selectAll()
+        .select(bodyOfRow)
+        .where('workspace_id', '=', workspaceId)
+        .where('seq', '=', seq),
+    );
   }
 
   /**
    * The body of the newest delivery of `resource`.`action` that names installation `externalId`, if
    * one is stored: what an installation's activation reads its one-time code from.
    */
-  async newestBody(workspaceId: string, resource: string, action: string, externalId: string): Promise<string | undefined> {
+  async newestBody(
+    workspaceId: string,
+    resource: string,
+    action: string,
+    externalId: string,
+  ): Promise<string | undefined> {
     const row = await this.db.get(
       this.db.qb
         .selectFrom('inbox')
@@ -246,14 +337,26 @@ export class Inbox {
   async countsByState(workspaceId: string): Promise<Record<InboxState, number>> {
     const counts: Record<InboxState, number> = { pending: 0, processed: 0, skipped: 0, dead: 0, held: 0 };
     const rows = await this.db.all(
-      this.db.qb.selectFrom('inbox').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).where('workspace_id', '=', workspaceId).groupBy('state'),
+      this.db.qb
+        .selectFrom('inbox')
+        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('workspace_id', '=', workspaceId)
+        .groupBy('state'),
     );
     for (const row of rows) counts[row.state] = Number(row.n);
     return counts;
   }
 
   /** The most recent deliveries that did not become memory (skipped or dead), with why. */
-  problems(workspaceId: string, limit: number): Promise<Pick<InboxRow, 'seq' | 'delivery_id' | 'resource' | 'action' | 'state' | 'attempts' | 'last_error' | 'received_at'>[]> {
+  problems(
+    workspaceId: string,
+    limit: number,
+  ): Promise<
+    Pick<
+      InboxRow,
+      'seq' | 'delivery_id' | 'resource' | 'action' | 'state' | 'attempts' | 'last_error' | 'received_at'
+    >[]
+  > {
     return this.db.all(
       this.db.qb
         .selectFrom('inbox')
@@ -272,7 +375,12 @@ export class Inbox {
   }
 
   async lastReceivedAt(workspaceId: string): Promise<string | null> {
-    const row = await this.db.get(this.db.qb.selectFrom('inbox').select((eb) => eb.fn.max('received_at').as('at')).where('workspace_id', '=', workspaceId));
+    const row = await this.db.get(
+      this.db.qb
+        .selectFrom('inbox')
+        .select((eb) => eb.fn.max('received_at').as('at'))
+        .where('workspace_id', '=', workspaceId),
+    );
     return (row?.at as string | null | undefined) ?? null;
   }
 }

@@ -45,7 +45,8 @@ export async function routeByInstallation(db: MemoryDatabase): Promise<DeliveryR
         // releaseHeld could not see them: they go to the new workspace too.
         routes.forEach((earlier, i) => {
           const other = deliveries[i];
-          if (earlier.state === 'held' && other.source === delivery.source && other.externalId === delivery.externalId) routes[i] = route;
+          if (earlier.state === 'held' && other.source === delivery.source && other.externalId === delivery.externalId)
+            routes[i] = route;
         });
       }
       routes.push(route);
@@ -66,9 +67,27 @@ async function routeUnknown(tx: MemoryDatabase, delivery: Delivery, externalId: 
 
 /** Moves an installation's held deliveries, bodies first, into its new workspace, due now (they keep their order: seq). */
 async function releaseHeld(db: MemoryDatabase, source: string, externalId: string, workspaceId: string): Promise<void> {
-  const held = db.qb.selectFrom('inbox').select('seq').where('workspace_id', '=', HELD_WORKSPACE).where('source', '=', source).where('external_id', '=', externalId).where('state', '=', 'held');
-  await db.run(db.qb.updateTable('inbox_bodies').set({ workspace_id: workspaceId }).where('workspace_id', '=', HELD_WORKSPACE).where('seq', 'in', held));
-  await db.run(db.qb.updateTable('inbox').set({ workspace_id: workspaceId, state: 'pending', next_attempt_at: new Date().toISOString() }).where('workspace_id', '=', HELD_WORKSPACE).where('seq', 'in', held));
+  const held = db.qb
+    .selectFrom('inbox')
+    .select('seq')
+    .where('workspace_id', '=', HELD_WORKSPACE)
+    .where('source', '=', source)
+    .where('external_id', '=', externalId)
+    .where('state', '=', 'held');
+  await db.run(
+    db.qb
+      .updateTable('inbox_bodies')
+      .set({ workspace_id: workspaceId })
+      .where('workspace_id', '=', HELD_WORKSPACE)
+      .where('seq', 'in', held),
+  );
+  await db.run(
+    db.qb
+      .updateTable('inbox')
+      .set({ workspace_id: workspaceId, state: 'pending', next_attempt_at: new Date().toISOString() })
+      .where('workspace_id', '=', HELD_WORKSPACE)
+      .where('seq', 'in', held),
+  );
 }
 
 /**
@@ -90,10 +109,21 @@ async function adoptKnownInstallations(db: MemoryDatabase): Promise<void> {
                 .selectFrom('connections')
                 .select(['source', 'external_id', 'workspace_id'])
                 .where('external_id', 'is not', null)
-                .unionAll(eb.selectFrom('inbox').select(['source', 'external_id', 'workspace_id']).where('external_id', 'is not', null).where('state', '<>', 'held'))
+                .unionAll(
+                  eb
+                    .selectFrom('inbox')
+                    .select(['source', 'external_id', 'workspace_id'])
+                    .where('external_id', 'is not', null)
+                    .where('state', '<>', 'held'),
+                )
                 .as('known'),
             )
-            .select(['known.source', 'known.external_id', (e) => e.fn.min('known.workspace_id').as('workspace_id'), sql.lit(now).as('created_at')])
+            .select([
+              'known.source',
+              'known.external_id',
+              (e) => e.fn.min('known.workspace_id').as('workspace_id'),
+              sql.lit(now).as('created_at'),
+            ])
             .groupBy(['known.source', 'known.external_id']),
         )
         .onConflict((oc) => oc.doNothing()),

@@ -88,10 +88,12 @@ export class InboxWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    void this.inbox.onEnqueued(() => this.wake()).then((unsubscribe) => {
-      if (this.running) this.unsubscribe = unsubscribe;
-      else void unsubscribe();
-    });
+    void this.inbox
+      .onEnqueued(() => this.wake())
+      .then((unsubscribe) => {
+        if (this.running) this.unsubscribe = unsubscribe;
+        else void unsubscribe();
+      });
     this.wake();
   }
 
@@ -146,7 +148,10 @@ export class InboxWorker {
     if (this.inbox.commitQueued) return this.schedule(0);
     this.current = this.runBatch()
       .catch((error: unknown): number => {
-        this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'inbox batch failed and rolled back; retrying at the next poll');
+        this.logger.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          'inbox batch failed and rolled back; retrying at the next poll',
+        );
         return 0;
       })
       .then((processed) => {
@@ -185,7 +190,9 @@ export class InboxWorker {
             // A merge waits this long at most for a record another worker's batch holds; then the
             // delivery is left pending for a later batch (merges are order-tolerant) instead of
             // waiting out that whole batch, or PostgreSQL's one-second deadlock check.
-            await tx.run({ compile: () => sql`SET LOCAL lock_timeout = ${sql.lit(`${MERGE_LOCK_WAIT_MS}ms`)}`.compile(tx.qb) });
+            await tx.run({
+              compile: () => sql`SET LOCAL lock_timeout = ${sql.lit(`${MERGE_LOCK_WAIT_MS}ms`)}`.compile(tx.qb),
+            });
             this.fetched = await this.inbox.due(this.batchSize, undefined, tx);
           }
           while (this.fetched.length && (processed === 0 || (performance.now() < deadline && !yields()))) {
@@ -225,14 +232,20 @@ export class InboxWorker {
         // Another worker holds a record this delivery merges into (PostgreSQL broke the deadlock by
         // failing us): not the delivery's fault. It stays pending, unattempted, for the next batch,
         // by when the other transaction has committed.
-        this.logger.debug({ seq: row.seq, err: (error as Error).message }, 'delivery collided with another worker; retrying next batch');
+        this.logger.debug(
+          { seq: row.seq, err: (error as Error).message },
+          'delivery collided with another worker; retrying next batch',
+        );
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
       const attempts = row.attempts + 1;
       if (error instanceof PermanentError || isInvalidData(error) || attempts >= this.maxAttempts) {
         await this.inbox.settle(tx, row, 'dead', message);
-        this.logger.warn({ seq: row.seq, resource: row.resource, action: row.action, attempts, err: message }, 'delivery dead-lettered');
+        this.logger.warn(
+          { seq: row.seq, resource: row.resource, action: row.action, attempts, err: message },
+          'delivery dead-lettered',
+        );
       } else {
         const delay = this.retryBaseMs * 2 ** (attempts - 1);
         await this.inbox.retryLater(tx, row, message, new Date(Date.now() + delay).toISOString());

@@ -10,7 +10,9 @@ export function checkSentryUrl(value: string, what = '--url'): string {
   const url = URL.canParse(value) ? new URL(value) : null;
   const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && LOOPBACK.test(url.hostname));
   if (!url || !secure || url.username || url.password) {
-    throw new ConfigError(`${what} must be an https URL such as https://sentry.io (plain http only to localhost, 127.0.0.1 or [::1]), without credentials; got "${url ? `${url.protocol}//${url.host}` : value}"`);
+    throw new ConfigError(
+      `${what} must be an https URL such as https://sentry.io (plain http only to localhost, 127.0.0.1 or [::1]), without credentials; got "${url ? `${url.protocol}//${url.host}` : value}"`,
+    );
   }
   return value.replace(/\/+$/, '');
 }

@@ -18,7 +18,11 @@ export function apiKeyAuth(db: MemoryDatabase) {
       await reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="sentry-memory"')
-        .send({ error: match ? 'API key is not valid (unknown or revoked)' : 'missing API key: send "Authorization: Bearer <key>" (create one with `sentry-memory apikey create`)' });
+        .send({
+          error: match
+            ? 'API key is not valid (unknown or revoked)'
+            : 'missing API key: send "Authorization: Bearer <key>" (create one with `sentry-memory apikey create`)',
+        });
       return;
     }
     request.agentWorkspaceId = grant.workspaceId;

@@ -37,7 +37,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     enqueue: (delivery) => runtime.enqueue(delivery),
     bodyLimit: options.bodyLimitBytes,
   });
-  await app.register(agentHttp, { db: runtime.store.db, allowedHostnames: [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])], now });
+  await app.register(agentHttp, {
+    db: runtime.store.db,
+    allowedHostnames: [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])],
+    now,
+  });
   app.get('/healthz', async () => {
     const inbox = await runtime.inbox.countsByState(options.workspaceId);
     return { ok: true, inbox };

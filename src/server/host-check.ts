@@ -20,7 +20,9 @@ export function hostGuard(allowedHostnames: readonly string[]) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const host = request.headers.host;
     if (!host || !allowed.has(hostnameOf(host))) {
-      await reply.code(403).send({ error: `Host "${host ?? ''}" is not allowed; add it with --allowed-hosts if this server is meant to be reached by that name` });
+      await reply.code(403).send({
+        error: `Host "${host ?? ''}" is not allowed; add it with --allowed-hosts if this server is meant to be reached by that name`,
+      });
       return;
     }
     const origin = request.headers.origin;

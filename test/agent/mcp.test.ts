@@ -19,9 +19,20 @@ const TOOLS = ['search_memory', 'get_issue_context', 'get_timeline', 'get_releas
 async function connect(transport: 'stdio' | 'http', key = service.keys.default): Promise<Client> {
   const client = new Client({ name: 'sentry-memory-test', version: '1.0.0' });
   if (transport === 'stdio') {
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', resolve(repoRoot, 'src/cli/main.ts'), 'mcp', '--db', service.location], cwd: repoRoot, stderr: 'pipe' }));
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: ['--import', 'tsx', resolve(repoRoot, 'src/cli/main.ts'), 'mcp', '--db', service.location],
+        cwd: repoRoot,
+        stderr: 'pipe',
+      }),
+    );
   } else {
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${key}` } },
+      }),
+    );
   }
   return client;
 }
@@ -53,7 +64,14 @@ describe.each(['stdio', 'http'] as const)('MCP over %s, with the official SDK cl
     expect(hit).toMatchObject({ issueId: '1170820242', shortId: 'FRONT-END-9' });
     expect(text(search)).toContain('FRONT-END-9');
     const issue = await call(client, 'get_issue_context', { issue: hit.shortId });
-    expect(issue.structuredContent).toMatchObject({ id: '1170820242', title: 'ReferenceError: blooopy is not defined', project: 'front-end', status: 'unresolved', count: 1, userCount: 1 });
+    expect(issue.structuredContent).toMatchObject({
+      id: '1170820242',
+      title: 'ReferenceError: blooopy is not defined',
+      project: 'front-end',
+      status: 'unresolved',
+      count: 1,
+      userCount: 1,
+    });
     expect(text(issue)).toMatch(/^## FRONT-END-9: ReferenceError: blooopy is not defined/);
     const unknown = await call(client, 'get_issue_context', { issue: 'NOPE-1' });
     expect(unknown.isError).toBe(true);
@@ -81,6 +99,8 @@ describe('MCP over HTTP: keys and workspaces', () => {
   });
 
   it('without a valid key the transport fails with 401', async () => {
-    await expect(connect('http', 'smk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb')).rejects.toMatchObject({ code: 401 });
+    await expect(connect('http', 'smk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb')).rejects.toMatchObject(
+      { code: 401 },
+    );
   });
 });

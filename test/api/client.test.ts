@@ -101,7 +101,9 @@ describe('SentryApiClient.get', () => {
         ? sendJson(res, 403, { detail: 'You do not have permission' })
         : sendJson(res, 404, { detail: 'The requested resource does not exist' }),
     );
-    const notFound = await client.get('/missing/', { token: 'leak-me', query: 'is:unresolved' }).catch((e: unknown) => e);
+    const notFound = await client
+      .get('/missing/', { token: 'leak-me', query: 'is:unresolved' })
+      .catch((e: unknown) => e);
     expect(notFound).toBeInstanceOf(SentryApiError);
     expect(notFound).toMatchObject({ kind: 'not_found', status: 404, detail: 'The requested resource does not exist' });
     expect((notFound as SentryApiError).url).toContain('query=is%3Aunresolved');
@@ -128,7 +130,9 @@ describe('SentryApiClient.paginate', () => {
   });
 
   it('absorbs a 429 with Retry-After without losing a page', async () => {
-    const { client, time } = await clientFor(pageHandler((cursor, attempt) => (cursor === '0:2:0' && attempt === 1 ? '429' : 'ok')));
+    const { client, time } = await clientFor(
+      pageHandler((cursor, attempt) => (cursor === '0:2:0' && attempt === 1 ? '429' : 'ok')),
+    );
     const pages = await collect(client.paginate<{ id: string }>('/api/0/x/'));
     expect(pages.flatMap((p) => p.items.map((i) => i.id))).toEqual(['1', '2', '3', '4', '5']);
     // A 429 is not an error: it is waited out, not counted as a retry.
@@ -139,7 +143,10 @@ describe('SentryApiClient.paginate', () => {
   });
 
   it('keeps going through more consecutive 429s than the error retry cap allows', async () => {
-    const { client, time } = await clientFor(pageHandler((cursor, attempt) => (cursor === '0:2:0' && attempt <= 9 ? '429' : 'ok')), { maxRetries: 2 });
+    const { client, time } = await clientFor(
+      pageHandler((cursor, attempt) => (cursor === '0:2:0' && attempt <= 9 ? '429' : 'ok')),
+      { maxRetries: 2 },
+    );
     const pages = await collect(client.paginate<{ id: string }>('/api/0/x/'));
     expect(pages.flatMap((p) => p.items.map((i) => i.id))).toEqual(['1', '2', '3', '4', '5']);
     expect(client.stats).toMatchObject({ requests: 12, retries: 0, rateLimited: 9 });
@@ -154,7 +161,15 @@ describe('SentryApiClient.paginate', () => {
     const { client } = await clientFor(
       (req, res) =>
         ++calls === 1
-          ? sendJson(res, 429, { detail: 'slow down' }, { 'X-Sentry-Rate-Limit-Remaining': '0', 'X-Sentry-Rate-Limit-Reset': String(Math.floor(time.clock.nowMs / 1000) + 7) })
+          ? sendJson(
+              res,
+              429,
+              { detail: 'slow down' },
+              {
+                'X-Sentry-Rate-Limit-Remaining': '0',
+                'X-Sentry-Rate-Limit-Reset': String(Math.floor(time.clock.nowMs / 1000) + 7),
+              },
+            )
           : sendJson(res, 200, { ok: true }),
       { now: time.now, sleep: time.sleep },
     );
@@ -164,7 +179,10 @@ describe('SentryApiClient.paginate', () => {
   });
 
   it('fails with a clear error when 429s never stop', async () => {
-    const { client, server } = await clientFor(pageHandler(() => '429'), { maxRateLimitWaitMs: 60_000 });
+    const { client, server } = await clientFor(
+      pageHandler(() => '429'),
+      { maxRateLimitWaitMs: 60_000 },
+    );
     const error = await client.get('/api/0/x/').catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'rate_limited', status: 429 });
     expect(String(error)).toMatch(/still rate limited after 1\.\d min of waiting/);
@@ -174,7 +192,10 @@ describe('SentryApiClient.paginate', () => {
   });
 
   it('still caps 5xx retries between 429s', async () => {
-    const { client } = await clientFor(pageHandler((cursor, attempt) => (attempt % 2 === 1 ? '429' : '503')), { maxRetries: 2 });
+    const { client } = await clientFor(
+      pageHandler((cursor, attempt) => (attempt % 2 === 1 ? '429' : '503')),
+      { maxRetries: 2 },
+    );
     await expect(client.get('/api/0/x/')).rejects.toMatchObject({ kind: 'server', status: 503 });
     expect(client.stats).toMatchObject({ retries: 2, rateLimited: 3 });
   });
@@ -193,7 +214,10 @@ describe('SentryApiClient.paginate', () => {
   });
 
   it('gives up after maxRetries with the last error kind', async () => {
-    const { client } = await clientFor(pageHandler(() => '503'), { maxRetries: 2 });
+    const { client } = await clientFor(
+      pageHandler(() => '503'),
+      { maxRetries: 2 },
+    );
     await expect(collect(client.paginate('/api/0/x/'))).rejects.toMatchObject({ kind: 'server', status: 503 });
     expect(client.stats).toMatchObject({ requests: 3, retries: 2 });
   });
@@ -309,7 +333,8 @@ describe('401 handling', () => {
   it('refreshes once and retries once', async () => {
     const { calls, tokens } = rotatingTokens();
     const { client, server } = await clientFor(
-      (req, res) => (bearerOf(req) === 'new-token' ? sendJson(res, 200, { ok: 1 }) : sendJson(res, 401, { detail: 'Invalid token' })),
+      (req, res) =>
+        bearerOf(req) === 'new-token' ? sendJson(res, 200, { ok: 1 }) : sendJson(res, 401, { detail: 'Invalid token' }),
       { tokens },
     );
     await expect(client.get('/api/0/a/')).resolves.toMatchObject({ data: { ok: 1 } });
@@ -319,7 +344,9 @@ describe('401 handling', () => {
 
   it('fails with kind "unauthorized" on a second 401, without a second refresh', async () => {
     const { calls, tokens } = rotatingTokens();
-    const { client, server } = await clientFor((req, res) => sendJson(res, 401, { detail: 'Invalid token' }), { tokens });
+    const { client, server } = await clientFor((req, res) => sendJson(res, 401, { detail: 'Invalid token' }), {
+      tokens,
+    });
     const error = await client.get('/api/0/a/').catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'unauthorized', status: 401, detail: 'Invalid token' });
     expect(String(error)).not.toContain('new-token');
@@ -338,7 +365,11 @@ describe('401 handling', () => {
         return current;
       },
     };
-    const { client, server } = await clientFor((req, res) => (bearerOf(req) === 'new-token' ? sendJson(res, 200, { ok: 1 }) : sendJson(res, 401, { detail: 'Invalid token' })), { tokens });
+    const { client, server } = await clientFor(
+      (req, res) =>
+        bearerOf(req) === 'new-token' ? sendJson(res, 200, { ok: 1 }) : sendJson(res, 401, { detail: 'Invalid token' }),
+      { tokens },
+    );
     await expect(client.get('/api/0/a/')).resolves.toMatchObject({ data: { ok: 1 } });
     expect(refreshes).toBe(2);
     expect(server.requests.map(bearerOf)).toEqual(['old-token', 'old-token', 'new-token']);

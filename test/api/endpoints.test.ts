@@ -32,10 +32,23 @@ describe('schemas accept every relevant fixture', () => {
     ['team.json', teamSchema],
     ['user.json', userSchema],
     ['release.json', releaseSchema],
-    ...['issue.json', 'regressed-issue.json', 'performance-issue.json', 'csp-issue.json', 'feedback-issue.json',
-      'issue-null-culprit.json', 'unsupported-issue.json'].map((f): [string, typeof issueSchema] => [f, issueSchema]),
-    ...['event.json', 'performance-event.json', 'csp-event.json', 'generic-event.json', 'default-event.json',
-      'unknown-event.json'].map((f): [string, typeof eventSchema] => [f, eventSchema]),
+    ...[
+      'issue.json',
+      'regressed-issue.json',
+      'performance-issue.json',
+      'csp-issue.json',
+      'feedback-issue.json',
+      'issue-null-culprit.json',
+      'unsupported-issue.json',
+    ].map((f): [string, typeof issueSchema] => [f, issueSchema]),
+    ...[
+      'event.json',
+      'performance-event.json',
+      'csp-event.json',
+      'generic-event.json',
+      'default-event.json',
+      'unknown-event.json',
+    ].map((f): [string, typeof eventSchema] => [f, eventSchema]),
     ['issue-activity.json', activityListSchema],
   ];
   it.each(cases)('%s', (file, schema) => {
@@ -92,7 +105,13 @@ describe('endpoint wrappers', () => {
   it('always sends the issue query, even when empty, plus filters', async () => {
     const client = await clientServing({ '/api/0/organizations/acme/issues/': [fixture('issue.json')] });
     const pages = [];
-    for await (const page of paginateIssues(client, 'acme', { query: '', statsPeriod: '14d', sort: 'date', project: [1, '2'], limit: 100 })) {
+    for await (const page of paginateIssues(client, 'acme', {
+      query: '',
+      statsPeriod: '14d',
+      sort: 'date',
+      project: [1, '2'],
+      limit: 100,
+    })) {
       pages.push(page);
     }
     expect(pages[0]?.items[0]?.id).toBe('6507376925');
@@ -133,7 +152,11 @@ describe('resolveRegionUrl', () => {
       requested.push(String(input));
       return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
     };
-    const client = new SentryApiClient({ baseUrl: 'https://sentry.io/', tokens: new StaticTokenProvider('t'), fetch: fakeFetch });
+    const client = new SentryApiClient({
+      baseUrl: 'https://sentry.io/',
+      tokens: new StaticTokenProvider('t'),
+      fetch: fakeFetch,
+    });
     return { client, requested };
   }
 

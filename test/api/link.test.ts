@@ -32,7 +32,12 @@ describe('parseLinkHeader', () => {
     expect(parseLinkHeader(null)).toEqual({});
     expect(nextCursorFromLink(undefined)).toBeNull();
     const header = '<https://h/x?field=a,b&y=1>; rel=next; results=true; cursor="1:0:0"';
-    expect(parseLinkHeader(header).next).toEqual({ url: 'https://h/x?field=a,b&y=1', rel: 'next', results: true, cursor: '1:0:0' });
+    expect(parseLinkHeader(header).next).toEqual({
+      url: 'https://h/x?field=a,b&y=1',
+      rel: 'next',
+      results: true,
+      cursor: '1:0:0',
+    });
   });
 
   it('round-trips generated cursors, URLs and results flags', () => {

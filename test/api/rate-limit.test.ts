@@ -10,7 +10,11 @@ function setup(limit: number) {
   const clock = { ms: 1_000_000 };
   const sentry = new RateLimiter({ perSecond: limit, concurrent: 100 }, () => clock.ms);
   // Sleeping never ends here: a turn that has to wait stays pending, so what was granted at an instant is countable.
-  const pacer = new RequestPacer({ now: () => clock.ms, sleep: () => new Promise(() => undefined), maxPauseMs: 60_000 });
+  const pacer = new RequestPacer({
+    now: () => clock.ms,
+    sleep: () => new Promise(() => undefined),
+    maxPauseMs: 60_000,
+  });
   const rejected: string[] = [];
   /** Sentry admits a request whose turn was taken, answers, and the pacer reads the answer. */
   const arrive = () => {

@@ -4,12 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  SecretDecryptionError,
-  decryptSecret,
-  encryptSecret,
-  loadEncryptionKey,
-} from '../../src/sentry/auth/index.js';
+import { SecretDecryptionError, decryptSecret, encryptSecret, loadEncryptionKey } from '../../src/sentry/auth/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -23,9 +18,11 @@ describe('encryptSecret / decryptSecret', () => {
   const key = randomBytes(32);
 
   it('round-trips any text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (plaintext) => {
-      expect(decryptSecret(encryptSecret(plaintext, key), key)).toBe(plaintext);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (plaintext) => {
+        expect(decryptSecret(encryptSecret(plaintext, key), key)).toBe(plaintext);
+      }),
+    );
   });
 
   it('produces versioned, randomized blobs that do not contain the plaintext', () => {
@@ -81,7 +78,9 @@ describe('loadEncryptionKey', () => {
   });
 
   it('rejects a malformed env key without echoing it', async () => {
-    const error = await loadEncryptionKey({ envValue: 'too-short-secret-value', keyFile: join(dir, 'k') }).catch((e: unknown) => e);
+    const error = await loadEncryptionKey({ envValue: 'too-short-secret-value', keyFile: join(dir, 'k') }).catch(
+      (e: unknown) => e,
+    );
     expect(String(error)).not.toContain('too-short-secret-value');
   });
 

@@ -41,7 +41,12 @@ type Behaviour = 'ok' | 'drop' | 'reject';
  * refresh and client-secret-JWT grants, with rotating refresh tokens) and one
  * API endpoint that accepts only the current access token.
  */
-async function fakeSentry(options: { refresh?: Behaviour; jwt?: Behaviour; initial: Credentials; refreshDelayMs?: number }) {
+async function fakeSentry(options: {
+  refresh?: Behaviour;
+  jwt?: Behaviour;
+  initial: Credentials;
+  refreshDelayMs?: number;
+}) {
   const events: string[] = [];
   const grants: Record<string, number> = {};
   const jwtRequests: RecordedRequest[] = [];
@@ -119,8 +124,16 @@ function setup(sentry: Awaited<ReturnType<typeof fakeSentry>>, initial: Credenti
   return { store, tokens, client };
 }
 
-const expired: Credentials = { accessToken: 'stale-access', refreshToken: 'stale-refresh', expiresAt: Date.now() - 1000 };
-const fresh: Credentials = { accessToken: 'stale-access', refreshToken: 'stale-refresh', expiresAt: Date.now() + 4 * HOUR };
+const expired: Credentials = {
+  accessToken: 'stale-access',
+  refreshToken: 'stale-refresh',
+  expiresAt: Date.now() - 1000,
+};
+const fresh: Credentials = {
+  accessToken: 'stale-access',
+  refreshToken: 'stale-refresh',
+  expiresAt: Date.now() + 4 * HOUR,
+};
 
 describe('InstallationTokenProvider', () => {
   it('uses a token that is not near expiry without refreshing', async () => {
@@ -178,7 +191,10 @@ describe('InstallationTokenProvider', () => {
     // The assertion Sentry documents: HS256, iss = sub = client id, short-lived, unique jti; body carries only the grant.
     const request = sentry.jwtRequests[0]!;
     expect(JSON.parse(request.body)).toEqual({ grant_type: 'urn:sentry:params:oauth:grant-type:jwt-bearer' });
-    const [header, payload] = bearerOf(request)!.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    const [header, payload] = bearerOf(request)!
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
     expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
     expect(payload).toMatchObject({ iss: CLIENT_ID, sub: CLIENT_ID });
     expect(payload.exp - payload.iat).toBe(60);
@@ -200,7 +216,12 @@ describe('InstallationTokenProvider', () => {
     expect(error).toBeInstanceOf(SentryAuthError);
     expect(error).toMatchObject({ kind: 'connection_broken' });
     expect(store.saved).toEqual([]);
-    const rendered = [String(error), (error as Error).stack, String((error as Error).cause), JSON.stringify(error)].join('\n');
+    const rendered = [
+      String(error),
+      (error as Error).stack,
+      String((error as Error).cause),
+      JSON.stringify(error),
+    ].join('\n');
     for (const secret of [CLIENT_SECRET, 'stale-access', 'stale-refresh']) expect(rendered).not.toContain(secret);
   });
 
@@ -241,7 +262,12 @@ describe('completeInstallation', () => {
     expect(credentials.expiresAt).toBeGreaterThan(Date.now() + 7 * HOUR);
     expect(sentry.events).toEqual(['grant:authorization_code', 'save:access-1', 'verify:access-1']);
     const exchange = JSON.parse(sentry.server.requests[0]!.body);
-    expect(exchange).toEqual({ grant_type: 'authorization_code', code: 'grant-code', client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
+    expect(exchange).toEqual({
+      grant_type: 'authorization_code',
+      code: 'grant-code',
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+    });
     expect(sentry.server.requests[1]!.body).toBe('{"status":"installed"}');
   });
 });

@@ -73,8 +73,17 @@ describe('authorize URL and state', () => {
 describe('token endpoint', () => {
   it('exchanges a code with a form-encoded POST to /oauth/token/', async () => {
     const s = await serve((req, res) => sendJson(res, 200, tokenResponse(1)));
-    const grant = await exchangeOAuthCode({ ...app, baseUrl: s.url, code: 'the-code', redirectUri: 'https://memory.example/cb' });
-    expect(grant).toMatchObject({ accessToken: 'oauth-access-1', refreshToken: 'oauth-refresh-1', scopes: ['org:read', 'project:read'] });
+    const grant = await exchangeOAuthCode({
+      ...app,
+      baseUrl: s.url,
+      code: 'the-code',
+      redirectUri: 'https://memory.example/cb',
+    });
+    expect(grant).toMatchObject({
+      accessToken: 'oauth-access-1',
+      refreshToken: 'oauth-refresh-1',
+      scopes: ['org:read', 'project:read'],
+    });
     const request = s.requests[0]!;
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/oauth/token/');
@@ -93,7 +102,12 @@ describe('token endpoint', () => {
       const { expires_at: _omit, ...rest } = tokenResponse(2);
       sendJson(res, 200, rest);
     });
-    const grant = await refreshOAuthToken({ ...app, baseUrl: s.url, refreshToken: 'oauth-refresh-1', now: () => 1_000 });
+    const grant = await refreshOAuthToken({
+      ...app,
+      baseUrl: s.url,
+      refreshToken: 'oauth-refresh-1',
+      now: () => 1_000,
+    });
     expect(grant.expiresAt).toBe(1_000 + 28_800_000);
     expect(new URLSearchParams(s.requests[0]!.body).get('grant_type')).toBe('refresh_token');
     expect(new URLSearchParams(s.requests[0]!.body).get('refresh_token')).toBe('oauth-refresh-1');
@@ -107,7 +121,9 @@ describe('token endpoint', () => {
       }
       sendJson(res, 400, { error: 'invalid_grant', refresh: 'oauth-refresh-1', secret: app.clientSecret });
     });
-    const rejected = await refreshOAuthToken({ ...app, baseUrl: s.url, refreshToken: 'oauth-refresh-1' }).catch((e: unknown) => e);
+    const rejected = await refreshOAuthToken({ ...app, baseUrl: s.url, refreshToken: 'oauth-refresh-1' }).catch(
+      (e: unknown) => e,
+    );
     expect(rejected).toMatchObject({ kind: 'client', status: 400, detail: 'invalid_grant' });
     const garbled = await exchangeOAuthCode({ ...app, baseUrl: s.url, code: 'bad-json' }).catch((e: unknown) => e);
     expect(garbled).toBeInstanceOf(SentryAuthError);
@@ -164,7 +180,13 @@ describe('OAuthTokenProvider', () => {
   it('turns a rejected refresh into connection_broken', async () => {
     const { s } = await oauthSentry(true);
     const store = new MemoryStore({ accessToken: 'expired-access', refreshToken: 'r0', expiresAt: Date.now() - 1 });
-    const client = new SentryApiClient({ baseUrl: s.url, tokens: new OAuthTokenProvider({ ...app, baseUrl: s.url, store }) });
-    await expect(client.get('/api/0/organizations/')).rejects.toMatchObject({ name: 'SentryAuthError', kind: 'connection_broken' });
+    const client = new SentryApiClient({
+      baseUrl: s.url,
+      tokens: new OAuthTokenProvider({ ...app, baseUrl: s.url, store }),
+    });
+    await expect(client.get('/api/0/organizations/')).rejects.toMatchObject({
+      name: 'SentryAuthError',
+      kind: 'connection_broken',
+    });
   });
 });

@@ -15,7 +15,12 @@ import { SECRET, sentryHeaders } from '../helpers/runtime.js';
  */
 
 const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
-const docFiles = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docFiles = [
+  'README.md',
+  ...readdirSync(join(repoRoot, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const docs = docFiles.map((path) => ({ path, text: read(path) }));
 const readme = read('README.md');
 
@@ -26,7 +31,8 @@ interface CodeBlock {
 }
 
 const fence = /^```([^\n]*)\n([\s\S]*?)^```$/gm;
-const codeBlocks = (path: string, text: string): CodeBlock[] => [...text.matchAll(fence)].map((m) => ({ path, lang: m[1].trim(), body: m[2] }));
+const codeBlocks = (path: string, text: string): CodeBlock[] =>
+  [...text.matchAll(fence)].map((m) => ({ path, lang: m[1].trim(), body: m[2] }));
 const withoutCode = (text: string) => text.replace(fence, '');
 const blocks = docs.flatMap((d) => codeBlocks(d.path, d.text));
 
@@ -42,15 +48,28 @@ function section(text: string, heading: string): string {
 /** The regions of examples/*.ts that docs show, between `// #region readme` and `// #endregion readme`. */
 const examples = readdirSync(join(repoRoot, 'examples'))
   .filter((f) => f.endsWith('.ts'))
-  .flatMap((file) => [...read(`examples/${file}`).matchAll(/^\/\/ #region readme\n([\s\S]*?)^\/\/ #endregion readme$/gm)].map((m) => ({ file: `examples/${file}`, region: m[1] })));
+  .flatMap((file) =>
+    [...read(`examples/${file}`).matchAll(/^\/\/ #region readme\n([\s\S]*?)^\/\/ #endregion readme$/gm)].map((m) => ({
+      file: `examples/${file}`,
+      region: m[1],
+    })),
+  );
 
 describe('TypeScript snippets are tested example files', () => {
   const snippets = blocks.filter((b) => /^(ts|typescript)$/.test(b.lang));
 
   it('every ```ts block is a region of an example file, byte for byte, and every region is shown', () => {
     expect(snippets.length).toBeGreaterThan(0);
-    for (const snippet of snippets) expect(examples.map((e) => e.region), `a ts block in ${snippet.path}`).toContain(snippet.body);
-    for (const example of examples) expect(snippets.map((s) => s.body), `${example.file}'s region`).toContain(example.region);
+    for (const snippet of snippets)
+      expect(
+        examples.map((e) => e.region),
+        `a ts block in ${snippet.path}`,
+      ).toContain(snippet.body);
+    for (const example of examples)
+      expect(
+        snippets.map((s) => s.body),
+        `${example.file}'s region`,
+      ).toContain(example.region);
   });
 
   it('examples/library.ts: the Next.js route stores and processes a signed delivery', async () => {
@@ -62,19 +81,25 @@ describe('TypeScript snippets are tested example files', () => {
       const route = await import('../../examples/library.js');
       try {
         const fixture = webhookFixture('issue.created');
-        const post = (headers: Record<string, string>) => route.POST(new Request('https://app.example/api/sentry', { method: 'POST', body: fixture.raw, headers }));
+        const post = (headers: Record<string, string>) =>
+          route.POST(new Request('https://app.example/api/sentry', { method: 'POST', body: fixture.raw, headers }));
         const headers = sentryHeaders('issue', fixture.raw);
         const response = await post(headers);
         expect(response.status).toBe(200);
         expect(await response.json()).toEqual({ ok: true, duplicate: false });
         expect(await (await post(headers)).json()).toEqual({ ok: true, duplicate: true });
         expect((await post(sentryHeaders('issue', fixture.raw, { secret: 'wrong' }))).status).toBe(401);
-        await expect.poll(async () => (await route.memory.store.issue('default', 'FRONT-END-9'))?.status).toBe('unresolved');
+        await expect
+          .poll(async () => (await route.memory.store.issue('default', 'FRONT-END-9'))?.status)
+          .toBe('unresolved');
       } finally {
         await route.memory.close();
       }
     } finally {
-      for (const [name, value] of [['SENTRY_MEMORY_DB', saved.db], ['SENTRY_CLIENT_SECRET', saved.secret]] as const) {
+      for (const [name, value] of [
+        ['SENTRY_MEMORY_DB', saved.db],
+        ['SENTRY_CLIENT_SECRET', saved.secret],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
@@ -88,8 +113,13 @@ const systemSeconds = () => Math.floor((performance.timeOrigin + performance.now
 
 /** `sentry-memory <args>` as the docs write it: at the start, after `npx ` or an environment assignment, or as …bin/sentry-memory.js. */
 function invocations(line: string): string[] {
-  const text = line.replace(/(^|\s)#.*$/, '').replace(/^\s*\$\s+/, '').split(/[|;&]/)[0];
-  return [...text.matchAll(/(?:^|\bnpx |\b[A-Z_]+=\S+ )sentry-memory +(.*)|\S*bin\/sentry-memory\.js +(.*)/g)].map((m) => (m[1] ?? m[2]).trim());
+  const text = line
+    .replace(/(^|\s)#.*$/, '')
+    .replace(/^\s*\$\s+/, '')
+    .split(/[|;&]/)[0];
+  return [...text.matchAll(/(?:^|\bnpx |\b[A-Z_]+=\S+ )sentry-memory +(.*)|\S*bin\/sentry-memory\.js +(.*)/g)].map(
+    (m) => (m[1] ?? m[2]).trim(),
+  );
 }
 
 /** What `--help` lists: subcommands and options. */
@@ -112,7 +142,9 @@ describe('command lines in the docs name real commands and options', () => {
     const lines: { where: string; words: string[] }[] = [];
     for (const doc of docs) {
       for (const block of codeBlocks(doc.path, doc.text).filter((b) => !/^(ts|typescript|json)$/.test(b.lang))) {
-        for (const line of block.body.split('\n')) for (const call of invocations(line)) lines.push({ where: `${doc.path}: ${line.trim()}`, words: call.split(/\s+/) });
+        for (const line of block.body.split('\n'))
+          for (const call of invocations(line))
+            lines.push({ where: `${doc.path}: ${line.trim()}`, words: call.split(/\s+/) });
       }
       // Code spans in prose: `sentry-memory …`, or a command's name with arguments (`sync --watch`).
       for (const m of withoutCode(doc.text).matchAll(/`([^`\n]+)`/g)) {
@@ -137,7 +169,10 @@ describe('command lines in the docs name real commands and options', () => {
         let args = [command];
         const own = await helpOf(args);
         if (own.commands.length) {
-          if (!sub || !own.commands.includes(sub)) return problems.push(`${where}: "${command}" has no subcommand "${sub ?? ''}" (${own.commands.join(', ')})`);
+          if (!sub || !own.commands.includes(sub))
+            return problems.push(
+              `${where}: "${command}" has no subcommand "${sub ?? ''}" (${own.commands.join(', ')})`,
+            );
           args = [command, sub];
         }
         const { options } = await helpOf(args);
@@ -156,7 +191,9 @@ describe('the worked example', () => {
 
   it('signs, sends and searches as the README shows, with the answers it shows', async () => {
     const example = section(readme, 'Worked example: sign a webhook, send it, search');
-    const block = codeBlocks('README.md', readme).find((b) => b.body.includes('/webhooks/sentry') && b.body.includes('body='));
+    const block = codeBlocks('README.md', readme).find(
+      (b) => b.body.includes('/webhooks/sentry') && b.body.includes('body='),
+    );
     expect(block, 'the worked example code block').toBeDefined();
     expect(example).toBeTruthy();
     const script = block!.body;
@@ -164,10 +201,21 @@ describe('the worked example', () => {
     const body = /^body='(.*)'$/m.exec(script)![1];
     const signature = signBody(secret, body);
     const headers = Object.fromEntries(
-      [...script.matchAll(/-H ['"]([^:'"]+): ([^'"]*)['"]/g)].map(([, name, value]) => [name, value.replace('$(date +%s)', String(systemSeconds())).replace('$signature', signature)]),
+      [...script.matchAll(/-H ['"]([^:'"]+): ([^'"]*)['"]/g)].map(([, name, value]) => [
+        name,
+        value.replace('$(date +%s)', String(systemSeconds())).replace('$signature', signature),
+      ]),
     );
-    expect(Object.keys(headers)).toEqual(['Content-Type', 'Sentry-Hook-Resource', 'Sentry-Hook-Timestamp', 'Sentry-Hook-Signature', 'Request-ID']);
-    const [first, again] = [.../(\{"ok".*?\}).*sent again: (\{"ok".*?\})/.exec(script)!.slice(1)].map((j) => JSON.parse(j) as unknown);
+    expect(Object.keys(headers)).toEqual([
+      'Content-Type',
+      'Sentry-Hook-Resource',
+      'Sentry-Hook-Timestamp',
+      'Sentry-Hook-Signature',
+      'Request-ID',
+    ]);
+    const [first, again] = [.../(\{"ok".*?\}).*sent again: (\{"ok".*?\})/.exec(script)!.slice(1)].map(
+      (j) => JSON.parse(j) as unknown,
+    );
     const searchAnswer = /search blooopy\n((?:#.*\n)+)/.exec(script)![1].replace(/^# ?/gm, '');
 
     const db = await createTestDatabase('sqlite');
@@ -177,8 +225,11 @@ describe('the worked example', () => {
       await waitForExit(served.child);
       await db.cleanup();
     };
-    await waitFor('"sentry-memory is serving"', () => (/sentry-memory is serving/.test(served.output()) ? true : undefined));
-    const send = async () => (await fetch(`${served.url}/webhooks/sentry`, { method: 'POST', headers, body })).json() as Promise<unknown>;
+    await waitFor('"sentry-memory is serving"', () =>
+      /sentry-memory is serving/.test(served.output()) ? true : undefined,
+    );
+    const send = async () =>
+      (await fetch(`${served.url}/webhooks/sentry`, { method: 'POST', headers, body })).json() as Promise<unknown>;
     expect(await send()).toEqual(first);
     expect(await send()).toEqual(again);
 
@@ -196,18 +247,28 @@ describe('the worked example', () => {
 
 /** Every file below a folder, recursively. */
 function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]));
+  return readdirSync(dir).flatMap((name) =>
+    statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)],
+  );
 }
 const sources = files(join(repoRoot, 'src')).filter((f) => f.endsWith('.ts'));
 
 describe('configuration', () => {
   it('the README lists exactly the environment variables the source reads', () => {
-    const documented = new Set([...section(readme, 'Configuration').matchAll(/`([A-Z][A-Z0-9_]*)(?:=[^`]*)?`/g)].map((m) => m[1]));
+    const documented = new Set(
+      [...section(readme, 'Configuration').matchAll(/`([A-Z][A-Z0-9_]*)(?:=[^`]*)?`/g)].map((m) => m[1]),
+    );
     const readBySource = new Map<string, string>();
-    for (const file of sources) for (const m of readFileSync(file, 'utf8').matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)) readBySource.set(m[1], relative(repoRoot, file));
+    for (const file of sources)
+      for (const m of readFileSync(file, 'utf8').matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g))
+        readBySource.set(m[1], relative(repoRoot, file));
     const config = new Set([...read('src/config.ts').matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
     expect(config.size).toBeGreaterThan(5);
-    expect([...readBySource.keys()].filter((name) => !documented.has(name)).map((name) => `${name} (${readBySource.get(name)})`)).toEqual([]);
+    expect(
+      [...readBySource.keys()]
+        .filter((name) => !documented.has(name))
+        .map((name) => `${name} (${readBySource.get(name)})`),
+    ).toEqual([]);
     expect([...documented].filter((name) => !readBySource.has(name))).toEqual([]);
   });
 });
@@ -231,7 +292,8 @@ describe('the docs hang together', () => {
         const [path, anchor] = target.split('#');
         const file = path ? resolve(repoRoot, dirname(doc.path), path) : join(repoRoot, doc.path);
         if (!existsSync(file)) broken.push(`${doc.path}: ${target} (no such file)`);
-        else if (anchor && file.endsWith('.md') && !anchors(readFileSync(file, 'utf8')).has(anchor)) broken.push(`${doc.path}: ${target} (no such heading)`);
+        else if (anchor && file.endsWith('.md') && !anchors(readFileSync(file, 'utf8')).has(anchor))
+          broken.push(`${doc.path}: ${target} (no such heading)`);
       }
     }
     expect(broken).toEqual([]);
@@ -252,11 +314,14 @@ describe('the docs hang together', () => {
 
   it('docs/architecture.md lists every table in "Tables and their owners"', () => {
     const architecture = read('docs/architecture.md');
-    const listed = new Set([...section(architecture, 'Tables and their owners').matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]));
+    const listed = new Set(
+      [...section(architecture, 'Tables and their owners').matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]),
+    );
     const schema = /export interface Database \{([\s\S]*?)\n\}/.exec(read('src/memory/schema.ts'))![1];
     const tables = new Set([...schema.matchAll(/^\s+([a-z_]+):/gm)].map((m) => m[1]));
     for (const file of sources.filter((f) => relative(join(repoRoot, 'src/memory'), f).match(/^[^.].*migration/))) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/CREATE (?:VIRTUAL )?TABLE (?:IF NOT EXISTS )?([a-z_]+)/g)) tables.add(m[1]);
+      for (const m of readFileSync(file, 'utf8').matchAll(/CREATE (?:VIRTUAL )?TABLE (?:IF NOT EXISTS )?([a-z_]+)/g))
+        tables.add(m[1]);
     }
     expect(tables.size).toBeGreaterThan(20);
     expect([...tables].filter((t) => !listed.has(t))).toEqual([]);

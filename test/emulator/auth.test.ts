@@ -5,7 +5,11 @@ import { api } from './helpers.js';
 const ORG_PATH = '/api/0/organizations/acme/';
 
 async function post(emu: Emulator, path: string, body: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(`${emu.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(`${emu.url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -23,7 +27,12 @@ describe('tokens and grants', () => {
 
   async function installAndExchange() {
     const { uuid, code } = await emu.createInstallation();
-    const res = await post(emu, authorizations(uuid), { grant_type: 'authorization_code', code, client_id: emu.clientId, client_secret: emu.clientSecret });
+    const res = await post(emu, authorizations(uuid), {
+      grant_type: 'authorization_code',
+      code,
+      client_id: emu.clientId,
+      client_secret: emu.clientSecret,
+    });
     return { uuid, code, res };
   }
 
@@ -31,13 +40,28 @@ describe('tokens and grants', () => {
     await start();
     const { uuid, code, res } = await installAndExchange();
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ token: expect.any(String), refreshToken: expect.any(String), expiresAt: new Date(now + 3600_000).toISOString(), scopes: expect.any(Array) });
+    expect(res.body).toMatchObject({
+      token: expect.any(String),
+      refreshToken: expect.any(String),
+      expiresAt: new Date(now + 3600_000).toISOString(),
+      scopes: expect.any(Array),
+    });
     expect((await api(emu, ORG_PATH, res.body.token as string)).status).toBe(200);
 
-    const again = await post(emu, authorizations(uuid), { grant_type: 'authorization_code', code, client_id: emu.clientId, client_secret: emu.clientSecret });
+    const again = await post(emu, authorizations(uuid), {
+      grant_type: 'authorization_code',
+      code,
+      client_id: emu.clientId,
+      client_secret: emu.clientSecret,
+    });
     expect(again.status).toBe(401);
 
-    const badSecret = await post(emu, authorizations(uuid), { grant_type: 'authorization_code', code: 'x', client_id: emu.clientId, client_secret: 'nope' });
+    const badSecret = await post(emu, authorizations(uuid), {
+      grant_type: 'authorization_code',
+      code: 'x',
+      client_id: emu.clientId,
+      client_secret: 'nope',
+    });
     expect(badSecret.status).toBe(401);
     expect((await post(emu, authorizations(uuid), { grant_type: 'password' })).status).toBe(403);
 
@@ -75,7 +99,12 @@ describe('tokens and grants', () => {
   it('accepts each refresh token once and revokes the token it replaced', async () => {
     await start();
     const { uuid, res } = await installAndExchange();
-    const body = { grant_type: 'refresh_token', refresh_token: res.body.refreshToken as string, client_id: emu.clientId, client_secret: emu.clientSecret };
+    const body = {
+      grant_type: 'refresh_token',
+      refresh_token: res.body.refreshToken as string,
+      client_id: emu.clientId,
+      client_secret: emu.clientSecret,
+    };
     emu.expireTokens();
     const refreshed = await post(emu, authorizations(uuid), body);
     expect(refreshed.status).toBe(201);
@@ -90,7 +119,10 @@ describe('tokens and grants', () => {
     await start();
     const { uuid, res } = await installAndExchange();
     const jwt = signClientSecretJwt(emu.clientId, emu.clientSecret, { nowMs: now });
-    for (const grant of ['urn:sentry:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
+    for (const grant of [
+      'urn:sentry:params:oauth:grant-type:jwt-bearer',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    ]) {
       const fresh = signClientSecretJwt(emu.clientId, emu.clientSecret, { nowMs: now });
       const ok = await post(emu, authorizations(uuid), { grant_type: grant }, { Authorization: `Bearer ${fresh}` });
       expect(ok.status).toBe(201);
@@ -101,7 +133,10 @@ describe('tokens and grants', () => {
 
     const grant = { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer' };
     expect((await post(emu, authorizations(uuid), grant, { Authorization: `Bearer ${jwt}` })).status).toBe(201);
-    expect(await post(emu, authorizations(uuid), grant, { Authorization: `Bearer ${jwt}` })).toEqual({ status: 401, body: { detail: 'JWT has already been used' } });
+    expect(await post(emu, authorizations(uuid), grant, { Authorization: `Bearer ${jwt}` })).toEqual({
+      status: 401,
+      body: { detail: 'JWT has already been used' },
+    });
     const forged = signClientSecretJwt(emu.clientId, 'wrong-secret', { nowMs: now });
     expect((await post(emu, authorizations(uuid), grant, { Authorization: `Bearer ${forged}` })).status).toBe(401);
     const stale = signClientSecretJwt(emu.clientId, emu.clientSecret, { nowMs: now - 3600_000 });
@@ -120,14 +155,38 @@ describe('tokens and grants', () => {
     const code = location.searchParams.get('code')!;
 
     const form = (fields: Record<string, string>) =>
-      fetch(`${emu.url}/oauth/token/`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
-    const tokenRes = await form({ grant_type: 'authorization_code', code, client_id: emu.clientId, client_secret: emu.clientSecret, redirect_uri: 'http://localhost:9/cb' });
+      fetch(`${emu.url}/oauth/token/`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields),
+      });
+    const tokenRes = await form({
+      grant_type: 'authorization_code',
+      code,
+      client_id: emu.clientId,
+      client_secret: emu.clientSecret,
+      redirect_uri: 'http://localhost:9/cb',
+    });
     const token = (await tokenRes.json()) as Record<string, unknown>;
-    expect(token).toMatchObject({ token_type: 'bearer', expires_in: 3600, access_token: expect.any(String), refresh_token: expect.any(String), user: { id: emu.data.users[0].id } });
+    expect(token).toMatchObject({
+      token_type: 'bearer',
+      expires_in: 3600,
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      user: { id: emu.data.users[0].id },
+    });
     expect((await api(emu, ORG_PATH, token.access_token as string)).status).toBe(200);
-    expect((await form({ grant_type: 'authorization_code', code, client_id: emu.clientId, client_secret: emu.clientSecret })).status).toBe(400);
+    expect(
+      (await form({ grant_type: 'authorization_code', code, client_id: emu.clientId, client_secret: emu.clientSecret }))
+        .status,
+    ).toBe(400);
 
-    const refresh = { grant_type: 'refresh_token', refresh_token: token.refresh_token as string, client_id: emu.clientId, client_secret: emu.clientSecret };
+    const refresh = {
+      grant_type: 'refresh_token',
+      refresh_token: token.refresh_token as string,
+      client_id: emu.clientId,
+      client_secret: emu.clientSecret,
+    };
     const refreshed = (await (await form(refresh)).json()) as Record<string, unknown>;
     expect((await api(emu, ORG_PATH, refreshed.access_token as string)).status).toBe(200);
     expect((await api(emu, ORG_PATH, token.access_token as string)).status).toBe(401);

@@ -44,14 +44,24 @@ describe('Link-header pagination', () => {
   it('pages backwards with the previous cursor', async () => {
     const first = await api(emu, '/api/0/organizations/acme/issues/?query=&limit=50');
     const firstIds = ((await first.json()) as { id: string }[]).map((i) => i.id);
-    const second = await fetch(parseLink(first.headers.get('link')).next.url, { headers: { Authorization: `Bearer ${emu.internalToken}` } });
-    const back = await fetch(parseLink(second.headers.get('link')).previous.url, { headers: { Authorization: `Bearer ${emu.internalToken}` } });
+    const second = await fetch(parseLink(first.headers.get('link')).next.url, {
+      headers: { Authorization: `Bearer ${emu.internalToken}` },
+    });
+    const back = await fetch(parseLink(second.headers.get('link')).previous.url, {
+      headers: { Authorization: `Bearer ${emu.internalToken}` },
+    });
     expect(((await back.json()) as { id: string }[]).map((i) => i.id)).toEqual(firstIds);
   });
 
   it('sorts by lastSeen (date) or firstSeen (new), newest first', async () => {
-    for (const [sort, field] of [['date', 'lastSeen'], ['new', 'firstSeen']] as const) {
-      const page = (await (await api(emu, `/api/0/organizations/acme/issues/?query=&sort=${sort}`)).json()) as Record<string, string>[];
+    for (const [sort, field] of [
+      ['date', 'lastSeen'],
+      ['new', 'firstSeen'],
+    ] as const) {
+      const page = (await (await api(emu, `/api/0/organizations/acme/issues/?query=&sort=${sort}`)).json()) as Record<
+        string,
+        string
+      >[];
       const times = page.map((i) => Date.parse(i[field]));
       expect(times).toEqual([...times].sort((x, y) => y - x));
     }
@@ -74,7 +84,9 @@ describe('Link-header pagination', () => {
     expect(await count('')).toBe(all.filter((i) => i.status === 'unresolved').length);
     expect(await count('query=is:resolved')).toBe(all.filter((i) => i.status === 'resolved').length);
     const cutoff = all[1500].lastSeen;
-    expect(await count(`query=${encodeURIComponent(`lastSeen:>${cutoff}`)}`)).toBe(all.filter((i) => i.lastSeen > cutoff).length);
+    expect(await count(`query=${encodeURIComponent(`lastSeen:>${cutoff}`)}`)).toBe(
+      all.filter((i) => i.lastSeen > cutoff).length,
+    );
     const start = new Date(Date.now() - 7 * 86_400_000).toISOString();
     expect(await count(`query=&statsPeriod=7d`)).toBe(all.filter((i) => i.lastSeen >= start).length);
     const project = emu.data.projects[1];

@@ -18,7 +18,9 @@ describe('rate limits', () => {
     // A frozen clock keeps every request in the same one-second window.
     const now = Date.parse('2025-06-01T12:00:00.250Z');
     emu = await startEmulator({ issues: 20, rateLimit: { perSecond: 10, concurrent: 100 }, now: () => now });
-    const responses = await Promise.all(Array.from({ length: 15 }, () => api(emu, '/api/0/organizations/acme/projects/')));
+    const responses = await Promise.all(
+      Array.from({ length: 15 }, () => api(emu, '/api/0/organizations/acme/projects/')),
+    );
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(5);
@@ -44,7 +46,9 @@ describe('rate limits', () => {
 
   it('limits requests in flight per caller', async () => {
     emu = await startEmulator({ issues: 20, latencyMs: 150, rateLimit: { perSecond: 1000, concurrent: 3 } });
-    const responses = await Promise.all(Array.from({ length: 6 }, () => api(emu, '/api/0/organizations/acme/projects/')));
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, () => api(emu, '/api/0/organizations/acme/projects/')),
+    );
     const limited = responses.filter((r) => r.status === 429);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(3);
     expect(limited).toHaveLength(3);

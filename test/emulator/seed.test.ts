@@ -31,7 +31,12 @@ describe('seeded organization', () => {
   });
 
   it('has the requested size and realistic spread', () => {
-    expect(a.data.projects.map((p) => p.slug)).toEqual(['checkout-api', 'web-app', 'payments-worker', 'inventory-service']);
+    expect(a.data.projects.map((p) => p.slug)).toEqual([
+      'checkout-api',
+      'web-app',
+      'payments-worker',
+      'inventory-service',
+    ]);
     expect(a.data.issues).toHaveLength(300);
     const statuses = new Set(a.data.issues.map((i) => i.status));
     expect(statuses).toEqual(new Set(['unresolved', 'resolved', 'ignored']));
@@ -47,7 +52,9 @@ describe('seeded organization', () => {
 
   it('links in-app frames to files changed by release commits', () => {
     const changed = new Set(a.data.releases.flatMap((r) => r.commits.flatMap((c) => c.files.map((f) => f.filename))));
-    const inAppFiles = a.data.issues.flatMap((i) => i.events[0].exception.frames.filter((f) => f.inApp).map((f) => f.filename));
+    const inAppFiles = a.data.issues.flatMap((i) =>
+      i.events[0].exception.frames.filter((f) => f.inApp).map((f) => f.filename),
+    );
     expect(inAppFiles.filter((f) => changed.has(f)).length).toBeGreaterThan(inAppFiles.length * 0.8);
   });
 
@@ -59,10 +66,12 @@ describe('seeded organization', () => {
     expect(typeof details.userCount).toBe('number');
     expect(details.assignedTo).toMatchObject({ type: 'user', id: issue.assignedTo!.id });
 
-    const event = await getJson<Record<string, unknown> & { entries: { type: string; data: { values: { stacktrace: { frames: object[] } }[] } }[]; tags: unknown[] }>(
-      a,
-      `/api/0/organizations/acme/issues/${issue.id}/events/latest/`,
-    );
+    const event = await getJson<
+      Record<string, unknown> & {
+        entries: { type: string; data: { values: { stacktrace: { frames: object[] } }[] } }[];
+        tags: unknown[];
+      }
+    >(a, `/api/0/organizations/acme/issues/${issue.id}/events/latest/`);
     const apiEvent = fixture('api/event.json') as Record<string, unknown>;
     expect(missingKeys(apiEvent, event)).toEqual([]);
     const frame = event.entries.find((e) => e.type === 'exception')!.data.values[0].stacktrace.frames[0];
@@ -73,13 +82,20 @@ describe('seeded organization', () => {
 
     const release = a.data.releases[0];
     const v = encodeURIComponent(release.version);
-    expect(missingKeys(fixture('api/release.json') as object, await getJson(a, `/api/0/organizations/acme/releases/${v}/`))).toEqual([]);
+    expect(
+      missingKeys(fixture('api/release.json') as object, await getJson(a, `/api/0/organizations/acme/releases/${v}/`)),
+    ).toEqual([]);
     const [deploy] = await getJson<object[]>(a, `/api/0/organizations/acme/releases/${v}/deploys/`);
     expect(missingKeys((fixture('api/release-deploys.json') as object[])[0], deploy)).toEqual([]);
     const [commit] = await getJson<object[]>(a, `/api/0/organizations/acme/releases/${v}/commits/`);
     expect(missingKeys((fixture('api/release-commits.json') as object[])[0], commit)).toEqual([]);
-    const files = await getJson<{ filename: string; type: string; repoName: string }[]>(a, `/api/0/organizations/acme/releases/${v}/commitfiles/`);
-    expect(files.map((f) => f.filename).sort()).toEqual(release.commits.flatMap((c) => c.files.map((f) => f.filename)).sort());
+    const files = await getJson<{ filename: string; type: string; repoName: string }[]>(
+      a,
+      `/api/0/organizations/acme/releases/${v}/commitfiles/`,
+    );
+    expect(files.map((f) => f.filename).sort()).toEqual(
+      release.commits.flatMap((c) => c.files.map((f) => f.filename)).sort(),
+    );
 
     const [project] = await getJson<object[]>(a, '/api/0/organizations/acme/projects/');
     expect(missingKeys(fixture('api/project.json') as object, project)).toEqual([]);
@@ -102,13 +118,22 @@ describe('seeded organization', () => {
     expect(notes.length).toBe(issue.activity.filter((x) => x.type === 'note').length);
     expect(missingKeys((fixture('api/issue-comments.json') as object[])[0], notes[0])).toEqual([]);
     expect(notes[0]).toMatchObject({ type: 'note', data: { text: expect.any(String) } });
-    const activity = await getJson<{ activity: { type: string }[] }>(a, `/api/0/organizations/acme/issues/${issue.shortId}/activities/`);
+    const activity = await getJson<{ activity: { type: string }[] }>(
+      a,
+      `/api/0/organizations/acme/issues/${issue.shortId}/activities/`,
+    );
     expect(activity.activity.length).toBe(issue.activity.length);
-    expect(missingKeys((fixture('api/issue-activity.json') as { activity: object[] }).activity[0], activity.activity[0])).toEqual([]);
+    expect(
+      missingKeys((fixture('api/issue-activity.json') as { activity: object[] }).activity[0], activity.activity[0]),
+    ).toEqual([]);
   });
 
   it('answers unknown routes and unknown orgs with 404 JSON', async () => {
-    for (const path of ['/api/0/whatever/', '/api/0/organizations/nope/issues/', '/api/0/organizations/acme/issues/999/']) {
+    for (const path of [
+      '/api/0/whatever/',
+      '/api/0/organizations/nope/issues/',
+      '/api/0/organizations/acme/issues/999/',
+    ]) {
       const res = await fetch(`${a.url}${path}`, { headers: { Authorization: `Bearer ${a.internalToken}` } });
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ detail: expect.any(String) });

@@ -8,7 +8,12 @@ import { fixture, missingKeys } from './helpers.js';
 interface Received {
   headers: IncomingHttpHeaders;
   raw: string;
-  body: { action: string; actor: Record<string, unknown>; data: Record<string, Record<string, unknown>>; installation: { uuid: string } };
+  body: {
+    action: string;
+    actor: Record<string, unknown>;
+    data: Record<string, Record<string, unknown>>;
+    installation: { uuid: string };
+  };
 }
 
 describe('webhooks', () => {
@@ -61,25 +66,40 @@ describe('webhooks', () => {
 
     const [resolved, regressed, ignored, assigned] = received;
     expect(resolved.body.data.issue).toMatchObject({ id: issue.id, status: 'resolved' });
-    expect(resolved.body.actor).toEqual({ type: 'user', id: Number(emu.data.users[0].id), name: emu.data.users[0].name });
+    expect(resolved.body.actor).toEqual({
+      type: 'user',
+      id: Number(emu.data.users[0].id),
+      name: emu.data.users[0].name,
+    });
     expect(regressed.body.data.issue).toMatchObject({ status: 'unresolved', substatus: 'regressed' });
     expect(regressed.body.actor).toEqual({ id: 'sentry', name: 'Sentry', type: 'application' });
     expect(ignored.body.data.issue).toMatchObject({ status: 'ignored' });
     expect(assigned.body.data.issue.assignedTo).toEqual({ type: 'team', id: team.id, name: team.slug });
-    expect(missingKeys((fixture('webhooks/issue.created.json') as Received['body']).data.issue, resolved.body.data.issue)).toEqual([]);
+    expect(
+      missingKeys((fixture('webhooks/issue.created.json') as Received['body']).data.issue, resolved.body.data.issue),
+    ).toEqual([]);
     expect(issue.status).toBe('ignored');
-    expect(issue.activity.map((a) => a.type).slice(-4)).toEqual(['set_resolved', 'set_regression', 'set_ignored', 'assigned']);
+    expect(issue.activity.map((a) => a.type).slice(-4)).toEqual([
+      'set_resolved',
+      'set_regression',
+      'set_ignored',
+      'assigned',
+    ]);
   });
 
   it('sends issue.created and error.created for a new issue, shaped like the fixtures', async () => {
     const issue = await emu.createIssue({ project: emu.data.projects[1].slug });
-    expect(received.map((h) => `${h.headers['sentry-hook-resource']}.${h.body.action}`)).toEqual(['issue.created', 'error.created']);
+    expect(received.map((h) => `${h.headers['sentry-hook-resource']}.${h.body.action}`)).toEqual([
+      'issue.created',
+      'error.created',
+    ]);
     const error = received[1].body.data.error;
     const fixtureError = (fixture('webhooks/error.created.json') as Received['body']).data.error;
     expect(missingKeys(fixtureError, error)).toEqual([]);
     expect(error.issue_id).toBe(issue.id);
     expect(typeof error.project).toBe('number');
-    const frames = (error.exception as { values: { stacktrace: { frames: Record<string, unknown>[] } }[] }).values[0].stacktrace.frames;
+    const frames = (error.exception as { values: { stacktrace: { frames: Record<string, unknown>[] } }[] }).values[0]
+      .stacktrace.frames;
     expect(frames[0]).toHaveProperty('abs_path');
     expect(frames[0]).toHaveProperty('in_app');
     expect((error.tags as unknown[])[0]).toEqual([expect.any(String), expect.any(String)]);
@@ -93,7 +113,10 @@ describe('webhooks', () => {
     expect(issue.count).toBe(before + 1);
     expect(issue.lastSeen).toBe(event.dateCreated);
     expect(issue.substatus).toBe('regressed');
-    expect(received.map((h) => `${h.headers['sentry-hook-resource']}.${h.body.action}`)).toEqual(['issue.unresolved', 'error.created']);
+    expect(received.map((h) => `${h.headers['sentry-hook-resource']}.${h.body.action}`)).toEqual([
+      'issue.unresolved',
+      'error.created',
+    ]);
   });
 
   it('sends comment.created, event_alert.triggered and installation.created', async () => {
@@ -104,22 +127,38 @@ describe('webhooks', () => {
     const [comment, alert, install] = received;
 
     expectSigned(comment, 'comment');
-    expect(comment.body.data).toEqual({ comment: 'Looking into it', project_slug: expect.any(String), comment_id: Number(id), issue_id: Number(issue.id), timestamp: expect.any(String) });
+    expect(comment.body.data).toEqual({
+      comment: 'Looking into it',
+      project_slug: expect.any(String),
+      comment_id: Number(id),
+      issue_id: Number(issue.id),
+      timestamp: expect.any(String),
+    });
     expect(comment.body.actor).toMatchObject({ type: 'user', id: Number(emu.data.users[1].id) });
 
     expectSigned(alert, 'event_alert');
-    expect(missingKeys((fixture('webhooks/event_alert.triggered.json') as Received['body']).data, alert.body.data)).toEqual([]);
+    expect(
+      missingKeys((fixture('webhooks/event_alert.triggered.json') as Received['body']).data, alert.body.data),
+    ).toEqual([]);
     expect(alert.body.data.issue_alert).toEqual({ title: 'Very Important Alert Rule!', settings: [] });
 
     expect(install.headers['sentry-hook-resource']).toBe('installation');
     expect(install.body.installation.uuid).toBe(uuid);
-    expect(install.body.data.installation).toMatchObject({ status: 'pending', code, uuid, organization: { slug: 'acme' } });
+    expect(install.body.data.installation).toMatchObject({
+      status: 'pending',
+      code,
+      uuid,
+      organization: { slug: 'acme' },
+    });
     expect(emu.webhookDeliveries.every((d) => d.status === 200)).toBe(true);
   });
 
   it('deliverWebhook signs arbitrary bodies with the given id and timestamp', async () => {
     const body = fixture('webhooks/issue.created.json');
-    const res = await deliverWebhook(receiverUrl, 'shh', 'issue', body, { requestId: 'req-1', timestamp: 1_700_000_000 });
+    const res = await deliverWebhook(receiverUrl, 'shh', 'issue', body, {
+      requestId: 'req-1',
+      timestamp: 1_700_000_000,
+    });
     expect(res.status).toBe(200);
     const [hook] = received;
     expect(hook.headers['request-id']).toBe('req-1');

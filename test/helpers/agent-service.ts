@@ -35,10 +35,22 @@ export async function startAgentService(): Promise<AgentService> {
   await runtime.store.apply(OTHER_WORKSPACE, 'sentry', emulatorRecords(other.store));
   const sentAt = '2026-11-20T10:00:00.000Z';
   for (const fixture of webhookFixtures()) {
-    await runtime.inbox.enqueue({ workspaceId: DEFAULT_WORKSPACE, source: 'sentry', deliveryId: fixture.name, resource: fixture.resource, action: fixture.action, externalId: null, sentAt, body: fixture.raw });
+    await runtime.inbox.enqueue({
+      workspaceId: DEFAULT_WORKSPACE,
+      source: 'sentry',
+      deliveryId: fixture.name,
+      resource: fixture.resource,
+      action: fixture.action,
+      externalId: null,
+      sentAt,
+      body: fixture.raw,
+    });
   }
   await runtime.worker.drain();
-  const keys = { default: (await createApiKey(runtime.store.db, DEFAULT_WORKSPACE, 'test')).key, other: (await createApiKey(runtime.store.db, OTHER_WORKSPACE, 'test')).key };
+  const keys = {
+    default: (await createApiKey(runtime.store.db, DEFAULT_WORKSPACE, 'test')).key,
+    other: (await createApiKey(runtime.store.db, OTHER_WORKSPACE, 'test')).key,
+  };
   await service.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = service.app.server.address() as AddressInfo;
   return { ...service, url: `http://127.0.0.1:${port}`, data: main.data, otherData: other.data, keys };

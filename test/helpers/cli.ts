@@ -9,7 +9,11 @@ const tsxArgs = ['--import', 'tsx', entry];
 
 /** Runs the CLI from source, as `sentry-memory <args>`. */
 export function runCli(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...ENGINE_ENV, ...env }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...tsxArgs, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...ENGINE_ENV, ...env },
+    encoding: 'utf8',
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -21,7 +25,10 @@ export function runCliAsync(
   interact?: (stderr: string) => Promise<boolean>,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...ENGINE_ENV, ...env } });
+    const child = spawn(process.execPath, [...tsxArgs, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...ENGINE_ENV, ...env },
+    });
     let stdout = '';
     let stderr = '';
     let interacted = !interact;
@@ -35,19 +42,36 @@ export function runCliAsync(
 }
 
 /** Starts `sentry-memory serve` on a free port and resolves once it listens. */
-export async function startServe(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const started = await startUntil(['serve', '--port', '0', ...args], env, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+export async function startServe(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const started = await startUntil(
+    ['serve', '--port', '0', ...args],
+    env,
+    /Server listening at (http:\/\/127\.0\.0\.1:\d+)/,
+  );
   return { child: started.child, url: started.match[1], output: started.output };
 }
 
 /** Starts `sentry-memory serve --role worker` (no HTTP) and resolves once it processes. */
-export async function startWorker(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+export async function startWorker(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; output: () => string }> {
   const started = await startUntil(['serve', '--role', 'worker', ...args], env, /sentry-memory is processing/);
   return { child: started.child, output: started.output };
 }
 
-function startUntil(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
-  const child = spawn(process.execPath, [...tsxArgs, ...args], { cwd: repoRoot, env: { ...process.env, ...ENGINE_ENV, LOG_LEVEL: 'info', ...env } });
+function startUntil(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
+  const child = spawn(process.execPath, [...tsxArgs, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...ENGINE_ENV, LOG_LEVEL: 'info', ...env },
+  });
   let output = '';
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${output}`)), 20_000);
@@ -66,11 +90,19 @@ function startUntil(args: string[], env: Record<string, string>, ready: RegExp):
 }
 
 export function waitForExit(child: ChildProcess): Promise<void> {
-  return new Promise((resolvePromise) => (child.exitCode !== null || child.signalCode !== null ? resolvePromise() : child.once('exit', () => resolvePromise())));
+  return new Promise((resolvePromise) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? resolvePromise()
+      : child.once('exit', () => resolvePromise()),
+  );
 }
 
 /** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes; the last error says what it waited for. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -20,7 +20,8 @@ export const PG_ADMIN_URL = process.env.SENTRY_MEMORY_TEST_PG_URL ?? 'postgres:/
 export const PG_RUN_PREFIX = `sm_${process.env.SENTRY_MEMORY_TEST_RUN ?? 'adhoc'}_`;
 
 /** Processes started by tests share stored tokens through the database; with PostgreSQL the key must come from the environment. */
-export const ENGINE_ENV: Record<string, string> = TEST_ENGINE === 'postgres' ? { SENTRY_MEMORY_ENCRYPTION_KEY: randomBytes(32).toString('hex') } : {};
+export const ENGINE_ENV: Record<string, string> =
+  TEST_ENGINE === 'postgres' ? { SENTRY_MEMORY_ENCRYPTION_KEY: randomBytes(32).toString('hex') } : {};
 
 export interface TestDatabase {
   /** What `--db` takes: a SQLite file path, or a postgres:// URL. */
@@ -40,7 +41,11 @@ export async function createTestDatabase(engine: Engine = TEST_ENGINE): Promise<
   await admin((client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
-  return { location: url.toString(), cleanup: () => admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+  return {
+    location: url.toString(),
+    cleanup: () =>
+      admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
 }
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -71,7 +76,11 @@ export async function openTestStore(): Promise<{ store: MemoryStore; location: s
  * Raw SQL for assertions, written once for both engines: `?` placeholders, portable SQL. Tests use it
  * to look at what the store wrote without going through the code under test.
  */
-export function rows<R = Record<string, unknown>>(db: MemoryDatabase, text: string, ...params: unknown[]): Promise<R[]> {
+export function rows<R = Record<string, unknown>>(
+  db: MemoryDatabase,
+  text: string,
+  ...params: unknown[]
+): Promise<R[]> {
   return db.all(portable<R>(db, text, params));
 }
 

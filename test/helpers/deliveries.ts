@@ -40,7 +40,19 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
     let payload: Json;
     switch (resource) {
       case 'issue':
-        payload = { ...t, action: i % 3 === 0 ? 'created' : 'resolved', data: { issue: { ...t.data.issue, id: issueId, shortId: `FRONT-END-${issueId}`, title: `ReferenceError: var${i % 5000} is not defined`, status: i % 3 === 0 ? 'unresolved' : 'resolved' } } };
+        payload = {
+          ...t,
+          action: i % 3 === 0 ? 'created' : 'resolved',
+          data: {
+            issue: {
+              ...t.data.issue,
+              id: issueId,
+              shortId: `FRONT-END-${issueId}`,
+              title: `ReferenceError: var${i % 5000} is not defined`,
+              status: i % 3 === 0 ? 'unresolved' : 'resolved',
+            },
+          },
+        };
         break;
       case 'error':
         payload = { ...t, data: { error: { ...t.data.error, event_id: eventId, issue_id: issueId } } };
@@ -49,7 +61,15 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
         payload = { ...t, data: { ...t.data, event: { ...t.data.event, event_id: eventId, issue_id: issueId } } };
         break;
       case 'comment':
-        payload = { ...t, data: { ...t.data, comment_id: i, issue_id: Number(issueId), comment: `Looked at deploy ${i % 97}: ${i % 2 ? 'rolling back' : 'flaky upstream timeout'}` } };
+        payload = {
+          ...t,
+          data: {
+            ...t.data,
+            comment_id: i,
+            issue_id: Number(issueId),
+            comment: `Looked at deploy ${i % 97}: ${i % 2 ? 'rolling back' : 'flaky upstream timeout'}`,
+          },
+        };
         break;
       case 'seer':
         payload = { ...t, data: { ...t.data, run_id: i, group_id: Number(issueId) } };
@@ -73,7 +93,11 @@ export function prepareDeliveries(count: number, secret: string): PreparedDelive
 /** POSTs one prepared delivery as Sentry would; the HTTP status, or null when no answer came (refused, reset). */
 export async function postDelivery(url: string, delivery: PreparedDelivery): Promise<number | null> {
   try {
-    const response = await fetch(`${url}/webhooks/sentry`, { method: 'POST', body: new Uint8Array(delivery.body), headers: delivery.headers });
+    const response = await fetch(`${url}/webhooks/sentry`, {
+      method: 'POST',
+      body: new Uint8Array(delivery.body),
+      headers: delivery.headers,
+    });
     await response.arrayBuffer();
     return response.status;
   } catch {
@@ -89,11 +113,20 @@ export async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
   const service = await startTestService({ engine: 'sqlite' });
   try {
     for (const d of deliveries) {
-      const response = await deliver(service.app, d.headers['sentry-hook-resource'], d.body, { requestId: d.headers['request-id'], timestamp: Number(d.headers['sentry-hook-timestamp']) });
+      const response = await deliver(service.app, d.headers['sentry-hook-resource'], d.body, {
+        requestId: d.headers['request-id'],
+        timestamp: Number(d.headers['sentry-hook-timestamp']),
+      });
       expect(response.statusCode).toBe(200);
     }
     await service.runtime.worker.drain();
-    expect(await service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0, held: 0 });
+    expect(await service.runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({
+      pending: 0,
+      processed: deliveries.length,
+      skipped: 0,
+      dead: 0,
+      held: 0,
+    });
     return await memorySnapshot(service.runtime.store.db);
   } finally {
     await service.close();
@@ -104,7 +137,11 @@ export async function crashFreeSnapshot(deliveries: PreparedDelivery[]) {
  * Sends `deliveries` to `url` 32 at a time, as Sentry does under load, and returns the request ids
  * that got a 200. `kill`, if given, is called once after `killAfterMs` while they are in flight.
  */
-export async function sendConcurrently(url: string, deliveries: PreparedDelivery[], kill?: { afterMs: number; run: () => void }): Promise<string[]> {
+export async function sendConcurrently(
+  url: string,
+  deliveries: PreparedDelivery[],
+  kill?: { afterMs: number; run: () => void },
+): Promise<string[]> {
   const acknowledged: string[] = [];
   let next = 0;
   const timer = kill ? setTimeout(kill.run, kill.afterMs) : null;

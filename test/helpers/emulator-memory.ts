@@ -1,4 +1,12 @@
-import { mapApiCommit, mapApiDeploy, mapApiIssue, mapApiMember, mapApiProject, mapApiRelease, mapApiTeam } from '../../src/sentry/mapping/api.js';
+import {
+  mapApiCommit,
+  mapApiDeploy,
+  mapApiIssue,
+  mapApiMember,
+  mapApiProject,
+  mapApiRelease,
+  mapApiTeam,
+} from '../../src/sentry/mapping/api.js';
 import type { MemoryRecord } from '../../src/memory/records.js';
 import type { EmulatorData } from '../../src/sentry/emulator/index.js';
 import { seedOrganization } from '../../src/sentry/emulator/seed.js';
@@ -22,8 +30,16 @@ export const EPOCH = Date.parse('2026-11-20T00:00:00.000Z');
 export const BASE_URL = 'https://sentry.emulator.test';
 
 /** A seeded emulator organization, as the emulator serves it (no HTTP needed). */
-export function seededOrganization(options: { seed?: number; projects?: number; issues?: number } = {}): { data: EmulatorData; store: Store } {
-  const { data } = seedOrganization({ seed: options.seed ?? 7, projects: options.projects ?? 4, issues: options.issues ?? 300, epoch: EPOCH });
+export function seededOrganization(options: { seed?: number; projects?: number; issues?: number } = {}): {
+  data: EmulatorData;
+  store: Store;
+} {
+  const { data } = seedOrganization({
+    seed: options.seed ?? 7,
+    projects: options.projects ?? 4,
+    issues: options.issues ?? 300,
+    epoch: EPOCH,
+  });
   return { data, store: new Store(data) };
 }
 
@@ -46,9 +62,16 @@ export function emulatorRecords(store: Store, syncedAt = new Date(EPOCH).toISOSt
     const json = serializeRelease(release, store, newGroups.get(release.version) ?? 0);
     const mapped = mapApiRelease(json);
     records.push(mapped);
-    for (const deploy of release.deploys) records.push(...mapApiDeploy(serializeDeploy(deploy), release.version, mapped.projects));
+    for (const deploy of release.deploys)
+      records.push(...mapApiDeploy(serializeDeploy(deploy), release.version, mapped.projects));
     for (const commit of release.commits) {
-      records.push(mapApiCommit(serializeCommit(commit, store), release.version, commit.files.map((f) => serializeCommitFile(f, commit, store))));
+      records.push(
+        mapApiCommit(
+          serializeCommit(commit, store),
+          release.version,
+          commit.files.map((f) => serializeCommitFile(f, commit, store)),
+        ),
+      );
     }
   }
   for (const issue of data.issues) {

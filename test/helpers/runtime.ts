@@ -31,8 +31,14 @@ export async function startTestService(
     now?: Clock;
   } = {},
 ): Promise<TestService> {
-  const db = options.location ? { location: options.location, cleanup: async () => undefined } : await createTestDatabase(options.engine);
-  const runtime = await openRuntime({ db: db.location, worker: { retryBaseMs: 1 }, workspacePerInstallation: options.workspacePerInstallation });
+  const db = options.location
+    ? { location: options.location, cleanup: async () => undefined }
+    : await createTestDatabase(options.engine);
+  const runtime = await openRuntime({
+    db: db.location,
+    worker: { retryBaseMs: 1 },
+    workspacePerInstallation: options.workspacePerInstallation,
+  });
   const app = await buildApp({
     runtime,
     workspaceId: DEFAULT_WORKSPACE,
@@ -60,7 +66,11 @@ export interface SignOptions {
 }
 
 /** Headers exactly as Sentry sends them for `body`. */
-export function sentryHeaders(resource: string, body: string | Buffer, options: SignOptions = {}): Record<string, string> {
+export function sentryHeaders(
+  resource: string,
+  body: string | Buffer,
+  options: SignOptions = {},
+): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'sentry-hook-resource': resource,
@@ -71,6 +81,16 @@ export function sentryHeaders(resource: string, body: string | Buffer, options: 
   return headers;
 }
 
-export function deliver(app: FastifyInstance, resource: string, body: string | Buffer, options: SignOptions & { headers?: Record<string, string> } = {}) {
-  return app.inject({ method: 'POST', url: '/webhooks/sentry', payload: body, headers: { ...sentryHeaders(resource, body, options), ...options.headers } });
+export function deliver(
+  app: FastifyInstance,
+  resource: string,
+  body: string | Buffer,
+  options: SignOptions & { headers?: Record<string, string> } = {},
+) {
+  return app.inject({
+    method: 'POST',
+    url: '/webhooks/sentry',
+    payload: body,
+    headers: { ...sentryHeaders(resource, body, options), ...options.headers },
+  });
 }

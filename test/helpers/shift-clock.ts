@@ -5,7 +5,10 @@
  * day it is written rather than weeks later. Only the tests read this variable; the product never does.
  */
 const days = Number(process.env.SENTRY_MEMORY_TEST_CLOCK_SHIFT_DAYS ?? 0);
-if (!Number.isFinite(days)) throw new Error(`SENTRY_MEMORY_TEST_CLOCK_SHIFT_DAYS must be a number of days, got "${process.env.SENTRY_MEMORY_TEST_CLOCK_SHIFT_DAYS}"`);
+if (!Number.isFinite(days))
+  throw new Error(
+    `SENTRY_MEMORY_TEST_CLOCK_SHIFT_DAYS must be a number of days, got "${process.env.SENTRY_MEMORY_TEST_CLOCK_SHIFT_DAYS}"`,
+  );
 if (days) {
   const shiftMs = days * 86_400_000;
   const SystemDate = Date;

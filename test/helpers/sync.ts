@@ -12,9 +12,28 @@ import { column, rows, scalar } from './database.js';
 /** Far enough back that every seeded issue and release is in the window. */
 export const ALL_HISTORY = '2000-01-01T00:00:00.000Z';
 
-export function syncFor(emu: Emulator, store: MemoryStore, options: Partial<SyncOptions> & { tokens?: TokenProvider; maxRetries?: number } = {}) {
-  const client = new SentryApiClient({ baseUrl: emu.url, tokens: options.tokens ?? new StaticTokenProvider(emu.internalToken), baseBackoffMs: 20, maxBackoffMs: 500, maxRetries: options.maxRetries });
-  return new SentrySync({ client, organization: emu.orgSlug, workspaceId: DEFAULT_WORKSPACE, connectionId: 'test', db: store.db, since: ALL_HISTORY, now: emu.now, ...options });
+export function syncFor(
+  emu: Emulator,
+  store: MemoryStore,
+  options: Partial<SyncOptions> & { tokens?: TokenProvider; maxRetries?: number } = {},
+) {
+  const client = new SentryApiClient({
+    baseUrl: emu.url,
+    tokens: options.tokens ?? new StaticTokenProvider(emu.internalToken),
+    baseBackoffMs: 20,
+    maxBackoffMs: 500,
+    maxRetries: options.maxRetries,
+  });
+  return new SentrySync({
+    client,
+    organization: emu.orgSlug,
+    workspaceId: DEFAULT_WORKSPACE,
+    connectionId: 'test',
+    db: store.db,
+    since: ALL_HISTORY,
+    now: emu.now,
+    ...options,
+  });
 }
 
 /** Asserts memory holds exactly the emulator's organization: every issue with its fields, comments, releases, deploys, commits. */
@@ -46,31 +65,50 @@ export async function expectMemoryMatches(db: MemoryDatabase, emu: Emulator): Pr
   expect(storedIssues).toEqual(expectedIssues);
 
   const expectedComments = data.issues
-    .flatMap((i) => i.activity.filter((a) => a.type === 'note').map((a) => ({ id: a.id, issue_id: i.id, text: a.data.text })))
+    .flatMap((i) =>
+      i.activity.filter((a) => a.type === 'note').map((a) => ({ id: a.id, issue_id: i.id, text: a.data.text })),
+    )
     .sort((a, b) => a.id.localeCompare(b.id));
   expect(await rows(db, 'SELECT id, issue_id, text FROM comments ORDER BY id')).toEqual(expectedComments);
 
-  const latestEventIds = data.issues.map((i) => i.events.filter((e) => e.release).at(-1)?.eventId ?? i.events.at(-1)!.eventId).sort();
+  const latestEventIds = data.issues
+    .map((i) => i.events.filter((e) => e.release).at(-1)?.eventId ?? i.events.at(-1)!.eventId)
+    .sort();
   expect(await column(db, 'SELECT id FROM events ORDER BY id')).toEqual(latestEventIds);
 
-  expect(await column(db, 'SELECT version FROM releases ORDER BY version')).toEqual(data.releases.map((r) => r.version).sort());
+  expect(await column(db, 'SELECT version FROM releases ORDER BY version')).toEqual(
+    data.releases.map((r) => r.version).sort(),
+  );
   expect(await rows(db, 'SELECT id, release, environment FROM deploys ORDER BY id')).toEqual(
-    data.releases.flatMap((r) => r.deploys.map((d) => ({ id: d.id, release: r.version, environment: d.environment }))).sort((a, b) => a.id.localeCompare(b.id)),
+    data.releases
+      .flatMap((r) => r.deploys.map((d) => ({ id: d.id, release: r.version, environment: d.environment })))
+      .sort((a, b) => a.id.localeCompare(b.id)),
   );
   // Sentry's commitfiles name a file's commit only by message and repository: commits of one release
   // that share both also share their files (see mapApiCommit).
   const filesOf = (commits: (typeof data.releases)[number]['commits'], c: (typeof commits)[number]) =>
-    [...new Set(commits.filter((o) => o.message === c.message && o.repository === c.repository).flatMap((o) => o.files.map((f) => f.filename)))].sort();
+    [
+      ...new Set(
+        commits
+          .filter((o) => o.message === c.message && o.repository === c.repository)
+          .flatMap((o) => o.files.map((f) => f.filename)),
+      ),
+    ].sort();
   const expectedCommits = data.releases
     .flatMap((r) => r.commits.map((c) => ({ id: c.id, release: r.version, files: filesOf(r.commits, c) })))
     .sort((a, b) => `${a.release}/${a.id}`.localeCompare(`${b.release}/${b.id}`));
-  const storedCommits = await rows<{ id: string; release: string; files: string }>(db, "SELECT id, release, files FROM commits ORDER BY release || '/' || id");
+  const storedCommits = await rows<{ id: string; release: string; files: string }>(
+    db,
+    "SELECT id, release, files FROM commits ORDER BY release || '/' || id",
+  );
   expect(storedCommits.map((c) => ({ ...c, files: JSON.parse(c.files) as string[] }))).toEqual(expectedCommits);
 
   expect(await column(db, 'SELECT slug FROM projects ORDER BY slug')).toEqual(data.projects.map((p) => p.slug).sort());
   expect(Number(await scalar(db, 'SELECT count(*) FROM teams'))).toBe(data.teams.length);
   expect(await column(db, 'SELECT id FROM members ORDER BY id')).toEqual(data.members.map((m) => m.userId).sort());
-  expect(await column(db, 'SELECT name FROM environments ORDER BY name')).toEqual(data.environments.map((e) => e.name).sort());
+  expect(await column(db, 'SELECT name FROM environments ORDER BY name')).toEqual(
+    data.environments.map((e) => e.name).sort(),
+  );
 }
 
 /**
@@ -103,7 +141,12 @@ function canonicalJson(value: unknown): unknown {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortKeys(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
   return value;
 }
 
@@ -131,10 +174,17 @@ export async function memorySnapshot(db: MemoryDatabase): Promise<Record<string,
   const snapshot: Record<string, unknown[]> = {};
   for (const [table, exclude] of Object.entries(tables)) {
     const kept = (await rows(db, `SELECT * FROM ${table}`)).map((row) =>
-      Object.fromEntries(Object.entries(row).filter(([column]) => !exclude.includes(column)).map(([column, value]) => [column, canonicalJson(value)])),
+      Object.fromEntries(
+        Object.entries(row)
+          .filter(([column]) => !exclude.includes(column))
+          .map(([column, value]) => [column, canonicalJson(value)]),
+      ),
     );
     // Sorted here, not in SQL, so both engines give one order whatever their collations.
-    snapshot[table] = kept.map((row) => [JSON.stringify(row), row] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+    snapshot[table] = kept
+      .map((row) => [JSON.stringify(row), row] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, row]) => row);
   }
   return snapshot;
 }

@@ -56,7 +56,8 @@ describe.skipIf(!available)(title, () => {
     await admin?.end();
   });
 
-  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => (await db.query<R>(text, values)).rows;
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) =>
+    (await db.query<R>(text, values)).rows;
 
   it('applies each migration exactly once when several processes start at the same time', async () => {
     const clients = Array.from({ length: 4 }, () => new pg.Client({ connectionString: urlOf(database) }));
@@ -82,16 +83,29 @@ describe.skipIf(!available)(title, () => {
       const expected = new Map<string, string>();
       const tables = sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
       for (const table of tables.filter((t) => !SQLITE_ONLY.test(t))) {
-        for (const c of sqlite.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as { name: string; type: string }[]) {
+        for (const c of sqlite.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as {
+          name: string;
+          type: string;
+        }[]) {
           expected.set(`${table}.${c.name}`, c.type);
         }
       }
       sqlite.close();
 
-      const columns = await query<{ table_name: string; column_name: string; data_type: string; collation_name: string | null }>(
+      const columns = await query<{
+        table_name: string;
+        column_name: string;
+        data_type: string;
+        collation_name: string | null;
+      }>(
         `SELECT table_name, column_name, data_type, collation_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name <> 'tsv'`,
       );
-      const actual = new Map(columns.map((c) => [`${c.table_name}.${c.column_name}`, ['bigint', 'integer'].includes(c.data_type) ? 'INTEGER' : 'TEXT']));
+      const actual = new Map(
+        columns.map((c) => [
+          `${c.table_name}.${c.column_name}`,
+          ['bigint', 'integer'].includes(c.data_type) ? 'INTEGER' : 'TEXT',
+        ]),
+      );
       expect(Object.fromEntries([...actual].sort())).toEqual(Object.fromEntries([...expected].sort()));
       expect(columns.filter((c) => c.data_type === 'text' && c.collation_name !== 'C')).toEqual([]);
     });
@@ -108,19 +122,35 @@ describe.skipIf(!available)(title, () => {
       const distributed = keys.filter((k) => !REFERENCE_TABLES.includes(k.table) && k.table !== 'schema_migrations');
       expect(distributed.length).toBeGreaterThan(20);
       expect(distributed.filter((k) => k.first !== 'workspace_id')).toEqual([]);
-      expect(keys.filter((k) => k.table === 'api_keys').map((k) => k.index).sort()).toEqual(['api_keys_key_hash_key', 'api_keys_pkey']);
+      expect(
+        keys
+          .filter((k) => k.table === 'api_keys')
+          .map((k) => k.index)
+          .sort(),
+      ).toEqual(['api_keys_key_hash_key', 'api_keys_pkey']);
     });
 
     describe('issue-level index', () => {
       const ws = 'ws1';
-      const frames = JSON.stringify([{ function: 'renderCheckout', filename: 'app/components/CartButton.tsx' }, { function: null, filename: 'vendor.js' }, 'not a frame']);
+      const frames = JSON.stringify([
+        { function: 'renderCheckout', filename: 'app/components/CartButton.tsx' },
+        { function: null, filename: 'vendor.js' },
+        'not a frame',
+      ]);
       const issueDoc = async (id: string) =>
-        (await query<{ row_id: number; issue_id: string; occurred_at: string; words: string }>(
-          `SELECT row_id::int AS row_id, issue_id, occurred_at, tsv::text AS words FROM agent_docs WHERE workspace_id = $1 AND kind = 'issue' AND ref_id = $2`,
-          [ws, id],
-        ))[0];
+        (
+          await query<{ row_id: number; issue_id: string; occurred_at: string; words: string }>(
+            `SELECT row_id::int AS row_id, issue_id, occurred_at, tsv::text AS words FROM agent_docs WHERE workspace_id = $1 AND kind = 'issue' AND ref_id = $2`,
+            [ws, id],
+          )
+        )[0];
       const matches = async (kind: string, ref: string, tsquery: string) =>
-        (await query<{ hit: boolean }>(`SELECT tsv @@ to_tsquery('simple', $3) AS hit FROM agent_docs WHERE workspace_id = $1 AND kind = $4 AND ref_id = $2`, [ws, ref, tsquery, kind]))[0]?.hit;
+        (
+          await query<{ hit: boolean }>(
+            `SELECT tsv @@ to_tsquery('simple', $3) AS hit FROM agent_docs WHERE workspace_id = $1 AND kind = $4 AND ref_id = $2`,
+            [ws, ref, tsquery, kind],
+          )
+        )[0]?.hit;
 
       beforeAll(async () => {
         await query(
@@ -134,19 +164,42 @@ describe.skipIf(!available)(title, () => {
       it('indexes an issue: short id and title weigh A, the rest (frames too, split at punctuation) B', async () => {
         const doc = await issueDoc('1');
         expect(doc).toMatchObject({ issue_id: '1', occurred_at: '2025-01-01T10:05:00Z' });
-        for (const word of ['web', '7', 'cannot', 'undefined']) expect(await matches('issue', '1', `${word}:A`)).toBe(true);
-        for (const word of ['typeerror', 'map', 'checkout', 'cart', 'render', 'rendercheckout', 'cartbutton', 'tsx', 'vendor', 'app'])
+        for (const word of ['web', '7', 'cannot', 'undefined'])
+          expect(await matches('issue', '1', `${word}:A`)).toBe(true);
+        for (const word of [
+          'typeerror',
+          'map',
+          'checkout',
+          'cart',
+          'render',
+          'rendercheckout',
+          'cartbutton',
+          'tsx',
+          'vendor',
+          'app',
+        ])
           expect(await matches('issue', '1', `${word}:B`), word).toBe(true);
         expect(await matches('issue', '1', 'typeerror:A')).toBe(false);
-        expect((await query<{ hit: boolean }>(`SELECT count(*) = 1 AS hit FROM agent_docs WHERE tsv @@ plainto_tsquery('simple', 'CartButton render')`))[0].hit).toBe(true);
+        expect(
+          (
+            await query<{ hit: boolean }>(
+              `SELECT count(*) = 1 AS hit FROM agent_docs WHERE tsv @@ plainto_tsquery('simple', 'CartButton render')`,
+            )
+          )[0].hit,
+        ).toBe(true);
       });
 
       it('keeps the row id for activity within the hour and counts; a new hour or new text takes a newer one', async () => {
         const first = (await issueDoc('1')).row_id;
-        await query(`UPDATE issues SET count = 40, user_count = 3, last_seen = '2025-01-01T10:59:00Z', snapshot_at = '2025-01-01T11:00:00Z' WHERE workspace_id = $1 AND id = '1'`, [ws]);
+        await query(
+          `UPDATE issues SET count = 40, user_count = 3, last_seen = '2025-01-01T10:59:00Z', snapshot_at = '2025-01-01T11:00:00Z' WHERE workspace_id = $1 AND id = '1'`,
+          [ws],
+        );
         expect(await issueDoc('1')).toMatchObject({ row_id: first, occurred_at: '2025-01-01T10:05:00Z' });
 
-        await query(`UPDATE issues SET title = 'Cannot read properties of null' WHERE workspace_id = $1 AND id = '1'`, [ws]);
+        await query(`UPDATE issues SET title = 'Cannot read properties of null' WHERE workspace_id = $1 AND id = '1'`, [
+          ws,
+        ]);
         const retitled = await issueDoc('1');
         expect(retitled.row_id).toBeGreaterThan(first);
         expect(await matches('issue', '1', 'null:A')).toBe(true);
@@ -155,7 +208,9 @@ describe.skipIf(!available)(title, () => {
         await query(`UPDATE issues SET last_seen = '2025-01-01T11:01:00Z' WHERE workspace_id = $1 AND id = '1'`, [ws]);
         expect(await issueDoc('1')).toMatchObject({ occurred_at: '2025-01-01T11:01:00Z' });
         expect((await issueDoc('1')).row_id).toBeGreaterThan(retitled.row_id);
-        expect(await query(`SELECT 1 FROM agent_docs WHERE workspace_id = $1 AND kind = 'issue'`, [ws])).toHaveLength(1);
+        expect(await query(`SELECT 1 FROM agent_docs WHERE workspace_id = $1 AND kind = 'issue'`, [ws])).toHaveLength(
+          1,
+        );
       });
 
       it('indexes issues without frames, or with frames that are not a list', async () => {
@@ -172,19 +227,34 @@ describe.skipIf(!available)(title, () => {
       });
 
       it('indexes comments while they have text and are not deleted', async () => {
-        const comment = async () => (await query<{ row_id: number }>(`SELECT row_id::int AS row_id FROM agent_docs WHERE workspace_id = $1 AND kind = 'comment' AND ref_id = 'c1'`, [ws]))[0];
-        await query(`INSERT INTO comments (workspace_id, id, issue_id, created_at, text, version) VALUES ($1, 'c1', '1', '2025-01-01T12:00:00Z', 'Looks like a race in checkout', 'v1')`, [ws]);
+        const comment = async () =>
+          (
+            await query<{ row_id: number }>(
+              `SELECT row_id::int AS row_id FROM agent_docs WHERE workspace_id = $1 AND kind = 'comment' AND ref_id = 'c1'`,
+              [ws],
+            )
+          )[0];
+        await query(
+          `INSERT INTO comments (workspace_id, id, issue_id, created_at, text, version) VALUES ($1, 'c1', '1', '2025-01-01T12:00:00Z', 'Looks like a race in checkout', 'v1')`,
+          [ws],
+        );
         const first = await comment();
         expect(await matches('comment', 'c1', 'race:B')).toBe(true);
 
-        await query(`UPDATE comments SET text = 'Fixed by retrying the fetch', version = 'v2' WHERE workspace_id = $1 AND id = 'c1'`, [ws]);
+        await query(
+          `UPDATE comments SET text = 'Fixed by retrying the fetch', version = 'v2' WHERE workspace_id = $1 AND id = 'c1'`,
+          [ws],
+        );
         expect((await comment()).row_id).toBeGreaterThan(first.row_id);
         expect(await matches('comment', 'c1', 'retrying')).toBe(true);
         expect(await matches('comment', 'c1', 'race')).toBe(false);
 
         await query(`UPDATE comments SET deleted = 1, version = 'v3' WHERE workspace_id = $1 AND id = 'c1'`, [ws]);
         expect(await comment()).toBeUndefined();
-        await query(`INSERT INTO comments (workspace_id, id, issue_id, text, deleted, version) VALUES ($1, 'c2', '1', 'gone', 1, 'v1')`, [ws]);
+        await query(
+          `INSERT INTO comments (workspace_id, id, issue_id, text, deleted, version) VALUES ($1, 'c2', '1', 'gone', 1, 'v1')`,
+          [ws],
+        );
         expect(await query(`SELECT 1 FROM agent_docs WHERE workspace_id = $1 AND kind = 'comment'`, [ws])).toEqual([]);
       });
 
@@ -195,9 +265,12 @@ describe.skipIf(!available)(title, () => {
              ($1, '1', 'r1', 'solution', 'started', NULL, NULL, '2025-01-01T13:01:00Z')`,
           [ws],
         );
-        expect(await query(`SELECT ref_id, issue_id, occurred_at FROM agent_docs WHERE workspace_id = $1 AND kind = 'insight'`, [ws])).toEqual([
-          { ref_id: '1:r1:root_cause', issue_id: '1', occurred_at: '2025-01-01T13:00:00Z' },
-        ]);
+        expect(
+          await query(
+            `SELECT ref_id, issue_id, occurred_at FROM agent_docs WHERE workspace_id = $1 AND kind = 'insight'`,
+            [ws],
+          ),
+        ).toEqual([{ ref_id: '1:r1:root_cause', issue_id: '1', occurred_at: '2025-01-01T13:00:00Z' }]);
         expect(await matches('insight', '1:r1:root_cause', 'root:A & cause:A & empty:B')).toBe(true);
 
         await query(
@@ -220,7 +293,11 @@ describe.skipIf(!available)(title, () => {
         await event('e2', '1', 'production', null);
         await event('e3', null, 'staging', 'web@1.0.1');
         await event('e2', '1', 'staging', null);
-        expect(await query(`SELECT facet, value, issue_id FROM issue_facets WHERE workspace_id = $1 ORDER BY facet, value`, [ws])).toEqual([
+        expect(
+          await query(`SELECT facet, value, issue_id FROM issue_facets WHERE workspace_id = $1 ORDER BY facet, value`, [
+            ws,
+          ]),
+        ).toEqual([
           { facet: 'environment', value: 'production', issue_id: '1' },
           { facet: 'environment', value: 'staging', issue_id: '1' },
           { facet: 'release', value: 'web@1.0.0', issue_id: '1' },
@@ -228,10 +305,17 @@ describe.skipIf(!available)(title, () => {
       });
 
       it('indexes timeline entries through a generated column', async () => {
-        await query(`INSERT INTO search_docs (workspace_id, kind, ref_id, title, body) VALUES ($1, 'observation', 'o1', 'Deploy of web@1.0.0 to production', '')`, [ws]);
-        expect(await query(`SELECT ref_id FROM search_docs WHERE tsv @@ to_tsquery('simple', 'deploy:A & production:A')`)).toEqual([{ ref_id: 'o1' }]);
+        await query(
+          `INSERT INTO search_docs (workspace_id, kind, ref_id, title, body) VALUES ($1, 'observation', 'o1', 'Deploy of web@1.0.0 to production', '')`,
+          [ws],
+        );
+        expect(
+          await query(`SELECT ref_id FROM search_docs WHERE tsv @@ to_tsquery('simple', 'deploy:A & production:A')`),
+        ).toEqual([{ ref_id: 'o1' }]);
         await query(`UPDATE search_docs SET title = 'Rollback' WHERE workspace_id = $1 AND ref_id = 'o1'`, [ws]);
-        expect(await query(`SELECT ref_id FROM search_docs WHERE tsv @@ to_tsquery('simple', 'rollback')`)).toEqual([{ ref_id: 'o1' }]);
+        expect(await query(`SELECT ref_id FROM search_docs WHERE tsv @@ to_tsquery('simple', 'rollback')`)).toEqual([
+          { ref_id: 'o1' },
+        ]);
       });
     });
   });

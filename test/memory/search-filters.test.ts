@@ -32,7 +32,13 @@ async function ids(ws: string, text: string, filters: SearchFilters = {}): Promi
 }
 
 /** A later observation of an issue's status and level, as a webhook or sync maps it. */
-const changed = (id: string, status: string, level: string, at: string): MemoryRecord => ({ kind: 'issue', id, observedAt: at, level, status: { value: { status, substatus: null }, at } });
+const changed = (id: string, status: string, level: string, at: string): MemoryRecord => ({
+  kind: 'issue',
+  id,
+  observedAt: at,
+  level,
+  status: { value: { status, substatus: null }, at },
+});
 
 describe('search filters', () => {
   it('find exactly the unfiltered matches that pass them, for every kind of document', async () => {
@@ -66,16 +72,36 @@ describe('search filters', () => {
     await store.apply('default', 'sentry', [changed(issue.id, 'ignored', 'fatal', later)]);
     expect(await ids('default', text, { status: 'unresolved' })).not.toContain(docs[0]);
     expect(await ids('default', text, { status: 'ignored', level: 'fatal' })).toContain(docs[0]);
-    expect(await ids('default', issue.shortId, { status: 'ignored', level: 'fatal' })).toContain(`issue:${issue.id}:${issue.id}`);
-    expect(await ids('default', issue.shortId, { status: 'unresolved' })).not.toContain(`issue:${issue.id}:${issue.id}`);
+    expect(await ids('default', issue.shortId, { status: 'ignored', level: 'fatal' })).toContain(
+      `issue:${issue.id}:${issue.id}`,
+    );
+    expect(await ids('default', issue.shortId, { status: 'unresolved' })).not.toContain(
+      `issue:${issue.id}:${issue.id}`,
+    );
   });
 
   it('give a comment that arrived before its issue the filters of that issue once it arrives', async () => {
     const issue = data.issues.find((i) => i.activity.some((a) => a.type === 'note'))!;
-    const mine = records.filter((r) => (r.kind === 'comment' && r.issueId === issue.id) || (r.kind === 'issue' && r.id === issue.id));
-    await store.apply('early', 'sentry', mine.filter((r) => r.kind === 'comment'));
-    await store.apply('early', 'sentry', mine.filter((r) => r.kind === 'issue'));
+    const mine = records.filter(
+      (r) => (r.kind === 'comment' && r.issueId === issue.id) || (r.kind === 'issue' && r.id === issue.id),
+    );
+    await store.apply(
+      'early',
+      'sentry',
+      mine.filter((r) => r.kind === 'comment'),
+    );
+    await store.apply(
+      'early',
+      'sentry',
+      mine.filter((r) => r.kind === 'issue'),
+    );
     const note = issue.activity.find((a) => a.type === 'note')!;
-    expect(await ids('early', String(note.data.text), { project: slug(issue.projectId), status: issue.status, level: issue.level })).toContain(`comment:${note.id}:${issue.id}`);
+    expect(
+      await ids('early', String(note.data.text), {
+        project: slug(issue.projectId),
+        status: issue.status,
+        level: issue.level,
+      }),
+    ).toContain(`comment:${note.id}:${issue.id}`);
   });
 });

@@ -28,7 +28,11 @@ describe('nothing acknowledged is lost', () => {
       await Promise.all(
         fixtures.map(async (fixture) => {
           const requestId = `${fixture.name}#${round}`;
-          const response = await fetch(`${first.url}/webhooks/sentry`, { method: 'POST', body: fixture.raw, headers: sentryHeaders(fixture.resource, fixture.raw, { requestId }) });
+          const response = await fetch(`${first.url}/webhooks/sentry`, {
+            method: 'POST',
+            body: fixture.raw,
+            headers: sentryHeaders(fixture.resource, fixture.raw, { requestId }),
+          });
           if (response.status === 200) acknowledged.push(requestId);
         }),
       );
@@ -63,7 +67,6 @@ describe('nothing acknowledged is lost', () => {
   });
 });
 
-
 describe('crash safety under load', () => {
   const TRIALS = 10;
   const DELIVERIES = 1500;
@@ -86,7 +89,10 @@ describe('crash safety under load', () => {
         for (let k = 0; k < kills; k++) {
           const serve = await startServe(serveArgs(trialDb.location), env);
           // Within the first half second: faster acknowledgement had most later kills land after the last delivery.
-          const sent = await sendConcurrently(serve.url, unacknowledged, { afterMs: rng.int(0, 500), run: () => serve.child.kill('SIGKILL') });
+          const sent = await sendConcurrently(serve.url, unacknowledged, {
+            afterMs: rng.int(0, 500),
+            run: () => serve.child.kill('SIGKILL'),
+          });
           serve.child.kill('SIGKILL');
           await waitForExit(serve.child);
           acknowledged.push(...sent);
@@ -101,10 +107,16 @@ describe('crash safety under load', () => {
           const sent = await sendConcurrently(last.url, unacknowledged);
           expect(sent.length, `trial ${trial}: a healthy server acknowledges every resend`).toBe(unacknowledged.length);
           acknowledged.push(...sent);
-          await waitFor(`trial ${trial}: the inbox to drain`, async () => {
-            const { inbox } = (await (await fetch(`${last.url}/healthz`)).json()) as { inbox: Record<string, number> };
-            return inbox.pending === 0 ? inbox : undefined;
-          }, 60_000);
+          await waitFor(
+            `trial ${trial}: the inbox to drain`,
+            async () => {
+              const { inbox } = (await (await fetch(`${last.url}/healthz`)).json()) as {
+                inbox: Record<string, number>;
+              };
+              return inbox.pending === 0 ? inbox : undefined;
+            },
+            60_000,
+          );
         } finally {
           last.child.kill('SIGTERM');
           await waitForExit(last.child);
@@ -113,20 +125,40 @@ describe('crash safety under load', () => {
         expect(new Set(acknowledged).size).toBe(DELIVERIES);
         const store = await MemoryStore.open(trialDb.location);
         try {
-          const stored = await rows<{ delivery_id: string; n: number }>(store.db, 'SELECT delivery_id, count(*) AS n FROM inbox GROUP BY delivery_id');
+          const stored = await rows<{ delivery_id: string; n: number }>(
+            store.db,
+            'SELECT delivery_id, count(*) AS n FROM inbox GROUP BY delivery_id',
+          );
           expect(stored.length, `trial ${trial}: inbox rows`).toBe(DELIVERIES);
-          expect(stored.filter((row) => row.n !== 1), `trial ${trial}: a delivery stored more than once`).toEqual([]);
+          expect(
+            stored.filter((row) => row.n !== 1),
+            `trial ${trial}: a delivery stored more than once`,
+          ).toEqual([]);
           const storedIds = new Set(stored.map((row) => row.delivery_id));
-          expect(acknowledged.filter((id) => !storedIds.has(id)), `trial ${trial}: acknowledged but not stored`).toEqual([]);
+          expect(
+            acknowledged.filter((id) => !storedIds.has(id)),
+            `trial ${trial}: acknowledged but not stored`,
+          ).toEqual([]);
           const inbox = new Inbox(store.db);
           // On failure, say why: the first deliveries that did not become memory, with their errors.
-          const problems = JSON.stringify((await inbox.problems(DEFAULT_WORKSPACE, 3)).map((p) => `${p.resource}.${p.action}: ${p.last_error}`));
-          expect(await inbox.countsByState(DEFAULT_WORKSPACE), `trial ${trial}: ${problems}`).toEqual({ pending: 0, processed: DELIVERIES, skipped: 0, dead: 0, held: 0 });
+          const problems = JSON.stringify(
+            (await inbox.problems(DEFAULT_WORKSPACE, 3)).map((p) => `${p.resource}.${p.action}: ${p.last_error}`),
+          );
+          expect(await inbox.countsByState(DEFAULT_WORKSPACE), `trial ${trial}: ${problems}`).toEqual({
+            pending: 0,
+            processed: DELIVERIES,
+            skipped: 0,
+            dead: 0,
+            held: 0,
+          });
           const actual = await memorySnapshot(store.db);
           for (const [table, rows] of Object.entries(expected)) {
             const got = actual[table as keyof typeof actual];
             const first = rows.findIndex((row, i) => JSON.stringify(row) !== JSON.stringify(got[i]));
-            expect({ table, rows: got.length, firstDifference: first === -1 ? null : got[first] }, `trial ${trial}: memory differs from the crash-free run`).toEqual({ table, rows: rows.length, firstDifference: first === -1 ? null : rows[first] });
+            expect(
+              { table, rows: got.length, firstDifference: first === -1 ? null : got[first] },
+              `trial ${trial}: memory differs from the crash-free run`,
+            ).toEqual({ table, rows: rows.length, firstDifference: first === -1 ? null : rows[first] });
           }
         } finally {
           await store.close();

@@ -28,7 +28,18 @@ async function storedBeforeSplit(location: string): Promise<void> {
   const insert = `INSERT INTO inbox (workspace_id, delivery_id, source, resource, action, external_id, sent_at, received_at, body, state, attempts, next_attempt_at)
                   VALUES (?, ?, 'sentry', ?, ?, NULL, ?, ?, ?, ?, ?, ?)`;
   const deliveries = [
-    [ws, 'old-processed', commentCreated.resource, commentCreated.action, now, now, commentCreated.raw, 'processed', 1, now],
+    [
+      ws,
+      'old-processed',
+      commentCreated.resource,
+      commentCreated.action,
+      now,
+      now,
+      commentCreated.raw,
+      'processed',
+      1,
+      now,
+    ],
     [ws, 'old-pending', issueCreated.resource, issueCreated.action, now, now, issueCreated.raw, 'pending', 0, now],
   ];
   if (TEST_ENGINE === 'sqlite') {
@@ -45,7 +56,9 @@ async function storedBeforeSplit(location: string): Promise<void> {
   const client = new pg.Client({ connectionString: location });
   await client.connect();
   try {
-    await client.query('CREATE TABLE schema_migrations (id integer PRIMARY KEY, name text COLLATE "C" NOT NULL, applied_at text COLLATE "C" NOT NULL)');
+    await client.query(
+      'CREATE TABLE schema_migrations (id integer PRIMARY KEY, name text COLLATE "C" NOT NULL, applied_at text COLLATE "C" NOT NULL)',
+    );
     for (const m of postgresMigrations.filter((m) => m.id <= BEFORE_SPLIT.postgres)) {
       await client.query(m.sql);
       await client.query('INSERT INTO schema_migrations VALUES ($1, $2, $3)', [m.id, m.name, now]);
@@ -75,7 +88,9 @@ describe('inbox bodies', () => {
     const inbox = new Inbox(store.db);
     const columns = await column<string>(
       store.db,
-      TEST_ENGINE === 'sqlite' ? "SELECT name FROM pragma_table_info('inbox')" : "SELECT column_name FROM information_schema.columns WHERE table_name = 'inbox' AND table_schema = current_schema()",
+      TEST_ENGINE === 'sqlite'
+        ? "SELECT name FROM pragma_table_info('inbox')"
+        : "SELECT column_name FROM information_schema.columns WHERE table_name = 'inbox' AND table_schema = current_schema()",
     );
     expect(columns).not.toContain('body');
     const [processed, pending] = await column<number>(store.db, 'SELECT seq FROM inbox ORDER BY seq');
@@ -95,9 +110,22 @@ describe('inbox bodies', () => {
     database = await createTestDatabase();
     store = await MemoryStore.open(database.location);
     const inbox = new Inbox(store.db);
-    const delivery = (deliveryId: string, body: string) => ({ workspaceId: ws, source: 'sentry', deliveryId, resource: 'issue', action: 'created', externalId: null, sentAt: now, body });
+    const delivery = (deliveryId: string, body: string) => ({
+      workspaceId: ws,
+      source: 'sentry',
+      deliveryId,
+      resource: 'issue',
+      action: 'created',
+      externalId: null,
+      sentAt: now,
+      body,
+    });
     // One group commit: two new deliveries and a retry of the first with other bytes, which must not replace them.
-    const [first, second, retry] = await Promise.all([inbox.enqueue(delivery('a', issueCreated.raw)), inbox.enqueue(delivery('b', `${issueCreated.raw}\n`)), inbox.enqueue(delivery('a', '{}'))]);
+    const [first, second, retry] = await Promise.all([
+      inbox.enqueue(delivery('a', issueCreated.raw)),
+      inbox.enqueue(delivery('b', `${issueCreated.raw}\n`)),
+      inbox.enqueue(delivery('a', '{}')),
+    ]);
     expect([first.duplicate, second.duplicate, retry.duplicate]).toEqual([false, false, true]);
     expect((await inbox.find(ws, first.seq!))?.body).toBe(issueCreated.raw);
     expect((await inbox.find(ws, second.seq!))?.body).toBe(`${issueCreated.raw}\n`);

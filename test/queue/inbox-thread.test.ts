@@ -21,7 +21,11 @@ afterEach(async () => {
 });
 
 const receive = (rt: Runtime, delivery: ReturnType<typeof prepareDeliveries>[number]) =>
-  receiveSentryDelivery({ secrets: [SECRET], toleranceSeconds: 3600, workspaceId: DEFAULT_WORKSPACE, enqueue: rt.enqueue }, (name) => delivery.headers[name], delivery.body);
+  receiveSentryDelivery(
+    { secrets: [SECRET], toleranceSeconds: 3600, workspaceId: DEFAULT_WORKSPACE, enqueue: rt.enqueue },
+    (name) => delivery.headers[name],
+    delivery.body,
+  );
 
 describe.skipIf(TEST_ENGINE === 'postgres')('the inbox thread', () => {
   it('commits what the event loop hands it, processes it, and the memory equals the in-process result', async () => {
@@ -30,14 +34,26 @@ describe.skipIf(TEST_ENGINE === 'postgres')('the inbox thread', () => {
     // Half before processing starts, half while it runs; each duplicate is acknowledged once more without a second effect.
     const first = await Promise.all(deliveries.slice(0, 300).map((d) => receive(runtime!, d)));
     runtime.startProcessing();
-    const rest = await Promise.all([...deliveries.slice(300), ...deliveries.slice(0, 20)].map((d) => receive(runtime!, d)));
+    const rest = await Promise.all(
+      [...deliveries.slice(300), ...deliveries.slice(0, 20)].map((d) => receive(runtime!, d)),
+    );
     expect([...first, ...rest].every((reply) => reply.status === 200)).toBe(true);
     expect(rest.slice(-20).every((reply) => reply.body.duplicate === true)).toBe(true);
     // The thread's commits are visible to this thread's own connection: nothing was acknowledged before it was stored.
     expect(await scalar(runtime.store.db, 'SELECT count(*) FROM inbox')).toBe(600);
 
-    await waitFor('the thread to process the inbox', async () => ((await runtime!.inbox.countsByState(DEFAULT_WORKSPACE)).processed === 600 ? true : undefined), 60_000);
-    expect(await runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: 600, skipped: 0, dead: 0, held: 0 });
+    await waitFor(
+      'the thread to process the inbox',
+      async () => ((await runtime!.inbox.countsByState(DEFAULT_WORKSPACE)).processed === 600 ? true : undefined),
+      60_000,
+    );
+    expect(await runtime.inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({
+      pending: 0,
+      processed: 600,
+      skipped: 0,
+      dead: 0,
+      held: 0,
+    });
     expect(await memorySnapshot(runtime.store.db)).toEqual(await crashFreeSnapshot(deliveries));
   }, 120_000);
 

@@ -21,7 +21,11 @@ afterEach(async () => {
 async function inboxRow(deliveryId: string) {
   const store = await MemoryStore.open(db.location);
   try {
-    const [row] = await rows<{ seq: number; state: string; attempts: number; last_error: string | null }>(store.db, 'SELECT * FROM inbox WHERE delivery_id = ?', deliveryId);
+    const [row] = await rows<{ seq: number; state: string; attempts: number; last_error: string | null }>(
+      store.db,
+      'SELECT * FROM inbox WHERE delivery_id = ?',
+      deliveryId,
+    );
     return row;
   } finally {
     await store.close();
@@ -35,7 +39,9 @@ const settled = (deliveryId: string) => async () => {
 
 /** Runs one DDL statement (the helpers' `execute` is for statements that return rows). */
 function ddl(database: MemoryDatabase, text: string) {
-  return database.run({ compile: () => ({ sql: text, parameters: [], query: undefined as never }) as unknown as CompiledQuery });
+  return database.run({
+    compile: () => ({ sql: text, parameters: [], query: undefined as never }) as unknown as CompiledQuery,
+  });
 }
 
 const REFUSAL = 'comments are read-only during maintenance';
@@ -43,11 +49,20 @@ const REFUSAL = 'comments are read-only during maintenance';
 /** Makes every insert into comments fail with REFUSAL: a SQLite trigger, or on PostgreSQL a plpgsql trigger that raises. */
 async function refuseComments(database: MemoryDatabase) {
   if (database.engine === 'sqlite') {
-    await ddl(database, `CREATE TRIGGER refuse_comments BEFORE INSERT ON comments BEGIN SELECT RAISE(ABORT, '${REFUSAL}'); END`);
+    await ddl(
+      database,
+      `CREATE TRIGGER refuse_comments BEFORE INSERT ON comments BEGIN SELECT RAISE(ABORT, '${REFUSAL}'); END`,
+    );
     return;
   }
-  await ddl(database, `CREATE FUNCTION refuse_comments() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${REFUSAL}'; END $$`);
-  await ddl(database, 'CREATE TRIGGER refuse_comments BEFORE INSERT ON comments FOR EACH ROW EXECUTE FUNCTION refuse_comments()');
+  await ddl(
+    database,
+    `CREATE FUNCTION refuse_comments() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${REFUSAL}'; END $$`,
+  );
+  await ddl(
+    database,
+    'CREATE TRIGGER refuse_comments BEFORE INSERT ON comments FOR EACH ROW EXECUTE FUNCTION refuse_comments()',
+  );
 }
 
 async function allowComments(database: MemoryDatabase) {
@@ -67,20 +82,38 @@ describe('poison deliveries', () => {
     await refuseComments(setup.db);
     await setup.close();
 
-    const serve = await startServe(['--db', db.location, '--retry-base', '10', '--sync-interval', 'off'], { SENTRY_CLIENT_SECRET: SECRET });
+    const serve = await startServe(['--db', db.location, '--retry-base', '10', '--sync-interval', 'off'], {
+      SENTRY_CLIENT_SECRET: SECRET,
+    });
     try {
       const send = async (resource: string, body: string, requestId: string) => {
-        const response = await fetch(`${serve.url}/webhooks/sentry`, { method: 'POST', body, headers: sentryHeaders(resource, body, { requestId }) });
+        const response = await fetch(`${serve.url}/webhooks/sentry`, {
+          method: 'POST',
+          body,
+          headers: sentryHeaders(resource, body, { requestId }),
+        });
         expect(response.status).toBe(200);
       };
       const comment = webhookFixture('comment.created');
       await send('comment', comment.raw, 'poison-comment');
       // Signed and valid JSON, but not the shape of an issue delivery: the mapper cannot use it.
-      await send('issue', JSON.stringify({ action: 'created', installation: { uuid: 'a8e5d37a-696c-4c54-adb5-b3f28d64c7de' }, data: { issue: { title: 42 } } }), 'poison-shape');
+      await send(
+        'issue',
+        JSON.stringify({
+          action: 'created',
+          installation: { uuid: 'a8e5d37a-696c-4c54-adb5-b3f28d64c7de' },
+          data: { issue: { title: 42 } },
+        }),
+        'poison-shape',
+      );
       await send('issue', webhookFixture('issue.created').raw, 'healthy');
 
       const dead = await waitFor('the comment delivery to be dead-lettered', settled('poison-comment'));
-      expect(dead).toMatchObject({ state: 'dead', attempts: 5, last_error: 'comments are read-only during maintenance' });
+      expect(dead).toMatchObject({
+        state: 'dead',
+        attempts: 5,
+        last_error: 'comments are read-only during maintenance',
+      });
       // A malformed payload cannot get better by retrying: dead on the first attempt.
       const malformed = await waitFor('the malformed delivery to be dead-lettered', settled('poison-shape'));
       expect(malformed).toMatchObject({ state: 'dead', attempts: 1 });
@@ -101,16 +134,33 @@ describe('poison deliveries', () => {
       expect(shown.stdout).toContain('last error: comments are read-only during maintenance');
       expect(shown.stdout).toContain((comment.json.data as { comment: string }).comment);
       const json = JSON.parse(runCli(['inbox', 'show', String(dead.seq), '--db', db.location, '--json']).stdout);
-      expect(json).toMatchObject({ seq: dead.seq, workspace_id: DEFAULT_WORKSPACE, resource: 'comment', action: 'created', delivery_id: 'poison-comment', state: 'dead', attempts: 5 });
+      expect(json).toMatchObject({
+        seq: dead.seq,
+        workspace_id: DEFAULT_WORKSPACE,
+        resource: 'comment',
+        action: 'created',
+        delivery_id: 'poison-comment',
+        state: 'dead',
+        attempts: 5,
+      });
       expect(json.body).toEqual(comment.json);
 
       // Bad requests are refused with a reason and change nothing.
       const unknown = runCli(['inbox', 'show', '999999', '--db', db.location]);
       expect(unknown).toMatchObject({ status: 1, stderr: expect.stringContaining('no delivery #999999') });
-      expect(runCli(['inbox', 'retry', '--db', db.location])).toMatchObject({ status: 2, stderr: expect.stringContaining('either a delivery number or --dead') });
-      expect(runCli(['inbox', 'retry', 'first', '--db', db.location])).toMatchObject({ status: 2, stderr: expect.stringContaining('expected a delivery number') });
+      expect(runCli(['inbox', 'retry', '--db', db.location])).toMatchObject({
+        status: 2,
+        stderr: expect.stringContaining('either a delivery number or --dead'),
+      });
+      expect(runCli(['inbox', 'retry', 'first', '--db', db.location])).toMatchObject({
+        status: 2,
+        stderr: expect.stringContaining('expected a delivery number'),
+      });
       const healthySeq = (await inboxRow('healthy'))!.seq;
-      expect(runCli(['inbox', 'retry', String(healthySeq), '--db', db.location])).toMatchObject({ status: 2, stderr: expect.stringContaining('is processed') });
+      expect(runCli(['inbox', 'retry', String(healthySeq), '--db', db.location])).toMatchObject({
+        status: 2,
+        stderr: expect.stringContaining('is processed'),
+      });
       expect(await inboxRow('poison-comment')).toMatchObject({ state: 'dead', attempts: 5 });
 
       // The fix, then the retry: the running server's worker picks the delivery up again.
@@ -119,16 +169,32 @@ describe('poison deliveries', () => {
       await fix.close();
       const retried = runCli(['inbox', 'retry', String(dead.seq), '--db', db.location]);
       expect(retried).toMatchObject({ status: 0, stdout: 're-queued 1 delivery\n' });
-      expect(await waitFor('the retried comment', settled('poison-comment'))).toMatchObject({ state: 'processed', attempts: 1 });
+      expect(await waitFor('the retried comment', settled('poison-comment'))).toMatchObject({
+        state: 'processed',
+        attempts: 1,
+      });
       const store = await MemoryStore.open(db.location);
       expect(await store.counts(DEFAULT_WORKSPACE)).toMatchObject({ comments: 1 });
       await store.close();
 
       // --dead re-queues what is still dead; a payload nothing can map goes dead again, on its first attempt.
-      expect(runCli(['inbox', 'retry', '--dead', '--db', db.location])).toMatchObject({ status: 0, stdout: 're-queued 1 delivery\n' });
-      expect(await waitFor('the malformed delivery again', settled('poison-shape'))).toMatchObject({ state: 'dead', attempts: 1, last_error: malformed.last_error });
+      expect(runCli(['inbox', 'retry', '--dead', '--db', db.location])).toMatchObject({
+        status: 0,
+        stdout: 're-queued 1 delivery\n',
+      });
+      expect(await waitFor('the malformed delivery again', settled('poison-shape'))).toMatchObject({
+        state: 'dead',
+        attempts: 1,
+        last_error: malformed.last_error,
+      });
       const inbox = await MemoryStore.open(db.location);
-      expect(await new Inbox(inbox.db).countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: 2, skipped: 0, dead: 1, held: 0 });
+      expect(await new Inbox(inbox.db).countsByState(DEFAULT_WORKSPACE)).toEqual({
+        pending: 0,
+        processed: 2,
+        skipped: 0,
+        dead: 1,
+        held: 0,
+      });
       await inbox.close();
     } finally {
       serve.child.kill('SIGTERM');

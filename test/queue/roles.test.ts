@@ -30,8 +30,18 @@ describe('serve --role', () => {
       const store = await MemoryStore.open(db.location);
       const inbox = new Inbox(store.db);
       try {
-        await waitFor('the workers to drain the inbox', async () => ((await inbox.countsByState(DEFAULT_WORKSPACE)).pending === 0 ? true : undefined), 60_000);
-        expect(await inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({ pending: 0, processed: deliveries.length, skipped: 0, dead: 0, held: 0 });
+        await waitFor(
+          'the workers to drain the inbox',
+          async () => ((await inbox.countsByState(DEFAULT_WORKSPACE)).pending === 0 ? true : undefined),
+          60_000,
+        );
+        expect(await inbox.countsByState(DEFAULT_WORKSPACE)).toEqual({
+          pending: 0,
+          processed: deliveries.length,
+          skipped: 0,
+          dead: 0,
+          held: 0,
+        });
         // Settling counts an attempt: a delivery two workers both applied would show 2.
         expect(await scalar(store.db, 'SELECT count(*) FROM inbox WHERE attempts <> 1')).toBe(0);
         expect(await memorySnapshot(store.db)).toEqual(expected);

@@ -18,9 +18,15 @@ afterEach(async () => {
 });
 
 /** The exit of `child`, or a failure once `timeoutMs` has passed without one. */
-function exitWithin(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function exitWithin(
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not exit within ${timeoutMs} ms of SIGTERM`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`serve did not exit within ${timeoutMs} ms of SIGTERM`)),
+      timeoutMs,
+    );
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal });
@@ -37,7 +43,9 @@ describe('SIGTERM', () => {
     const { port } = new URL(serve.url);
     const stalled = connect(Number(port), '127.0.0.1');
     stalled.on('error', () => {});
-    stalled.write('POST /webhooks/sentry HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"action":');
+    stalled.write(
+      'POST /webhooks/sentry HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"action":',
+    );
     const acknowledged = new Set<string>();
     const answersAfterTerm = new Set<number | null>();
     let next = 0;
@@ -83,7 +91,9 @@ describe('SIGTERM', () => {
       await waitForExit(restarted.child);
     }
     const after = await MemoryStore.open(db.location);
-    expect((await new Inbox(after.db).countsByState(DEFAULT_WORKSPACE)).processed).toBeGreaterThanOrEqual(acknowledged.size);
+    expect((await new Inbox(after.db).countsByState(DEFAULT_WORKSPACE)).processed).toBeGreaterThanOrEqual(
+      acknowledged.size,
+    );
     await after.close();
   });
 });

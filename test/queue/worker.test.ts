@@ -27,22 +27,45 @@ afterEach(async () => {
 
 async function enqueue(name: string, deliveryId: string) {
   const fixture = webhookFixture(name);
-  await inbox.enqueue({ workspaceId: ws, source: 'sentry', deliveryId, resource: fixture.resource, action: fixture.action, externalId: null, sentAt: new Date().toISOString(), body: fixture.raw });
+  await inbox.enqueue({
+    workspaceId: ws,
+    source: 'sentry',
+    deliveryId,
+    resource: fixture.resource,
+    action: fixture.action,
+    externalId: null,
+    sentAt: new Date().toISOString(),
+    body: fixture.raw,
+  });
 }
 
 const quiet = pino({ level: 'silent' });
 const due = () => inbox.due(100, '9999-01-01T00:00:00.000Z');
 /** Moves every delivery's next attempt into the past, as if its backoff had passed. */
-const makeDue = () => store.db.run(store.db.qb.updateTable('inbox').set({ next_attempt_at: new Date(0).toISOString() }));
+const makeDue = () =>
+  store.db.run(store.db.qb.updateTable('inbox').set({ next_attempt_at: new Date(0).toISOString() }));
 
 describe('Inbox', () => {
   it('stores one group commit of new deliveries, copies of one and a delivery stored before, each new one once', async () => {
     const fixture = webhookFixture('issue.created');
-    const delivery = (deliveryId: string, workspaceId = ws) => ({ workspaceId, source: 'sentry', deliveryId, resource: fixture.resource, action: fixture.action, externalId: null, sentAt: new Date().toISOString(), body: fixture.raw });
+    const delivery = (deliveryId: string, workspaceId = ws) => ({
+      workspaceId,
+      source: 'sentry',
+      deliveryId,
+      resource: fixture.resource,
+      action: fixture.action,
+      externalId: null,
+      sentAt: new Date().toISOString(),
+      body: fixture.raw,
+    });
     const earlier = await inbox.enqueue(delivery('stored-before'));
     expect(earlier).toMatchObject({ accepted: true, duplicate: false });
     // One event-loop turn: one transaction.
-    const results = await Promise.all(['z', 'a', 'a', 'stored-before', 'm', 'a'].map((id) => inbox.enqueue(delivery(id))).concat(inbox.enqueue(delivery('a', 'other'))));
+    const results = await Promise.all(
+      ['z', 'a', 'a', 'stored-before', 'm', 'a']
+        .map((id) => inbox.enqueue(delivery(id)))
+        .concat(inbox.enqueue(delivery('a', 'other'))),
+    );
     expect(results.map((r) => r.duplicate)).toEqual([false, false, true, true, false, true, false]);
     const seqs = results.filter((r) => !r.duplicate).map((r) => r.seq);
     expect(seqs.every((seq) => typeof seq === 'number' && seq > earlier.seq!)).toBe(true);
@@ -89,14 +112,25 @@ describe('InboxWorker', () => {
     const worker = new InboxWorker(store.db, inbox, { sentry: processor }, quiet, { retryBaseMs: 0, maxAttempts: 3 });
     for (let i = 0; i < 5; i++) await worker.drain();
     expect(await inbox.countsByState(ws)).toEqual({ pending: 0, processed: 1, skipped: 0, dead: 1, held: 0 });
-    expect(await inbox.problems(ws, 5)).toEqual([expect.objectContaining({ delivery_id: 'poison', state: 'dead', attempts: 3, last_error: 'boom' })]);
+    expect(await inbox.problems(ws, 5)).toEqual([
+      expect.objectContaining({ delivery_id: 'poison', state: 'dead', attempts: 3, last_error: 'boom' }),
+    ]);
     // A failure inside a delivery rolls back only that delivery's writes.
     expect(await store.counts(ws)).toMatchObject({ issues: 0, comments: 1 });
   });
 
   it('deliveries of a deleted installation are kept but not applied', async () => {
     const installed = webhookFixture('installation.created').json as Record<string, unknown>;
-    await inbox.enqueue({ workspaceId: ws, source: 'sentry', deliveryId: 'del', resource: 'installation', action: 'deleted', externalId: null, sentAt: new Date().toISOString(), body: JSON.stringify({ ...installed, action: 'deleted' }) });
+    await inbox.enqueue({
+      workspaceId: ws,
+      source: 'sentry',
+      deliveryId: 'del',
+      resource: 'installation',
+      action: 'deleted',
+      externalId: null,
+      sentAt: new Date().toISOString(),
+      body: JSON.stringify({ ...installed, action: 'deleted' }),
+    });
     await enqueue('issue.created', 'late');
     const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor() }, quiet);
     await worker.drain();
@@ -107,7 +141,11 @@ describe('InboxWorker', () => {
   it('ends a batch early when deliveries wait for their commit, and resumes where it stopped', async () => {
     for (const id of ['a', 'b', 'c', 'd']) await enqueue('error.created', id);
     let waiting = true;
-    const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor() }, quiet, { maxBatchMs: 60_000, sliceUnderLoadMs: 0, commitsWaiting: () => waiting });
+    const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor() }, quiet, {
+      maxBatchMs: 60_000,
+      sliceUnderLoadMs: 0,
+      commitsWaiting: () => waiting,
+    });
     // At least one delivery per batch, so that a steady load cannot stop processing altogether.
     expect(await worker.runBatch()).toBe(1);
     expect(await inbox.countsByState(ws)).toMatchObject({ processed: 1, pending: 3 });
@@ -122,9 +160,20 @@ describe('InboxWorker', () => {
     const fixture = webhookFixture('issue.created');
     // The worker's batch is scheduled before this delivery's commit, in the same turn: it waits for the commit.
     worker.start();
-    const acknowledged = inbox.enqueue({ workspaceId: ws, source: 'sentry', deliveryId: 'new', resource: fixture.resource, action: fixture.action, externalId: null, sentAt: new Date().toISOString(), body: fixture.raw });
+    const acknowledged = inbox.enqueue({
+      workspaceId: ws,
+      source: 'sentry',
+      deliveryId: 'new',
+      resource: fixture.resource,
+      action: fixture.action,
+      externalId: null,
+      sentAt: new Date().toISOString(),
+      body: fixture.raw,
+    });
     const processedAtAcknowledgement = await acknowledged.then(async () => (await inbox.countsByState(ws)).processed);
-    await waitFor('the worker to process both', async () => ((await inbox.countsByState(ws)).processed === 2 ? true : undefined));
+    await waitFor('the worker to process both', async () =>
+      (await inbox.countsByState(ws)).processed === 2 ? true : undefined,
+    );
     await worker.stop();
     expect(processedAtAcknowledgement).toBe(0);
   });

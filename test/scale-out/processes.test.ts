@@ -39,7 +39,12 @@ function tenantDeliveries(count: number): { unique: PreparedDelivery[]; shuffled
   const created = INSTALLATIONS.map((installation, i) => {
     const payload = structuredClone(webhookFixture('installation.created').json) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     payload.installation = { uuid: installation.uuid };
-    payload.data.installation = { ...payload.data.installation, uuid: installation.uuid, code: `code-${i}`, organization: { slug: installation.org } };
+    payload.data.installation = {
+      ...payload.data.installation,
+      uuid: installation.uuid,
+      code: `code-${i}`,
+      organization: { slug: installation.org },
+    };
     return signed('installation', payload, `installation-created-${i}`);
   });
   const events = prepareDeliveries(count, SECRET).map((delivery, i) => {
@@ -62,7 +67,10 @@ async function singleProcessSnapshot(deliveries: PreparedDelivery[]) {
   const service = await startTestService({ engine: 'sqlite', workspacePerInstallation: true });
   try {
     for (const d of deliveries) {
-      const response = await deliver(service.app, d.headers['sentry-hook-resource'], d.body, { requestId: d.headers['request-id'], timestamp: Number(d.headers['sentry-hook-timestamp']) });
+      const response = await deliver(service.app, d.headers['sentry-hook-resource'], d.body, {
+        requestId: d.headers['request-id'],
+        timestamp: Number(d.headers['sentry-hook-timestamp']),
+      });
       expect(response.statusCode).toBe(200);
     }
     await service.runtime.worker.drain();
@@ -85,7 +93,17 @@ describe('scale-out: 2 web and 3 worker processes on one database', () => {
     const { unique, shuffled } = tenantDeliveries(2400);
     const expected = await singleProcessSnapshot(unique);
     const env = { SENTRY_CLIENT_SECRET: SECRET };
-    const args = ['--db', db.location, '--sync-interval', 'off', '--replay-tolerance', '3600', '--workspace-per-installation', '--retry-base', '50'];
+    const args = [
+      '--db',
+      db.location,
+      '--sync-interval',
+      'off',
+      '--replay-tolerance',
+      '3600',
+      '--workspace-per-installation',
+      '--retry-base',
+      '50',
+    ];
     const webs = [await startServe([...args, '--role', 'web'], env), await startServe([...args, '--role', 'web'], env)];
     const workers = [await startWorker(args, env), await startWorker(args, env), await startWorker(args, env)];
     try {
@@ -102,7 +120,16 @@ describe('scale-out: 2 web and 3 worker processes on one database', () => {
               workers[0].child.kill('SIGKILL');
             }
             const status = await postDelivery(webs[lane % webs.length].url, delivery);
-            if (status !== 200) throw new Error(`delivery answered ${status}:\n${webs.map((w) => w.output()).join('\n').split('\n').filter((l) => l.includes('"level":50')).slice(0, 3).join('\n')}`);
+            if (status !== 200)
+              throw new Error(
+                `delivery answered ${status}:\n${webs
+                  .map((w) => w.output())
+                  .join('\n')
+                  .split('\n')
+                  .filter((l) => l.includes('"level":50'))
+                  .slice(0, 3)
+                  .join('\n')}`,
+              );
             acknowledged.add(delivery.headers['request-id']);
           }
         }),
@@ -113,14 +140,27 @@ describe('scale-out: 2 web and 3 worker processes on one database', () => {
 
       const store = await MemoryStore.open(db.location);
       try {
-        await waitFor('the workers to drain every workspace', async () => ((await scalar(store.db, "SELECT count(*) FROM inbox WHERE state IN ('pending', 'held')")) === 0 ? true : undefined), 90_000);
-        const states = await rows<{ state: string; n: number }>(store.db, 'SELECT state, count(*) AS n FROM inbox GROUP BY state');
+        await waitFor(
+          'the workers to drain every workspace',
+          async () =>
+            (await scalar(store.db, "SELECT count(*) FROM inbox WHERE state IN ('pending', 'held')")) === 0
+              ? true
+              : undefined,
+          90_000,
+        );
+        const states = await rows<{ state: string; n: number }>(
+          store.db,
+          'SELECT state, count(*) AS n FROM inbox GROUP BY state',
+        );
         expect(Object.fromEntries(states.map((s) => [s.state, Number(s.n)]))).toEqual({ processed: unique.length });
         // Settling counts an attempt and a killed worker's batch rolls back with it: two applications would show 2.
         expect(await scalar(store.db, 'SELECT count(*) FROM inbox WHERE attempts <> 1')).toBe(0);
-        expect(await rows(store.db, 'SELECT source, external_id, workspace_id FROM installation_workspaces ORDER BY workspace_id')).toEqual(
-          INSTALLATIONS.map((i) => ({ source: 'sentry', external_id: i.uuid, workspace_id: i.org })),
-        );
+        expect(
+          await rows(
+            store.db,
+            'SELECT source, external_id, workspace_id FROM installation_workspaces ORDER BY workspace_id',
+          ),
+        ).toEqual(INSTALLATIONS.map((i) => ({ source: 'sentry', external_id: i.uuid, workspace_id: i.org })));
         expect(await memorySnapshot(store.db)).toEqual(expected);
       } finally {
         await store.close();

@@ -29,10 +29,30 @@ function syncsStarted(output: string): number[] {
 describe('two serve instances with schedulers on one database', () => {
   it('each connection syncs once per interval, and an expired token is refreshed once', async () => {
     const key = randomBytes(32).toString('hex');
-    const env = { SENTRY_CLIENT_SECRET: emu.clientSecret, SENTRY_CLIENT_ID: emu.clientId, SENTRY_MEMORY_ENCRYPTION_KEY: key };
+    const env = {
+      SENTRY_CLIENT_SECRET: emu.clientSecret,
+      SENTRY_CLIENT_ID: emu.clientId,
+      SENTRY_MEMORY_ENCRYPTION_KEY: key,
+    };
     // A public-integration install: 8-hour tokens with a single-use refresh token.
     const { uuid, code } = await emu.createInstallation();
-    const connected = await runCliAsync(['connect', '--url', emu.url, '--org', emu.orgSlug, '--installation', uuid, '--code', code, '--db', db.location, '--json'], env);
+    const connected = await runCliAsync(
+      [
+        'connect',
+        '--url',
+        emu.url,
+        '--org',
+        emu.orgSlug,
+        '--installation',
+        uuid,
+        '--code',
+        code,
+        '--db',
+        db.location,
+        '--json',
+      ],
+      env,
+    );
     expect(connected.status, connected.stderr).toBe(0);
     emu.expireTokens();
     const refreshesBefore = emu.stats.refreshes;
@@ -47,7 +67,9 @@ describe('two serve instances with schedulers on one database', () => {
     await Promise.all([first, second].map((p) => waitForExit(p.child)));
 
     const started = [...syncsStarted(first.output()), ...syncsStarted(second.output())].sort((a, b) => a - b);
-    const failures = `${first.output()}\n${second.output()}`.split('\n').filter((line) => line.includes('"sync failed'));
+    const failures = `${first.output()}\n${second.output()}`
+      .split('\n')
+      .filter((line) => line.includes('"sync failed'));
     expect(failures).toEqual([]);
     // Both schedulers tick every interval; together they sync the connection about once per interval, not twice.
     expect(started.length).toBeGreaterThanOrEqual(2);

@@ -22,7 +22,23 @@ afterAll(async () => {
 class Rollback extends Error {}
 
 function row(resource: string, body: string): InboxRow {
-  return { seq: 1, workspace_id: DEFAULT_WORKSPACE, delivery_id: 'd', source: 'sentry', resource, action: null, external_id: null, sent_at: '2026-11-20T10:00:00.000Z', received_at: '2026-11-20T10:00:00.000Z', body, state: 'pending', attempts: 0, next_attempt_at: '2026-11-20T10:00:00.000Z', processed_at: null, last_error: null };
+  return {
+    seq: 1,
+    workspace_id: DEFAULT_WORKSPACE,
+    delivery_id: 'd',
+    source: 'sentry',
+    resource,
+    action: null,
+    external_id: null,
+    sent_at: '2026-11-20T10:00:00.000Z',
+    received_at: '2026-11-20T10:00:00.000Z',
+    body,
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at: '2026-11-20T10:00:00.000Z',
+    processed_at: null,
+    last_error: null,
+  };
 }
 
 /**

@@ -15,12 +15,26 @@ let aOnly: string[];
 beforeAll(async () => {
   service = await startAgentService();
   clientB = new Client({ name: 'workspace-b', version: '1.0.0' });
-  await clientB.connect(new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${service.keys.other}` } } }));
+  await clientB.connect(
+    new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${service.keys.other}` } },
+    }),
+  );
   const b = service.otherData;
-  const inB = new Set([...b.issues.flatMap((i) => [i.shortId, i.title]), ...b.releases.map((r) => r.version), ...b.projects.map((p) => p.slug)]);
+  const inB = new Set([
+    ...b.issues.flatMap((i) => [i.shortId, i.title]),
+    ...b.releases.map((r) => r.version),
+    ...b.projects.map((p) => p.slug),
+  ]);
   const a = service.data;
-  aOnly = [...a.issues.flatMap((i) => [i.shortId, i.title]), ...a.releases.map((r) => r.version), ...a.projects.map((p) => p.slug), 'blooopy', 'FRONT-END-9', 'heck is not defined']
-    .filter((s) => !inB.has(s) && ![...inB].some((t) => t.includes(s)));
+  aOnly = [
+    ...a.issues.flatMap((i) => [i.shortId, i.title]),
+    ...a.releases.map((r) => r.version),
+    ...a.projects.map((p) => p.slug),
+    'blooopy',
+    'FRONT-END-9',
+    'heck is not defined',
+  ].filter((s) => !inB.has(s) && ![...inB].some((t) => t.includes(s)));
 });
 afterAll(async () => {
   await clientB.close();
@@ -50,38 +64,88 @@ describe("workspace isolation: B's key never reads A's data", () => {
     expect(aOnly.length).toBeGreaterThan(50);
     const overlapping = service.otherData.issues.filter((i) => service.data.issues.some((a) => a.id === i.id));
     expect(overlapping.length).toBeGreaterThan(0);
-    const asA = await (await fetch(`${service.url}/api/v1/search?q=blooopy`, { headers: { authorization: `Bearer ${service.keys.default}` } })).text();
+    const asA = await (
+      await fetch(`${service.url}/api/v1/search?q=blooopy`, {
+        headers: { authorization: `Bearer ${service.keys.default}` },
+      })
+    ).text();
     expect(asA).toContain('FRONT-END-9');
   });
 
   it("every /api/v1 endpoint and MCP tool, asked for A's issues, releases and projects", async () => {
     const a = service.data;
-    const issueRefs = [...a.issues.slice(0, 60).flatMap((i) => [i.id, i.shortId, `https://sentry.emulator.test/organizations/acme/issues/${i.id}/`]), '1170820242', 'FRONT-END-9'];
+    const issueRefs = [
+      ...a.issues
+        .slice(0, 60)
+        .flatMap((i) => [i.id, i.shortId, `https://sentry.emulator.test/organizations/acme/issues/${i.id}/`]),
+      '1170820242',
+      'FRONT-END-9',
+    ];
     for (const ref of issueRefs) {
       expectNothingOfA(`issue ${ref}`, await httpAsB(`/api/v1/issues/${encodeURIComponent(ref)}?format=markdown`), ref);
       expectNothingOfA(`issue ${ref}`, await httpAsB(`/api/v1/issues/${encodeURIComponent(ref)}`), ref);
       expectNothingOfA(`get_issue_context ${ref}`, await mcpAsB('get_issue_context', { issue: ref }), ref);
     }
     for (const release of a.releases) {
-      expectNothingOfA(`release ${release.version}`, await httpAsB(`/api/v1/releases/${encodeURIComponent(release.version)}`), release.version);
-      expectNothingOfA(`get_release_context ${release.version}`, await mcpAsB('get_release_context', { version: release.version }), release.version);
+      expectNothingOfA(
+        `release ${release.version}`,
+        await httpAsB(`/api/v1/releases/${encodeURIComponent(release.version)}`),
+        release.version,
+      );
+      expectNothingOfA(
+        `get_release_context ${release.version}`,
+        await mcpAsB('get_release_context', { version: release.version }),
+        release.version,
+      );
     }
-    const words = ['blooopy', 'heck', 'TypeError', 'error', ...a.projects.map((p) => p.slug), ...a.issues.slice(0, 20).map((i) => i.title)];
+    const words = [
+      'blooopy',
+      'heck',
+      'TypeError',
+      'error',
+      ...a.projects.map((p) => p.slug),
+      ...a.issues.slice(0, 20).map((i) => i.title),
+    ];
     for (const q of words) {
-      expectNothingOfA(`search ${q}`, await httpAsB(`/api/v1/search?q=${encodeURIComponent(q)}&kinds=issue,comment,insight,alert,observation&limit=50`), q);
-      expectNothingOfA(`search_memory ${q}`, await mcpAsB('search_memory', { query: q, kinds: ['issue', 'comment', 'insight', 'alert', 'observation'], limit: 50 }), q);
+      expectNothingOfA(
+        `search ${q}`,
+        await httpAsB(
+          `/api/v1/search?q=${encodeURIComponent(q)}&kinds=issue,comment,insight,alert,observation&limit=50`,
+        ),
+        q,
+      );
+      expectNothingOfA(
+        `search_memory ${q}`,
+        await mcpAsB('search_memory', {
+          query: q,
+          kinds: ['issue', 'comment', 'insight', 'alert', 'observation'],
+          limit: 50,
+        }),
+        q,
+      );
     }
     for (const project of [undefined, ...a.projects.map((p) => p.slug)]) {
       const scope = project ? `&project=${project}` : '';
-      expectNothingOfA(`timeline ${project}`, await httpAsB(`/api/v1/timeline?since=2000-01-01T00:00:00Z&limit=200${scope}`), project);
-      expectNothingOfA(`get_timeline ${project}`, await mcpAsB('get_timeline', { since: '2000-01-01T00:00:00Z', limit: 200, ...(project ? { project } : {}) }), project);
+      expectNothingOfA(
+        `timeline ${project}`,
+        await httpAsB(`/api/v1/timeline?since=2000-01-01T00:00:00Z&limit=200${scope}`),
+        project,
+      );
+      expectNothingOfA(
+        `get_timeline ${project}`,
+        await mcpAsB('get_timeline', { since: '2000-01-01T00:00:00Z', limit: 200, ...(project ? { project } : {}) }),
+        project,
+      );
     }
     expectNothingOfA('status', await httpAsB('/api/v1/status'));
     expectNothingOfA('get_memory_status', await mcpAsB('get_memory_status', {}));
   });
 
   it("cursors minted for A, replayed with B's key, give B's own data or an error", async () => {
-    const asA = async (path: string) => (await (await fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${service.keys.default}` } })).json()) as { nextCursor: string | null };
+    const asA = async (path: string) =>
+      (await (
+        await fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${service.keys.default}` } })
+      ).json()) as { nextCursor: string | null };
     const cursors = [
       (await asA('/api/v1/search?q=error&limit=1')).nextCursor,
       (await asA('/api/v1/search?q=checkout&limit=3')).nextCursor,
@@ -90,7 +154,11 @@ describe("workspace isolation: B's key never reads A's data", () => {
     ];
     expect(cursors.every(Boolean)).toBe(true);
     for (const cursor of cursors as string[]) {
-      for (const path of [`/api/v1/search?q=error&cursor=${cursor}`, `/api/v1/search?q=checkout&cursor=${cursor}`, `/api/v1/timeline?since=2000-01-01T00:00:00Z&cursor=${cursor}`]) {
+      for (const path of [
+        `/api/v1/search?q=error&cursor=${cursor}`,
+        `/api/v1/search?q=checkout&cursor=${cursor}`,
+        `/api/v1/timeline?since=2000-01-01T00:00:00Z&cursor=${cursor}`,
+      ]) {
         expectNothingOfA(`${path}`, await httpAsB(path));
       }
       expectNothingOfA('search_memory cursor', await mcpAsB('search_memory', { query: 'error', cursor }));

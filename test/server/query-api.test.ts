@@ -14,17 +14,22 @@ afterAll(async () => {
 });
 
 function get(path: string, key: string | null = service.keys.default, headers: Record<string, string> = {}) {
-  return fetch(`${service.url}${path}`, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
+  return fetch(`${service.url}${path}`, {
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+  });
 }
 
 /** fetch cannot set Host; DNS rebinding is about exactly that header. */
 function withHost(path: string, host: string, key: string): Promise<number> {
   const url = new URL(`${service.url}${path}`);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path, headers: { host, authorization: `Bearer ${key}` } }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, path, headers: { host, authorization: `Bearer ${key}` } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -33,15 +38,29 @@ function withHost(path: string, host: string, key: string): Promise<number> {
 describe('/api/v1 with API keys', () => {
   it('answers every capability as JSON from the real data', async () => {
     const issue = service.data.issues.find((i) => i.count > 100)!;
-    const search = await (await get(`/api/v1/search?q=${encodeURIComponent(issue.metadata.value)}&project=${issue.shortId.split('-').slice(0, -1).join('-')}&kinds=issue&limit=5`)).json();
+    const search = await (
+      await get(
+        `/api/v1/search?q=${encodeURIComponent(issue.metadata.value)}&project=${issue.shortId.split('-').slice(0, -1).join('-')}&kinds=issue&limit=5`,
+      )
+    ).json();
     expect(search.hits.map((h: { issueId: string }) => h.issueId)).toContain(issue.id);
     const context = await (await get(`/api/v1/issues/${issue.shortId}`)).json();
-    expect(context).toMatchObject({ id: issue.id, count: issue.count, userCount: issue.userCount, firstRelease: issue.firstRelease });
+    expect(context).toMatchObject({
+      id: issue.id,
+      count: issue.count,
+      userCount: issue.userCount,
+      firstRelease: issue.firstRelease,
+    });
     const release = service.data.releases[0];
     const releaseAnswer = await (await get(`/api/v1/releases/${encodeURIComponent(release.version)}`)).json();
     expect(releaseAnswer.deploys.length).toBe(release.deploys.length);
-    const timeline = await (await get('/api/v1/timeline?since=2026-11-01T00:00:00Z&until=2026-11-20T00:00:00Z&kinds=new&limit=5')).json();
-    expect(timeline.counts.new).toBe(service.data.issues.filter((i) => i.firstSeen >= '2026-11-01T00:00:00Z' && i.firstSeen < '2026-11-20T00:00:00Z').length);
+    const timeline = await (
+      await get('/api/v1/timeline?since=2026-11-01T00:00:00Z&until=2026-11-20T00:00:00Z&kinds=new&limit=5')
+    ).json();
+    expect(timeline.counts.new).toBe(
+      service.data.issues.filter((i) => i.firstSeen >= '2026-11-01T00:00:00Z' && i.firstSeen < '2026-11-20T00:00:00Z')
+        .length,
+    );
     expect(timeline.items).toHaveLength(5);
     const status = await (await get('/api/v1/status')).json();
     expect(status.freshness.lastWebhookAt).toEqual(expect.any(String));
@@ -73,7 +92,11 @@ describe('/api/v1 with API keys', () => {
     expect((await get('/api/v1/status', key)).status).toBe(200);
     expect(await revokeApiKey(service.runtime.store.db, DEFAULT_WORKSPACE, info.id)).toBe(true);
     expect((await get('/api/v1/status', key)).status).toBe(401);
-    const mcp = await fetch(`${service.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    const mcp = await fetch(`${service.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
     expect(mcp.status).toBe(401);
   });
 
@@ -88,7 +111,9 @@ describe('/api/v1 with API keys', () => {
     const fixture = await (await get('/api/v1/search?q=blooopy', service.keys.other)).json();
     expect(fixture.hits).toEqual([]);
     expect((await get('/api/v1/issues/FRONT-END-9', service.keys.other)).status).toBe(404);
-    const otherProjects = (await (await get('/api/v1/status', service.keys.other)).json()).projects.map((p: { slug: string }) => p.slug);
+    const otherProjects = (await (await get('/api/v1/status', service.keys.other)).json()).projects.map(
+      (p: { slug: string }) => p.slug,
+    );
     expect(otherProjects).toEqual(service.otherData.projects.map((p) => p.slug).sort());
     const otherIssue = service.otherData.issues[0];
     const seen = await (await get(`/api/v1/issues/${otherIssue.id}`, service.keys.other)).json();

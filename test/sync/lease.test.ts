@@ -10,7 +10,15 @@ import { createTestDatabase, ENGINE_ENV } from '../helpers/database.js';
 const CONNECTION = 'sentry:org:acme';
 
 function summary(requests: number): SyncSummary {
-  return { organization: 'acme', streams: { projects: { pages: 1, items: 3 } }, requests, retries: 0, rateLimited: 0, rateLimitWaitMs: 0, durationMs: 5 };
+  return {
+    organization: 'acme',
+    streams: { projects: { pages: 1, items: 3 } },
+    requests,
+    retries: 0,
+    rateLimited: 0,
+    rateLimitWaitMs: 0,
+    durationMs: 5,
+  };
 }
 
 /** A new test database, dropped after the test. */
@@ -42,7 +50,9 @@ describe('sync leases', () => {
     const first = await a.tryAcquire(CONNECTION);
     expect('lease' in first).toBe(true);
     const second = await b.tryAcquire(CONNECTION);
-    expect(second).toEqual({ busy: { runId: expect.any(String), pid: process.pid, host: expect.any(String), startedAt: expect.any(String) } });
+    expect(second).toEqual({
+      busy: { runId: expect.any(String), pid: process.pid, host: expect.any(String), startedAt: expect.any(String) },
+    });
     expect('lease' in (await b.tryAcquire('sentry:org:other'))).toBe(true);
   });
 

@@ -20,7 +20,12 @@ const key = randomBytes(32);
 describe('public integration: installation.created to a syncing connection', () => {
   it('serve trades the webhook code for tokens, marks the install, stores them encrypted and syncs', async () => {
     const db = await createTestDatabase();
-    const env = { SENTRY_CLIENT_SECRET: emu.clientSecret, SENTRY_CLIENT_ID: emu.clientId, SENTRY_URL: emu.url, SENTRY_MEMORY_ENCRYPTION_KEY: key.toString('hex') };
+    const env = {
+      SENTRY_CLIENT_SECRET: emu.clientSecret,
+      SENTRY_CLIENT_ID: emu.clientId,
+      SENTRY_URL: emu.url,
+      SENTRY_MEMORY_ENCRYPTION_KEY: key.toString('hex'),
+    };
     const serve = await startServe(['--db', db.location, '--since', '2000-01-01'], env);
     try {
       emu.webhookUrl = `${serve.url}/webhooks/sentry`;
@@ -38,10 +43,15 @@ describe('public integration: installation.created to a syncing connection', () 
       try {
         const repository = new ConnectionRepository(store.db, DEFAULT_WORKSPACE, key);
         const [connection] = await repository.active();
-        expect(connection).toMatchObject({ orgSlug: emu.orgSlug, auth: { kind: 'installation', installationUuid: uuid } });
+        expect(connection).toMatchObject({
+          orgSlug: emu.orgSlug,
+          auth: { kind: 'installation', installationUuid: uuid },
+        });
         // Encrypted at rest: the raw row holds no token.
         const raw = await scalar<string>(store.db, 'SELECT credentials FROM connections');
-        expect(connection.auth.kind === 'installation' && raw.includes(connection.auth.credentials.accessToken)).toBe(false);
+        expect(connection.auth.kind === 'installation' && raw.includes(connection.auth.credentials.accessToken)).toBe(
+          false,
+        );
       } finally {
         await store.close();
       }
@@ -58,20 +68,28 @@ describe('OAuth 2.0: connect --oauth', () => {
   it('prints the authorize URL, receives the redirect, checks state, exchanges the code, and sync works', async () => {
     const db = await createTestDatabase();
     try {
-      const env = { SENTRY_CLIENT_SECRET: emu.clientSecret, SENTRY_CLIENT_ID: emu.clientId, SENTRY_MEMORY_ENCRYPTION_KEY: key.toString('hex') };
-      const connecting = runCliAsync(['connect', '--url', emu.url, '--org', emu.orgSlug, '--oauth', '--db', db.location, '--json'], env, async (stderr) => {
-        const url = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\/\S+)/.exec(stderr)?.[1];
-        if (!url) return false;
-        // The user approves in a browser; the emulator approves at once and redirects with code and state.
-        const approved = await fetch(url, { redirect: 'manual' });
-        const callback = approved.headers.get('location')!;
-        expect(new URL(callback).searchParams.get('state')).toBe(new URL(url).searchParams.get('state'));
-        const forged = new URL(callback);
-        forged.searchParams.set('state', 'forged');
-        expect((await fetch(forged)).status).toBe(400);
-        expect((await fetch(callback)).status).toBe(200);
-        return true;
-      });
+      const env = {
+        SENTRY_CLIENT_SECRET: emu.clientSecret,
+        SENTRY_CLIENT_ID: emu.clientId,
+        SENTRY_MEMORY_ENCRYPTION_KEY: key.toString('hex'),
+      };
+      const connecting = runCliAsync(
+        ['connect', '--url', emu.url, '--org', emu.orgSlug, '--oauth', '--db', db.location, '--json'],
+        env,
+        async (stderr) => {
+          const url = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\/\S+)/.exec(stderr)?.[1];
+          if (!url) return false;
+          // The user approves in a browser; the emulator approves at once and redirects with code and state.
+          const approved = await fetch(url, { redirect: 'manual' });
+          const callback = approved.headers.get('location')!;
+          expect(new URL(callback).searchParams.get('state')).toBe(new URL(url).searchParams.get('state'));
+          const forged = new URL(callback);
+          forged.searchParams.set('state', 'forged');
+          expect((await fetch(forged)).status).toBe(400);
+          expect((await fetch(callback)).status).toBe(200);
+          return true;
+        },
+      );
       const result = await connecting;
       expect(result.status, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ organization: emu.orgSlug, auth: 'oauth' });

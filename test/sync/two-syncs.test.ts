@@ -16,15 +16,21 @@ async function leaseHolderPid(db: MemoryDatabase): Promise<number | undefined> {
 }
 
 function runSync(location: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sync', '--since', ALL_HISTORY, '--db', location, '--json'], {
-    cwd: repoRoot,
-    env: { ...process.env, ...ENGINE_ENV, ...env },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'sync', '--since', ALL_HISTORY, '--db', location, '--json'],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...ENGINE_ENV, ...env },
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => child.once('exit', (status) => resolve({ status, stdout, stderr })));
+  const exited = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (status) => resolve({ status, stdout, stderr })),
+  );
   return { child, exited, stderr: () => stderr };
 }
 
@@ -34,7 +40,10 @@ describe('two `sync` processes on one memory', () => {
     const [shared, clean] = [await createTestDatabase(), await createTestDatabase()];
     try {
       const env = { SENTRY_AUTH_TOKEN: emu.internalToken };
-      const connect = await runCliAsync(['connect', '--url', emu.url, '--org', emu.orgSlug, '--db', shared.location], env);
+      const connect = await runCliAsync(
+        ['connect', '--url', emu.url, '--org', emu.orgSlug, '--db', shared.location],
+        env,
+      );
       expect(connect.status, connect.stderr).toBe(0);
       const requestsBefore = emu.stats.requests;
 
@@ -46,25 +55,40 @@ describe('two `sync` processes on one memory', () => {
       const watcher = await MemoryStore.open(shared.location);
       try {
         while ((await leaseHolderPid(watcher.db)) !== first.child.pid) {
-          if (first.child.exitCode !== null) throw new Error(`the first sync ended before the second started:\n${(await first.exited).stderr}`);
+          if (first.child.exitCode !== null)
+            throw new Error(`the first sync ended before the second started:\n${(await first.exited).stderr}`);
           await new Promise((r) => setTimeout(r, 20));
         }
       } finally {
         await watcher.close();
       }
       const second = runSync(shared.location, env);
-      await waitFor('the second sync to say it waits', () => (second.stderr().includes('waiting for it to finish') ? true : undefined), 30_000);
+      await waitFor(
+        'the second sync to say it waits',
+        () => (second.stderr().includes('waiting for it to finish') ? true : undefined),
+        30_000,
+      );
       release();
       const [a, b] = await Promise.all([first.exited, second.exited]);
 
       expect(a.status, a.stderr).toBe(0);
       expect(b.status, b.stderr).toBe(0);
-      expect(b.stderr).toContain(`another sync of connection sentry:org:${emu.orgSlug} is running (pid ${first.child.pid}`);
+      expect(b.stderr).toContain(
+        `another sync of connection sentry:org:${emu.orgSlug} is running (pid ${first.child.pid}`,
+      );
       expect(b.stderr).toContain('waiting for it to finish');
       const ran = JSON.parse(a.stdout);
       const followed = JSON.parse(b.stdout);
       expect(ran.followed).toBeUndefined();
-      expect(followed).toEqual({ ...ran, followed: { pid: first.child.pid, host: expect.any(String), startedAt: expect.any(String), finishedAt: expect.any(String) } });
+      expect(followed).toEqual({
+        ...ran,
+        followed: {
+          pid: first.child.pid,
+          host: expect.any(String),
+          startedAt: expect.any(String),
+          finishedAt: expect.any(String),
+        },
+      });
       // Only the first one called Sentry.
       expect(emu.stats.requests - requestsBefore).toBe(ran.requests);
 

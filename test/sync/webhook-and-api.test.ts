@@ -37,9 +37,15 @@ describe('the same fact from a webhook and from the API', () => {
 
     // The API now reports the same comment (as an activity note) and the same resolution.
     await syncFor(emu, service.runtime.store).reconcile();
-    expect(await rows('SELECT id, text FROM comments WHERE id = ?', commentId)).toEqual([{ id: commentId, text: 'Rolled back checkout-api, watching the error rate' }]);
-    expect(await rows("SELECT id FROM observations WHERE type = 'comment.created' AND subject_id = ?", commentId)).toHaveLength(1);
-    expect(await rows("SELECT id FROM observations WHERE type = 'issue.resolved' AND issue_id = ?", issue.id)).toHaveLength(1);
+    expect(await rows('SELECT id, text FROM comments WHERE id = ?', commentId)).toEqual([
+      { id: commentId, text: 'Rolled back checkout-api, watching the error rate' },
+    ]);
+    expect(
+      await rows("SELECT id FROM observations WHERE type = 'comment.created' AND subject_id = ?", commentId),
+    ).toHaveLength(1);
+    expect(
+      await rows("SELECT id FROM observations WHERE type = 'issue.resolved' AND issue_id = ?", issue.id),
+    ).toHaveLength(1);
     await expectMemoryMatches(service.runtime.store.db, emu);
   });
 });
@@ -74,7 +80,12 @@ describe('a webhook and the API within one second', () => {
       // the API's .200 outranks it: a whole second cannot tell whether it was sent before .200 or after.
       clock = second + 700;
       await frozen.recordEvent(issue.id);
-      expect(frozen.webhookDeliveries.filter((d) => d.status === 200).map((d) => `${d.resource}.${d.action}`)).toEqual(['error.created', 'issue.resolved', 'issue.unresolved', 'error.created']);
+      expect(frozen.webhookDeliveries.filter((d) => d.status === 200).map((d) => `${d.resource}.${d.action}`)).toEqual([
+        'error.created',
+        'issue.resolved',
+        'issue.unresolved',
+        'error.created',
+      ]);
       await receiver.runtime.worker.drain();
       expect(await store.issue(ws, issue.id)).toMatchObject({ status: 'resolved' });
 

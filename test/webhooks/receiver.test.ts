@@ -23,12 +23,17 @@ const inboxCount = async () => Object.values(await service.runtime.inbox.countsB
 describe('signature', () => {
   it('any single changed byte fails verification', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 512 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (body, at, flip) => {
-        const signature = signBody(SECRET, body);
-        const tampered = Uint8Array.from(body);
-        tampered[at % body.length] ^= flip;
-        return verifySignature(body, signature, [SECRET]) && !verifySignature(tampered, signature, [SECRET]);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 512 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (body, at, flip) => {
+          const signature = signBody(SECRET, body);
+          const tampered = Uint8Array.from(body);
+          tampered[at % body.length] ^= flip;
+          return verifySignature(body, signature, [SECRET]) && !verifySignature(tampered, signature, [SECRET]);
+        },
+      ),
     );
   });
 
@@ -60,15 +65,27 @@ describe('POST /webhooks/sentry', () => {
     const headers = sentryHeaders('issue', issueCreated.raw);
     headers['sentry-app-signature'] = headers['sentry-hook-signature'];
     delete headers['sentry-hook-signature'];
-    const response = await service.app.inject({ method: 'POST', url: '/webhooks/sentry', payload: issueCreated.raw, headers });
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/webhooks/sentry',
+      payload: issueCreated.raw,
+      headers,
+    });
     expect(response.statusCode).toBe(200);
   });
 
   it('401 without signature and outside the replay window; nothing stored', async () => {
-    const unsigned = await service.app.inject({ method: 'POST', url: '/webhooks/sentry', payload: issueCreated.raw, headers: { 'content-type': 'application/json', 'sentry-hook-resource': 'issue' } });
+    const unsigned = await service.app.inject({
+      method: 'POST',
+      url: '/webhooks/sentry',
+      payload: issueCreated.raw,
+      headers: { 'content-type': 'application/json', 'sentry-hook-resource': 'issue' },
+    });
     expect(unsigned.statusCode).toBe(401);
     expect(unsigned.json().error).toMatch(/missing Sentry-Hook-Signature/);
-    const stale = await deliver(service.app, 'issue', issueCreated.raw, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    const stale = await deliver(service.app, 'issue', issueCreated.raw, {
+      timestamp: Math.floor(Date.now() / 1000) - 3600,
+    });
     expect(stale.statusCode).toBe(401);
     expect(stale.json().error).toMatch(/tolerance/);
     expect(await inboxCount()).toBe(0);
@@ -104,7 +121,9 @@ describe('POST /webhooks/sentry', () => {
 
   it('duplicates inside one group commit are still detected', async () => {
     const requestId = crypto.randomUUID();
-    const replies = await Promise.all([1, 2, 3].map(() => deliver(service.app, 'issue', issueCreated.raw, { requestId })));
+    const replies = await Promise.all(
+      [1, 2, 3].map(() => deliver(service.app, 'issue', issueCreated.raw, { requestId })),
+    );
     expect(replies.map((r) => r.json().duplicate).sort()).toEqual([false, true, true]);
   });
 
@@ -116,8 +135,14 @@ describe('POST /webhooks/sentry', () => {
     await service.runtime.worker.drain();
     expect(await service.runtime.inbox.countsByState(ws)).toMatchObject({ skipped: 2, dead: 0 });
     const problems = await service.runtime.inbox.problems(ws, 10);
-    expect(problems.map((p) => p.last_error)).toEqual(['unknown action "teleported" for resource "issue"', 'unknown resource "preprod_artifact"']);
-    const stored = await scalar(service.runtime.store.db, "SELECT body FROM inbox JOIN inbox_bodies USING (workspace_id, seq) WHERE resource = 'preprod_artifact'");
+    expect(problems.map((p) => p.last_error)).toEqual([
+      'unknown action "teleported" for resource "issue"',
+      'unknown resource "preprod_artifact"',
+    ]);
+    const stored = await scalar(
+      service.runtime.store.db,
+      "SELECT body FROM inbox JOIN inbox_bodies USING (workspace_id, seq) WHERE resource = 'preprod_artifact'",
+    );
     expect(stored).toBe(future);
   });
 
@@ -139,8 +164,15 @@ describe('POST /webhooks/sentry', () => {
 
 describe('Web-standard handler (library API)', () => {
   it('verifies, stores and answers like the server', async () => {
-    const handler = createWebhookHandler({ secrets: [SECRET], toleranceSeconds: 300, workspaceId: ws, enqueue: (d) => service.runtime.inbox.enqueue(d), maxBodyBytes: 1024 * 1024 });
-    const request = (body: string, headers: Record<string, string>) => new Request('http://localhost/api/sentry', { method: 'POST', body, headers });
+    const handler = createWebhookHandler({
+      secrets: [SECRET],
+      toleranceSeconds: 300,
+      workspaceId: ws,
+      enqueue: (d) => service.runtime.inbox.enqueue(d),
+      maxBodyBytes: 1024 * 1024,
+    });
+    const request = (body: string, headers: Record<string, string>) =>
+      new Request('http://localhost/api/sentry', { method: 'POST', body, headers });
     const ok = await handler(request(issueCreated.raw, sentryHeaders('issue', issueCreated.raw)));
     expect(ok.status).toBe(200);
     const bad = await handler(request(`${issueCreated.raw} `, sentryHeaders('issue', issueCreated.raw)));
@@ -149,6 +181,8 @@ describe('Web-standard handler (library API)', () => {
     expect((await handler(request(tooBig, sentryHeaders('issue', tooBig)))).status).toBe(413);
     expect((await handler(new Request('http://localhost/api/sentry'))).status).toBe(405);
     await service.runtime.worker.drain();
-    expect((await service.runtime.store.issue(ws, 'FRONT-END-9'))?.title).toBe('ReferenceError: blooopy is not defined');
+    expect((await service.runtime.store.issue(ws, 'FRONT-END-9'))?.title).toBe(
+      'ReferenceError: blooopy is not defined',
+    );
   });
 });

@@ -41,16 +41,58 @@ export const issueContextTool = defineTool({
     lastSeen: nullableString,
     firstRelease: nullableString,
     lastRelease: nullableString,
-    assignee: z.object({ type: z.enum(['user', 'team']), id: z.string(), name: nullableString, email: nullableString, teams: z.array(z.string()) }).nullable(),
+    assignee: z
+      .object({
+        type: z.enum(['user', 'team']),
+        id: z.string(),
+        name: nullableString,
+        email: nullableString,
+        teams: z.array(z.string()),
+      })
+      .nullable(),
     topFrames: z.array(z.object({ function: nullableString, filename: nullableString, lineNo: z.number().nullable() })),
-    latestEvent: z.object({ id: z.string(), occurredAt: z.string(), release: nullableString, environment: nullableString }).nullable(),
+    latestEvent: z
+      .object({ id: z.string(), occurredAt: z.string(), release: nullableString, environment: nullableString })
+      .nullable(),
     environments: z.array(z.string()),
-    statusHistory: z.array(z.object({ type: z.string(), occurredAt: z.string(), summary: z.string(), release: nullableString })),
-    comments: z.array(z.object({ id: z.string(), author: nullableString, createdAt: nullableString, text: z.string() })),
-    alerts: z.array(z.object({ id: z.string(), source: z.string(), title: z.string(), state: z.string(), startedAt: nullableString })),
-    seer: z.array(z.object({ stage: z.string(), state: z.string(), summary: nullableString, at: z.string(), details: z.unknown().describe('What Seer found: steps, files, pull requests') })),
-    suspectDeploys: z.array(z.object({ id: z.string(), release: z.string(), environment: z.string(), finishedAt: z.string(), hoursBefore: z.number(), before: z.string() })),
-    suspectCommits: z.array(z.object({ id: z.string(), release: z.string(), message: nullableString, author: nullableString, files: z.array(z.string()), reason: z.string() })),
+    statusHistory: z.array(
+      z.object({ type: z.string(), occurredAt: z.string(), summary: z.string(), release: nullableString }),
+    ),
+    comments: z.array(
+      z.object({ id: z.string(), author: nullableString, createdAt: nullableString, text: z.string() }),
+    ),
+    alerts: z.array(
+      z.object({ id: z.string(), source: z.string(), title: z.string(), state: z.string(), startedAt: nullableString }),
+    ),
+    seer: z.array(
+      z.object({
+        stage: z.string(),
+        state: z.string(),
+        summary: nullableString,
+        at: z.string(),
+        details: z.unknown().describe('What Seer found: steps, files, pull requests'),
+      }),
+    ),
+    suspectDeploys: z.array(
+      z.object({
+        id: z.string(),
+        release: z.string(),
+        environment: z.string(),
+        finishedAt: z.string(),
+        hoursBefore: z.number(),
+        before: z.string(),
+      }),
+    ),
+    suspectCommits: z.array(
+      z.object({
+        id: z.string(),
+        release: z.string(),
+        message: nullableString,
+        author: nullableString,
+        files: z.array(z.string()),
+        reason: z.string(),
+      }),
+    ),
     truncated: truncationOutput,
   },
   async run(ctx, input) {
@@ -90,7 +132,8 @@ export function issueHead(issue: IssueContext): string[] {
     `- **Impact:** ${count(issue.count)} events, ${count(issue.userCount)} users · trend: ${issue.trend.label}${issue.trend.eventsPerDay !== null ? ` (~${issue.trend.eventsPerDay}/day)` : ''}`,
     `- **Seen:** first ${at(issue.firstSeen)}${issue.firstRelease ? ` in ${issue.firstRelease}` : ''} · last ${at(issue.lastSeen)}${issue.lastRelease ? ` in ${issue.lastRelease}` : ''}${issue.environments.length ? ` · envs: ${issue.environments.join(', ')}` : ''}`,
   ];
-  if (issue.errorType || issue.message) lines.push(`- **Error:** ${[issue.errorType, clip(issue.message ?? '', 300)].filter(Boolean).join(': ')}`);
+  if (issue.errorType || issue.message)
+    lines.push(`- **Error:** ${[issue.errorType, clip(issue.message ?? '', 300)].filter(Boolean).join(': ')}`);
   if (issue.culprit) lines.push(`- **Culprit:** ${issue.culprit}`);
   lines.push(`- **Assignee:** ${assignee}`);
   if (issue.permalink) lines.push(`- **Link:** ${issue.permalink}`);
@@ -99,27 +142,58 @@ export function issueHead(issue: IssueContext): string[] {
 
 function issueSections(issue: IssueContext): (Section & { key: SectionKey })[] {
   return [
-    { key: 'frames', heading: 'Top in-app frames', priority: 1, lines: issue.topFrames.map((f) => `- \`${f.function ?? '?'}\` in ${f.filename ?? '?'}${f.lineNo ? `:${f.lineNo}` : ''}`) },
+    {
+      key: 'frames',
+      heading: 'Top in-app frames',
+      priority: 1,
+      lines: issue.topFrames.map(
+        (f) => `- \`${f.function ?? '?'}\` in ${f.filename ?? '?'}${f.lineNo ? `:${f.lineNo}` : ''}`,
+      ),
+    },
     {
       key: 'seer',
       heading: 'Seer',
       priority: 2,
-      lines: issue.seer.map((s) => `- ${s.stage.replaceAll('_', ' ')} (${s.state}, ${at(s.at)})${s.summary ? `: ${clip(s.summary, 400)}` : ''}`),
+      lines: issue.seer.map(
+        (s) =>
+          `- ${s.stage.replaceAll('_', ' ')} (${s.state}, ${at(s.at)})${s.summary ? `: ${clip(s.summary, 400)}` : ''}`,
+      ),
     },
     {
       key: 'suspect commits',
       heading: 'Suspect commits',
       priority: 3,
-      lines: issue.suspectCommits.map((c) => `- ${c.id.slice(0, 12)} "${clip(c.message ?? '', 100)}" by ${c.author ?? '?'} in ${c.release} (${c.reason}); touches ${c.files.join(', ')}`),
+      lines: issue.suspectCommits.map(
+        (c) =>
+          `- ${c.id.slice(0, 12)} "${clip(c.message ?? '', 100)}" by ${c.author ?? '?'} in ${c.release} (${c.reason}); touches ${c.files.join(', ')}`,
+      ),
     },
     {
       key: 'suspect deploys',
       heading: 'Suspect deploys',
       priority: 4,
-      lines: issue.suspectDeploys.map((d) => `- ${d.release} to ${d.environment}, finished ${at(d.finishedAt)} — ${d.hoursBefore} h before ${d.before}`),
+      lines: issue.suspectDeploys.map(
+        (d) =>
+          `- ${d.release} to ${d.environment}, finished ${at(d.finishedAt)} — ${d.hoursBefore} h before ${d.before}`,
+      ),
     },
-    { key: 'status changes', heading: 'Status history (newest first)', priority: 5, lines: [...issue.statusHistory].reverse().map((h) => `- ${at(h.occurredAt)} ${h.summary}`) },
-    { key: 'alerts', heading: 'Alerts', priority: 6, lines: issue.alerts.map((a) => `- ${at(a.startedAt)} "${a.title}" (${a.source.replace('_', ' ')}, ${a.state})`) },
-    { key: 'comments', heading: 'Comments (newest first)', priority: 7, lines: issue.comments.map((c) => `- ${at(c.createdAt)} ${c.author ?? 'someone'}: ${clip(c.text, 300)}`) },
+    {
+      key: 'status changes',
+      heading: 'Status history (newest first)',
+      priority: 5,
+      lines: [...issue.statusHistory].reverse().map((h) => `- ${at(h.occurredAt)} ${h.summary}`),
+    },
+    {
+      key: 'alerts',
+      heading: 'Alerts',
+      priority: 6,
+      lines: issue.alerts.map((a) => `- ${at(a.startedAt)} "${a.title}" (${a.source.replace('_', ' ')}, ${a.state})`),
+    },
+    {
+      key: 'comments',
+      heading: 'Comments (newest first)',
+      priority: 7,
+      lines: issue.comments.map((c) => `- ${at(c.createdAt)} ${c.author ?? 'someone'}: ${clip(c.text, 300)}`),
+    },
   ];
 }

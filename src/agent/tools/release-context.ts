@@ -4,7 +4,12 @@ import { clip } from '../../text.js';
 import type { Section } from '../budget.js';
 import { askForMoreTokens, at, count, defineTool, fitAnswer, maxTokensInput, truncationOutput } from '../tool.js';
 
-const transition = z.object({ occurredAt: z.string(), issueId: z.string().nullable(), shortId: z.string().nullable(), summary: z.string() });
+const transition = z.object({
+  occurredAt: z.string(),
+  issueId: z.string().nullable(),
+  shortId: z.string().nullable(),
+  summary: z.string(),
+});
 
 export const releaseContextTool = defineTool({
   name: 'get_release_context',
@@ -15,7 +20,10 @@ export const releaseContextTool = defineTool({
     'Use it for "what did release X break" or "which release introduced this".',
   ].join(' '),
   inputSchema: {
-    version: z.string().min(1).describe('Release version, e.g. checkout-api@2.14.0 (a short version like 2.14.0 works when unambiguous)'),
+    version: z
+      .string()
+      .min(1)
+      .describe('Release version, e.g. checkout-api@2.14.0 (a short version like 2.14.0 works when unambiguous)'),
     maxTokens: maxTokensInput,
   },
   outputSchema: {
@@ -25,20 +33,51 @@ export const releaseContextTool = defineTool({
     createdAt: z.string().nullable(),
     releasedAt: z.string().nullable(),
     commitCount: z.number().nullable(),
-    deploys: z.array(z.object({ id: z.string(), environment: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), url: z.string().nullable() })),
+    deploys: z.array(
+      z.object({
+        id: z.string(),
+        environment: z.string(),
+        startedAt: z.string().nullable(),
+        finishedAt: z.string().nullable(),
+        url: z.string().nullable(),
+      }),
+    ),
     nextRelease: z.object({ version: z.string(), createdAt: z.string().nullable() }).nullable(),
     newIssues: z.object({
       total: z.number(),
-      top: z.array(z.object({ id: z.string(), shortId: z.string().nullable(), title: z.string().nullable(), project: z.string().nullable(), status: z.string().nullable(), count: z.number().nullable(), userCount: z.number().nullable(), firstSeen: z.string().nullable() })),
+      top: z.array(
+        z.object({
+          id: z.string(),
+          shortId: z.string().nullable(),
+          title: z.string().nullable(),
+          project: z.string().nullable(),
+          status: z.string().nullable(),
+          count: z.number().nullable(),
+          userCount: z.number().nullable(),
+          firstSeen: z.string().nullable(),
+        }),
+      ),
     }),
     regressions: z.array(transition),
     resolved: z.array(transition),
-    commits: z.array(z.object({ id: z.string(), message: z.string().nullable(), author: z.string().nullable(), files: z.array(z.string()) })),
+    commits: z.array(
+      z.object({
+        id: z.string(),
+        message: z.string().nullable(),
+        author: z.string().nullable(),
+        files: z.array(z.string()),
+      }),
+    ),
     truncated: truncationOutput,
   },
   async run(ctx, input) {
     const release = await getReleaseContext(ctx.db, ctx.workspaceId, input.version);
-    const { markdown, keep, truncated } = fitAnswer(releaseHead(release), releaseSections(release), input.maxTokens, askForMoreTokens);
+    const { markdown, keep, truncated } = fitAnswer(
+      releaseHead(release),
+      releaseSections(release),
+      input.maxTokens,
+      askForMoreTokens,
+    );
     return {
       markdown,
       structured: {
@@ -64,17 +103,34 @@ function releaseHead(r: ReleaseContext): string[] {
 }
 
 function releaseSections(r: ReleaseContext): Section[] {
-  const event = (t: ReleaseContext['regressions'][number]) => `- ${at(t.occurredAt)} ${t.summary}${t.issueId ? ` — id ${t.issueId}` : ''}`;
+  const event = (t: ReleaseContext['regressions'][number]) =>
+    `- ${at(t.occurredAt)} ${t.summary}${t.issueId ? ` — id ${t.issueId}` : ''}`;
   return [
-    { key: 'deploys', heading: 'Deploys', priority: 1, lines: r.deploys.map((d) => `- ${d.environment}: finished ${at(d.finishedAt)}${d.url ? ` (${d.url})` : ''}`) },
+    {
+      key: 'deploys',
+      heading: 'Deploys',
+      priority: 1,
+      lines: r.deploys.map((d) => `- ${d.environment}: finished ${at(d.finishedAt)}${d.url ? ` (${d.url})` : ''}`),
+    },
     {
       key: 'new issues',
       heading: `New issues first seen in it (${count(r.newIssues.total)}, biggest first)`,
       priority: 2,
-      lines: r.newIssues.top.map((i) => `- **${i.shortId ?? i.id}** ${clip(i.title ?? '', 120)} — ${i.status ?? '?'}, ${count(i.count)} events, ${count(i.userCount)} users — id ${i.id}`),
+      lines: r.newIssues.top.map(
+        (i) =>
+          `- **${i.shortId ?? i.id}** ${clip(i.title ?? '', 120)} — ${i.status ?? '?'}, ${count(i.count)} events, ${count(i.userCount)} users — id ${i.id}`,
+      ),
     },
     { key: 'regressions', heading: 'Regressions after its deploys', priority: 3, lines: r.regressions.map(event) },
     { key: 'resolved', heading: 'Resolved in it', priority: 4, lines: r.resolved.map(event) },
-    { key: 'commits', heading: 'Commits', priority: 5, lines: r.commits.map((c) => `- ${c.id.slice(0, 12)} "${clip(c.message ?? '', 100)}" by ${c.author ?? '?'}${c.files.length ? ` (${c.files.join(', ')})` : ''}`) },
+    {
+      key: 'commits',
+      heading: 'Commits',
+      priority: 5,
+      lines: r.commits.map(
+        (c) =>
+          `- ${c.id.slice(0, 12)} "${clip(c.message ?? '', 100)}" by ${c.author ?? '?'}${c.files.length ? ` (${c.files.join(', ')})` : ''}`,
+      ),
+    },
   ];
 }

@@ -23,7 +23,8 @@ const hitOutput = z.object({
   score: z.number(),
 });
 
-const isOffset = (v: unknown): v is { offset: number } => typeof v === 'object' && v !== null && Number.isInteger((v as { offset: number }).offset);
+const isOffset = (v: unknown): v is { offset: number } =>
+  typeof v === 'object' && v !== null && Number.isInteger((v as { offset: number }).offset);
 
 export const searchTool = defineTool({
   name: 'search_memory',
@@ -32,20 +33,33 @@ export const searchTool = defineTool({
     'Full-text search over the Sentry issues in memory, with their comments, Seer analyses and alerts.',
     'Ranks by word relevance (BM25) blended with recency and impact (events, users); a comment holding every word ranks as a mention, newest first. All words must match; if none do, any word may.',
     'Use it to find issues by error type, message, function, file, project or comment text; narrow with filters.',
-    'To list a project\'s noisiest issues, search its slug with project and sort=events.',
+    "To list a project's noisiest issues, search its slug with project and sort=events.",
     'Each result carries an issueId/shortId to pass to get_issue_context.',
   ].join(' '),
   inputSchema: {
     query: z.string().min(1).describe('Words to look for, e.g. "TypeError checkout total" or "payment timeout"'),
     project: z.string().optional().describe('Only this project (slug, case-insensitive)'),
     environment: z.string().optional().describe('Only issues seen in this environment, e.g. production'),
-    release: z.string().optional().describe('Only issues first or last seen in, or with events of, this release version'),
+    release: z
+      .string()
+      .optional()
+      .describe('Only issues first or last seen in, or with events of, this release version'),
     level: z.enum(LEVELS).optional().describe('Only issues of this level'),
     status: z.enum(STATUSES).optional().describe('Only issues with this status'),
-    kinds: z.array(z.enum(DOC_KINDS)).optional().describe('Only these kinds of record (default: issue, comment, insight = Seer analysis, alert; add observation for timeline entries such as "resolved", "assigned", "deployed")'),
+    kinds: z
+      .array(z.enum(DOC_KINDS))
+      .optional()
+      .describe(
+        'Only these kinds of record (default: issue, comment, insight = Seer analysis, alert; add observation for timeline entries such as "resolved", "assigned", "deployed")',
+      ),
     since: timeInput('Only records active since'),
     until: timeInput('Only records active until'),
-    sort: z.enum(SEARCH_ORDERS).optional().describe('relevance (default: words blended with recency and impact), events or users (noisiest first), recent (last seen first)'),
+    sort: z
+      .enum(SEARCH_ORDERS)
+      .optional()
+      .describe(
+        'relevance (default: words blended with recency and impact), events or users (noisiest first), recent (last seen first)',
+      ),
     limit: z.number().int().min(1).max(50).optional().describe('Results per page (default 10)'),
     cursor: z.string().optional().describe('nextCursor of a previous answer, for the next page'),
     maxTokens: maxTokensInput,
@@ -53,8 +67,12 @@ export const searchTool = defineTool({
   outputSchema: {
     query: z.string(),
     hits: z.array(hitOutput),
-    match: z.enum(['all-words', 'any-word']).describe('any-word: no record had every word, so records with some of them are shown'),
-    strategy: z.enum(['ranked', 'recent']).describe('recent: the words are very common, so only the most recently active matches were ranked'),
+    match: z
+      .enum(['all-words', 'any-word'])
+      .describe('any-word: no record had every word, so records with some of them are shown'),
+    strategy: z
+      .enum(['ranked', 'recent'])
+      .describe('recent: the words are very common, so only the most recently active matches were ranked'),
     nextCursor: z.string().nullable(),
     truncated: truncationOutput,
   },
@@ -79,9 +97,20 @@ export const searchTool = defineTool({
     const head = [`## Search: "${input.query}"`];
     if (!result.hits.length) head.push('No matches. Try fewer or other words, or drop filters.');
     if (result.match === 'any-word') head.push('_No record has every word; showing records with some of them._');
-    if (result.strategy === 'recent') head.push('_Very common words: ranked among the most recently active matches. Add words or filters to reach older ones._');
-    const sections = [{ key: 'results', heading: `${result.hits.length} results`, lines: result.hits.map(hitLine), priority: 0 }];
-    const fitted = fitAnswer(head, sections, input.maxTokens, 'Call again with the nextCursor to continue.', 'Call again with nextCursor to continue.');
+    if (result.strategy === 'recent')
+      head.push(
+        '_Very common words: ranked among the most recently active matches. Add words or filters to reach older ones._',
+      );
+    const sections = [
+      { key: 'results', heading: `${result.hits.length} results`, lines: result.hits.map(hitLine), priority: 0 },
+    ];
+    const fitted = fitAnswer(
+      head,
+      sections,
+      input.maxTokens,
+      'Call again with the nextCursor to continue.',
+      'Call again with nextCursor to continue.',
+    );
     const hits = fitted.keep('results', result.hits);
     const kept = hits.length;
     const more = kept < result.hits.length || result.more;
@@ -102,7 +131,14 @@ export const searchTool = defineTool({
 
 function hitLine(hit: SearchHit): string {
   const ref = hit.shortId ?? hit.issueId;
-  const facts = [hit.project, hit.status, hit.level, hit.count != null ? `${count(hit.count)} events` : null, hit.userCount != null ? `${count(hit.userCount)} users` : null, `last ${at(hit.lastSeen ?? hit.occurredAt)}`]
+  const facts = [
+    hit.project,
+    hit.status,
+    hit.level,
+    hit.count != null ? `${count(hit.count)} events` : null,
+    hit.userCount != null ? `${count(hit.userCount)} users` : null,
+    `last ${at(hit.lastSeen ?? hit.occurredAt)}`,
+  ]
     .filter(Boolean)
     .join(' · ');
   const label = hit.kind === 'issue' ? `**${hit.title}**` : `[${hit.kind}] ${hit.title}`;

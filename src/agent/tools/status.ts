@@ -12,7 +12,9 @@ export const statusTool = defineTool({
   ].join(' '),
   inputSchema: { maxTokens: maxTokensInput },
   outputSchema: {
-    connections: z.array(z.object({ source: z.string(), organization: z.string().nullable(), state: z.string(), updatedAt: z.string() })),
+    connections: z.array(
+      z.object({ source: z.string(), organization: z.string().nullable(), state: z.string(), updatedAt: z.string() }),
+    ),
     projects: z.array(z.object({ slug: z.string().nullable(), issues: z.number(), lastSeen: z.string().nullable() })),
     freshness: z.object({
       lastWebhookAt: z.string().nullable(),
@@ -26,7 +28,12 @@ export const statusTool = defineTool({
   },
   async run(ctx, input) {
     // Status is a question to both the memory and the inbox.
-    const overview = await getOverview(ctx.db, ctx.workspaceId, await new Inbox(ctx.db).activity(ctx.workspaceId), ctx.now());
+    const overview = await getOverview(
+      ctx.db,
+      ctx.workspaceId,
+      await new Inbox(ctx.db).activity(ctx.workspaceId),
+      ctx.now(),
+    );
     const f = overview.freshness;
     const head = [
       '## Memory status',
@@ -36,9 +43,28 @@ export const statusTool = defineTool({
     const fitted = fitAnswer(
       head,
       [
-        { key: 'connections', heading: 'Connections', priority: 1, lines: overview.connections.map((c) => `- ${c.source} org ${c.organization ?? '?'}: ${c.state} (${at(c.updatedAt)})`) },
-        { key: 'projects', heading: 'Projects', priority: 2, lines: overview.projects.map((p) => `- ${p.slug ?? '(unknown project)'}: ${count(p.issues)} issues, last seen ${at(p.lastSeen)}`) },
-        { key: 'syncs', heading: 'Last sync per stream', priority: 3, lines: f.syncs.map((s) => `- ${s.stream} (${s.connection}): ${at(s.updatedAt)}`) },
+        {
+          key: 'connections',
+          heading: 'Connections',
+          priority: 1,
+          lines: overview.connections.map(
+            (c) => `- ${c.source} org ${c.organization ?? '?'}: ${c.state} (${at(c.updatedAt)})`,
+          ),
+        },
+        {
+          key: 'projects',
+          heading: 'Projects',
+          priority: 2,
+          lines: overview.projects.map(
+            (p) => `- ${p.slug ?? '(unknown project)'}: ${count(p.issues)} issues, last seen ${at(p.lastSeen)}`,
+          ),
+        },
+        {
+          key: 'syncs',
+          heading: 'Last sync per stream',
+          priority: 3,
+          lines: f.syncs.map((s) => `- ${s.stream} (${s.connection}): ${at(s.updatedAt)}`),
+        },
       ],
       input.maxTokens,
       'Ask again with a larger maxTokens to see them.',

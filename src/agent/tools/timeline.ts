@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { getTimeline, MAX_COUNTED, TIMELINE_KINDS, timelineCursor, type TimelineItem } from '../../memory/context/timeline.js';
+import {
+  getTimeline,
+  MAX_COUNTED,
+  TIMELINE_KINDS,
+  timelineCursor,
+  type TimelineItem,
+} from '../../memory/context/timeline.js';
 import { at, count, defineTool, fitAnswer, maxTokensInput, timeArg, timeInput, truncationOutput } from '../tool.js';
 
 export const timelineTool = defineTool({
@@ -15,7 +21,10 @@ export const timelineTool = defineTool({
     until: timeInput('End of the window (default now)'),
     project: z.string().optional().describe('Only this project (slug)'),
     environment: z.string().optional().describe('Only this environment, e.g. production'),
-    kinds: z.array(z.enum(TIMELINE_KINDS as [string, ...string[]])).optional().describe(`Only these kinds: ${TIMELINE_KINDS.join(', ')}`),
+    kinds: z
+      .array(z.enum(TIMELINE_KINDS as [string, ...string[]]))
+      .optional()
+      .describe(`Only these kinds: ${TIMELINE_KINDS.join(', ')}`),
     limit: z.number().int().min(1).max(200).optional().describe('Items per page (default 50)'),
     cursor: z.string().optional().describe('nextCursor of a previous answer, for older items'),
     maxTokens: maxTokensInput,
@@ -24,7 +33,9 @@ export const timelineTool = defineTool({
     since: z.string(),
     until: z.string(),
     counts: z.record(z.string(), z.number()),
-    countsCapped: z.boolean().describe('true: some totals are lower bounds (counting stops at a cap); narrow the window for exact totals'),
+    countsCapped: z
+      .boolean()
+      .describe('true: some totals are lower bounds (counting stops at a cap); narrow the window for exact totals'),
     items: z.array(
       z.object({
         id: z.string(),
@@ -53,10 +64,24 @@ export const timelineTool = defineTool({
       limit: input.limit,
       cursor: input.cursor,
     });
-    const scope = [input.project && `project ${input.project}`, input.environment && `environment ${input.environment}`].filter(Boolean).join(', ');
-    const totals = Object.entries(result.counts).map(([kind, n]) => `${count(n)} ${kind}`).join(' · ');
-    const head = [`## Timeline ${at(result.since)} → ${at(result.until)}${scope ? ` (${scope})` : ''}`, totals ? `Totals${result.countsCapped ? ` (counted up to ${count(MAX_COUNTED)} per type of fact, so some are lower bounds; narrow the window for exact totals)` : ''}: ${totals}` : 'Nothing happened in this window.'];
-    const fitted = fitAnswer(head, [{ key: 'items', heading: 'Newest first', lines: result.items.map(itemLine), priority: 0 }], input.maxTokens, 'Call again with nextCursor for older items.');
+    const scope = [input.project && `project ${input.project}`, input.environment && `environment ${input.environment}`]
+      .filter(Boolean)
+      .join(', ');
+    const totals = Object.entries(result.counts)
+      .map(([kind, n]) => `${count(n)} ${kind}`)
+      .join(' · ');
+    const head = [
+      `## Timeline ${at(result.since)} → ${at(result.until)}${scope ? ` (${scope})` : ''}`,
+      totals
+        ? `Totals${result.countsCapped ? ` (counted up to ${count(MAX_COUNTED)} per type of fact, so some are lower bounds; narrow the window for exact totals)` : ''}: ${totals}`
+        : 'Nothing happened in this window.',
+    ];
+    const fitted = fitAnswer(
+      head,
+      [{ key: 'items', heading: 'Newest first', lines: result.items.map(itemLine), priority: 0 }],
+      input.maxTokens,
+      'Call again with nextCursor for older items.',
+    );
     const kept = fitted.keep('items', result.items);
     const last = kept[kept.length - 1];
     const cut = kept.length < result.items.length;
@@ -69,6 +94,12 @@ export const timelineTool = defineTool({
 });
 
 function itemLine(item: TimelineItem): string {
-  const where = [item.project, item.environment, item.release && !item.summary.includes(item.release) ? item.release : null].filter(Boolean).join(', ');
+  const where = [
+    item.project,
+    item.environment,
+    item.release && !item.summary.includes(item.release) ? item.release : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `- ${at(item.occurredAt)} [${item.kind}] ${item.summary}${where ? ` (${where})` : ''}`;
 }

@@ -12,5 +12,7 @@ export function decodeCursor<T extends object>(cursor: string, isValid: (value: 
   } catch {
     // fall through to the error below
   }
-  throw new QueryError('cursor is not one this tool returned: pass the cursor from the previous answer unchanged, or omit it');
+  throw new QueryError(
+    'cursor is not one this tool returned: pass the cursor from the previous answer unchanged, or omit it',
+  );
 }

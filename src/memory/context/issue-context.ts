@@ -41,23 +41,52 @@ export interface IssueContext {
   comments: { id: string; author: string | null; createdAt: string | null; text: string }[];
   alerts: { id: string; source: string; title: string; state: string; startedAt: string | null }[];
   seer: { stage: string; state: string; summary: string | null; at: string; details: unknown }[];
-  suspectDeploys: { id: string; release: string; environment: string; finishedAt: string; hoursBefore: number; before: 'first seen' | 'regression' }[];
-  suspectCommits: { id: string; release: string; message: string | null; author: string | null; files: string[]; reason: 'first release' | 'regression release' }[];
+  suspectDeploys: {
+    id: string;
+    release: string;
+    environment: string;
+    finishedAt: string;
+    hoursBefore: number;
+    before: 'first seen' | 'regression';
+  }[];
+  suspectCommits: {
+    id: string;
+    release: string;
+    message: string | null;
+    author: string | null;
+    files: string[];
+    reason: 'first release' | 'regression release';
+  }[];
 }
 
 /** What is stored of an issue: its context without the trend, the one part that depends on when it is asked. */
 export type IssueFacts = Omit<IssueContext, 'trend'>;
 
 /** Everything the memory knows about one issue, most important first. `now` drives the trend label. */
-export async function getIssueContext(db: MemoryDatabase, workspaceId: string, ref: string, now: number): Promise<IssueContext> {
+export async function getIssueContext(
+  db: MemoryDatabase,
+  workspaceId: string,
+  ref: string,
+  now: number,
+): Promise<IssueContext> {
   const facts = await getIssueFacts(db, workspaceId, ref);
   return { ...facts, trend: trendOf(facts, now) };
 }
 
 /** Every observation of an issue, oldest first: its whole history, where the context keeps only status changes. */
-export async function getIssueTimeline(db: MemoryDatabase, workspaceId: string, id: string): Promise<{ kind: string; occurredAt: string; summary: string }[]> {
+export async function getIssueTimeline(
+  db: MemoryDatabase,
+  workspaceId: string,
+  id: string,
+): Promise<{ kind: string; occurredAt: string; summary: string }[]> {
   const rows = await db.all(
-    db.qb.selectFrom('observations').select(['type', 'occurred_at', 'summary']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at').orderBy('id'),
+    db.qb
+      .selectFrom('observations')
+      .select(['type', 'occurred_at', 'summary'])
+      .where('workspace_id', '=', workspaceId)
+      .where('issue_id', '=', id)
+      .orderBy('occurred_at')
+      .orderBy('id'),
   );
   return rows.map((o) => ({ kind: o.type, occurredAt: o.occurred_at, summary: o.summary }));
 }
@@ -65,9 +94,17 @@ export async function getIssueTimeline(db: MemoryDatabase, workspaceId: string, 
 /** The issue `ref` names (id, short id or URL), as stored; NotInMemoryError when it is not. */
 export async function getIssueFacts(db: MemoryDatabase, workspaceId: string, ref: string): Promise<IssueFacts> {
   const id = await resolveIssue(db, workspaceId, ref);
-  const issue = (await db.get(db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)))!;
+  const issue = (await db.get(
+    db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id),
+  ))!;
   const latestEvent = await db.get(
-    db.qb.selectFrom('events').select(['id', 'occurred_at', 'release', 'environment', 'top_frames']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('occurred_at', 'desc').limit(1),
+    db.qb
+      .selectFrom('events')
+      .select(['id', 'occurred_at', 'release', 'environment', 'top_frames'])
+      .where('workspace_id', '=', workspaceId)
+      .where('issue_id', '=', id)
+      .orderBy('occurred_at', 'desc')
+      .limit(1),
   );
   const frames = inAppFrames(issue.top_frames, latestEvent?.top_frames ?? null);
   const statusHistory = await db.all(
@@ -80,7 +117,16 @@ export async function getIssueFacts(db: MemoryDatabase, workspaceId: string, ref
       .orderBy('occurred_at')
       .orderBy('id'),
   );
-  const environments = (await db.all(db.qb.selectFrom('issue_facets').select('value').where('workspace_id', '=', workspaceId).where('facet', '=', 'environment').where('issue_id', '=', id)))
+  const environments = (
+    await db.all(
+      db.qb
+        .selectFrom('issue_facets')
+        .select('value')
+        .where('workspace_id', '=', workspaceId)
+        .where('facet', '=', 'environment')
+        .where('issue_id', '=', id),
+    )
+  )
     .map((r) => r.value)
     .sort();
   const regressions = statusHistory.filter((h) => h.type === 'issue.regressed');
@@ -110,17 +156,74 @@ export async function getIssueFacts(db: MemoryDatabase, workspaceId: string, ref
     lastRelease: issue.last_release,
     assignee: await assigneeOf(db, workspaceId, issue),
     topFrames: frames.map((f) => ({ function: f.function, filename: f.filename, lineNo: f.lineNo })),
-    latestEvent: latestEvent ? { id: latestEvent.id, occurredAt: latestEvent.occurred_at, release: latestEvent.release, environment: latestEvent.environment } : null,
+    latestEvent: latestEvent
+      ? {
+          id: latestEvent.id,
+          occurredAt: latestEvent.occurred_at,
+          release: latestEvent.release,
+          environment: latestEvent.environment,
+        }
+      : null,
     environments,
-    statusHistory: statusHistory.map((h) => ({ type: h.type, occurredAt: h.occurred_at, summary: h.summary, release: h.release })),
-    comments: (await db.all(db.qb.selectFrom('comments').select(['id', 'author_name', 'created_at', 'text']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).where('deleted', '=', 0).orderBy('created_at', 'desc').orderBy('id')))
-      .map((c) => ({ id: c.id, author: c.author_name, createdAt: c.created_at, text: c.text ?? '' })),
-    alerts: (await db.all(db.qb.selectFrom('alerts').select(['id', 'source', 'title', 'state', 'started_at']).where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('started_at', 'desc')))
-      .map((a) => ({ id: a.id, source: a.source, title: a.title, state: a.state, startedAt: a.started_at })),
-    seer: (await db.all(db.qb.selectFrom('insights').selectAll().where('workspace_id', '=', workspaceId).where('issue_id', '=', id).orderBy('at', 'desc')))
-      .map((s) => ({ stage: s.stage, state: s.state, summary: s.summary, at: s.at, details: s.details ? (JSON.parse(s.details) as unknown) : null })),
-    suspectDeploys: await suspectDeploys(db, workspaceId, projectKeys, environments, issue.first_seen, regressions.map((r) => r.occurred_at)),
-    suspectCommits: await suspectCommits(db, workspaceId, frames, issue.first_release, regressions.map((r) => r.release).filter((r): r is string => r !== null)),
+    statusHistory: statusHistory.map((h) => ({
+      type: h.type,
+      occurredAt: h.occurred_at,
+      summary: h.summary,
+      release: h.release,
+    })),
+    comments: (
+      await db.all(
+        db.qb
+          .selectFrom('comments')
+          .select(['id', 'author_name', 'created_at', 'text'])
+          .where('workspace_id', '=', workspaceId)
+          .where('issue_id', '=', id)
+          .where('deleted', '=', 0)
+          .orderBy('created_at', 'desc')
+          .orderBy('id'),
+      )
+    ).map((c) => ({ id: c.id, author: c.author_name, createdAt: c.created_at, text: c.text ?? '' })),
+    alerts: (
+      await db.all(
+        db.qb
+          .selectFrom('alerts')
+          .select(['id', 'source', 'title', 'state', 'started_at'])
+          .where('workspace_id', '=', workspaceId)
+          .where('issue_id', '=', id)
+          .orderBy('started_at', 'desc'),
+      )
+    ).map((a) => ({ id: a.id, source: a.source, title: a.title, state: a.state, startedAt: a.started_at })),
+    seer: (
+      await db.all(
+        db.qb
+          .selectFrom('insights')
+          .selectAll()
+          .where('workspace_id', '=', workspaceId)
+          .where('issue_id', '=', id)
+          .orderBy('at', 'desc'),
+      )
+    ).map((s) => ({
+      stage: s.stage,
+      state: s.state,
+      summary: s.summary,
+      at: s.at,
+      details: s.details ? (JSON.parse(s.details) as unknown) : null,
+    })),
+    suspectDeploys: await suspectDeploys(
+      db,
+      workspaceId,
+      projectKeys,
+      environments,
+      issue.first_seen,
+      regressions.map((r) => r.occurred_at),
+    ),
+    suspectCommits: await suspectCommits(
+      db,
+      workspaceId,
+      frames,
+      issue.first_release,
+      regressions.map((r) => r.release).filter((r): r is string => r !== null),
+    ),
   };
 }
 
@@ -129,16 +232,21 @@ function inAppFrames(issueFrames: string | null, eventFrames: string | null): St
   const frames = [...parse(issueFrames), ...parse(eventFrames)];
   const inApp = frames.filter((f) => f.inApp);
   const seen = new Set<string>();
-  return (inApp.length ? inApp : frames).filter((f) => {
-    const key = `${f.filename}|${f.function}|${f.lineNo}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  }).slice(0, MAX_FRAMES);
+  return (inApp.length ? inApp : frames)
+    .filter((f) => {
+      const key = `${f.filename}|${f.function}|${f.lineNo}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .slice(0, MAX_FRAMES);
 }
 
 /** Sentry's own substatus says most; otherwise how recently it was seen. */
-export function trendOf(issue: Pick<IssueFacts, 'substatus' | 'firstSeen' | 'lastSeen' | 'count'>, now: number): IssueContext['trend'] {
+export function trendOf(
+  issue: Pick<IssueFacts, 'substatus' | 'firstSeen' | 'lastSeen' | 'count'>,
+  now: number,
+): IssueContext['trend'] {
   const first = issue.firstSeen ? Date.parse(issue.firstSeen) : null;
   const last = issue.lastSeen ? Date.parse(issue.lastSeen) : null;
   const days = first !== null && last !== null ? Math.max(1, (last - first) / DAY) : null;
@@ -153,14 +261,41 @@ export function trendOf(issue: Pick<IssueFacts, 'substatus' | 'firstSeen' | 'las
   return { label, eventsPerDay };
 }
 
-async function assigneeOf(db: MemoryDatabase, workspaceId: string, issue: { assignee_type: string | null; assignee_id: string | null; assignee_name: string | null; assignee_email: string | null }): Promise<IssueContext['assignee']> {
+async function assigneeOf(
+  db: MemoryDatabase,
+  workspaceId: string,
+  issue: {
+    assignee_type: string | null;
+    assignee_id: string | null;
+    assignee_name: string | null;
+    assignee_email: string | null;
+  },
+): Promise<IssueContext['assignee']> {
   if (!issue.assignee_id) return null;
   const type = issue.assignee_type === 'team' ? 'team' : 'user';
   if (type === 'team') {
-    const team = await db.get(db.qb.selectFrom('teams').select(['slug', 'name']).where('workspace_id', '=', workspaceId).where('id', '=', issue.assignee_id));
-    return { type, id: issue.assignee_id, name: issue.assignee_name ?? team?.slug ?? null, email: null, teams: team?.slug ? [team.slug] : [] };
+    const team = await db.get(
+      db.qb
+        .selectFrom('teams')
+        .select(['slug', 'name'])
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', issue.assignee_id),
+    );
+    return {
+      type,
+      id: issue.assignee_id,
+      name: issue.assignee_name ?? team?.slug ?? null,
+      email: null,
+      teams: team?.slug ? [team.slug] : [],
+    };
   }
-  const member = await db.get(db.qb.selectFrom('members').select(['name', 'email', 'teams']).where('workspace_id', '=', workspaceId).where('id', '=', issue.assignee_id));
+  const member = await db.get(
+    db.qb
+      .selectFrom('members')
+      .select(['name', 'email', 'teams'])
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', issue.assignee_id),
+  );
   return {
     type,
     id: issue.assignee_id,
@@ -171,7 +306,14 @@ async function assigneeOf(db: MemoryDatabase, workspaceId: string, issue: { assi
 }
 
 /** Deploys of the issue's project (in an environment it was seen in, when known) shortly before it first appeared or regressed. */
-async function suspectDeploys(db: MemoryDatabase, workspaceId: string, projects: string[], environments: string[], firstSeen: string | null, regressedAt: string[]): Promise<IssueContext['suspectDeploys']> {
+async function suspectDeploys(
+  db: MemoryDatabase,
+  workspaceId: string,
+  projects: string[],
+  environments: string[],
+  firstSeen: string | null,
+  regressedAt: string[],
+): Promise<IssueContext['suspectDeploys']> {
   if (!projects.length) return [];
   const moments = [
     ...(firstSeen ? [{ at: firstSeen, before: 'first seen' as const }] : []),
@@ -190,26 +332,58 @@ async function suspectDeploys(db: MemoryDatabase, workspaceId: string, projects:
     if (environments.length) q = q.where('environment', 'in', environments);
     for (const d of await db.all(q.orderBy('finished_at', 'desc'))) {
       if (suspects.some((s) => s.id === d.id)) continue;
-      suspects.push({ id: d.id, release: d.release, environment: d.environment, finishedAt: d.finished_at!, hoursBefore: Math.round(((end - Date.parse(d.finished_at!)) / HOUR) * 10) / 10, before: moment.before });
+      suspects.push({
+        id: d.id,
+        release: d.release,
+        environment: d.environment,
+        finishedAt: d.finished_at!,
+        hoursBefore: Math.round(((end - Date.parse(d.finished_at!)) / HOUR) * 10) / 10,
+        before: moment.before,
+      });
     }
   }
   return suspects;
 }
 
 /** Commits of the release it appeared in (or regressed in) that changed a file its in-app frames ran. */
-async function suspectCommits(db: MemoryDatabase, workspaceId: string, frames: StackFrame[], firstRelease: string | null, regressionReleases: string[]): Promise<IssueContext['suspectCommits']> {
+async function suspectCommits(
+  db: MemoryDatabase,
+  workspaceId: string,
+  frames: StackFrame[],
+  firstRelease: string | null,
+  regressionReleases: string[],
+): Promise<IssueContext['suspectCommits']> {
   const framePaths = frames.map((f) => f.filename).filter((f): f is string => f !== null);
   if (!framePaths.length) return [];
   const releases = [
     ...(firstRelease ? [{ version: firstRelease, reason: 'first release' as const }] : []),
-    ...[...new Set(regressionReleases)].filter((r) => r !== firstRelease).map((version) => ({ version, reason: 'regression release' as const })),
+    ...[...new Set(regressionReleases)]
+      .filter((r) => r !== firstRelease)
+      .map((version) => ({ version, reason: 'regression release' as const })),
   ];
   const suspects: IssueContext['suspectCommits'] = [];
   for (const release of releases) {
-    const commits = await db.all(db.qb.selectFrom('commits').selectAll().where('workspace_id', '=', workspaceId).where('release', '=', release.version).orderBy('created_at', 'desc'));
+    const commits = await db.all(
+      db.qb
+        .selectFrom('commits')
+        .selectAll()
+        .where('workspace_id', '=', workspaceId)
+        .where('release', '=', release.version)
+        .orderBy('created_at', 'desc'),
+    );
     for (const commit of commits) {
-      const files = (commit.files ? (JSON.parse(commit.files) as string[]) : []).filter((file) => framePaths.some((frame) => samePath(frame, file)));
-      if (files.length) suspects.push({ id: commit.id, release: release.version, message: commit.message, author: commit.author_name ?? commit.author_email, files, reason: release.reason });
+      const files = (commit.files ? (JSON.parse(commit.files) as string[]) : []).filter((file) =>
+        framePaths.some((frame) => samePath(frame, file)),
+      );
+      if (files.length)
+        suspects.push({
+          id: commit.id,
+          release: release.version,
+          message: commit.message,
+          author: commit.author_name ?? commit.author_email,
+          files,
+          reason: release.reason,
+        });
     }
   }
   return suspects;

@@ -28,6 +28,9 @@ export async function resolveIssue(db: MemoryDatabase, workspaceId: string, inpu
   else if (db.engine === 'postgres') q = q.where(sql`lower(short_id)`, '=', ref.shortId.toLowerCase());
   else q = q.where(sql`short_id`, '=', sql`${ref.shortId} COLLATE NOCASE`);
   const row = await db.get(q.limit(1));
-  if (!row) throw new NotInMemoryError(`no issue "${input.trim()}" in memory: search for it first, or check that its project is synced`);
+  if (!row)
+    throw new NotInMemoryError(
+      `no issue "${input.trim()}" in memory: search for it first, or check that its project is synced`,
+    );
   return row.id;
 }

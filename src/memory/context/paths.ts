@@ -1,6 +1,9 @@
 /** Repository-relative form of a frame or commit path: `app:///src/a.ts`, `/app/src/a.ts`, `./src/a.ts` → `src/a.ts`. */
 function normalize(path: string): string {
-  return path.replace(/^[a-z]+:\/\/\/?/i, '').replace(/^\.?\//, '').replace(/\\/g, '/');
+  return path
+    .replace(/^[a-z]+:\/\/\/?/i, '')
+    .replace(/^\.?\//, '')
+    .replace(/\\/g, '/');
 }
 
 /**

@@ -23,7 +23,13 @@ export interface ReleaseContext {
   createdAt: string | null;
   releasedAt: string | null;
   commitCount: number | null;
-  deploys: { id: string; environment: string; startedAt: string | null; finishedAt: string | null; url: string | null }[];
+  deploys: {
+    id: string;
+    environment: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    url: string | null;
+  }[];
   /** The release deployed after this one to the same projects, which bounds "after its deploys". */
   nextRelease: { version: string; createdAt: string | null } | null;
   newIssues: { total: number; top: ReleaseIssue[] };
@@ -36,28 +42,46 @@ export interface ReleaseContext {
 export async function resolveRelease(db: MemoryDatabase, workspaceId: string, ref: string): Promise<string> {
   const version = ref.trim();
   if (!version) throw new QueryError('version must be a release version such as checkout-api@2.14.0');
-  const exact = await db.get(db.qb.selectFrom('releases').select('version').where('workspace_id', '=', workspaceId).where('version', '=', version));
+  const exact = await db.get(
+    db.qb
+      .selectFrom('releases')
+      .select('version')
+      .where('workspace_id', '=', workspaceId)
+      .where('version', '=', version),
+  );
   if (exact) return exact.version;
   const candidates = await db.all(
     db.qb
       .selectFrom('releases')
       .select('version')
       .where('workspace_id', '=', workspaceId)
-      .where((eb) => eb.or([eb('short_version', '=', version), eb('version', 'like', `%@${version.replace(/[%_\\]/g, '')}`)]))
+      .where((eb) =>
+        eb.or([eb('short_version', '=', version), eb('version', 'like', `%@${version.replace(/[%_\\]/g, '')}`)]),
+      )
       .orderBy('created_at', 'desc')
       .limit(6),
   );
   if (candidates.length === 1) return candidates[0].version;
-  if (candidates.length > 1) throw new QueryError(`"${version}" names several releases (${candidates.map((c) => c.version).join(', ')}): pass the full version`);
+  if (candidates.length > 1)
+    throw new QueryError(
+      `"${version}" names several releases (${candidates.map((c) => c.version).join(', ')}): pass the full version`,
+    );
   throw new NotInMemoryError(`no release "${version}" in memory: pass a full version such as project@1.2.3`);
 }
 
 export async function getReleaseContext(db: MemoryDatabase, workspaceId: string, ref: string): Promise<ReleaseContext> {
   const version = await resolveRelease(db, workspaceId, ref);
-  const release = (await db.get(db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', version)))!;
+  const release = (await db.get(
+    db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', version),
+  ))!;
   const projects = JSON.parse(release.projects) as string[];
   const deploys = await db.all(
-    db.qb.selectFrom('deploys').select(['id', 'environment', 'started_at', 'finished_at', 'url']).where('workspace_id', '=', workspaceId).where('release', '=', version).orderBy('finished_at'),
+    db.qb
+      .selectFrom('deploys')
+      .select(['id', 'environment', 'started_at', 'finished_at', 'url'])
+      .where('workspace_id', '=', workspaceId)
+      .where('release', '=', version)
+      .orderBy('finished_at'),
   );
   const nextRelease = projects.length
     ? await db.get(
@@ -72,10 +96,19 @@ export async function getReleaseContext(db: MemoryDatabase, workspaceId: string,
       )
     : undefined;
   const nextDeploy = nextRelease
-    ? await db.get(db.qb.selectFrom('deploys').select((eb) => eb.fn.min('finished_at').as('at')).where('workspace_id', '=', workspaceId).where('release', '=', nextRelease.version))
+    ? await db.get(
+        db.qb
+          .selectFrom('deploys')
+          .select((eb) => eb.fn.min('finished_at').as('at'))
+          .where('workspace_id', '=', workspaceId)
+          .where('release', '=', nextRelease.version),
+      )
     : undefined;
   const firstDeploy = deploys.find((d) => d.finished_at)?.finished_at ?? null;
-  const newIssueFilter = db.qb.selectFrom('issues').where('workspace_id', '=', workspaceId).where('first_release', '=', version);
+  const newIssueFilter = db.qb
+    .selectFrom('issues')
+    .where('workspace_id', '=', workspaceId)
+    .where('first_release', '=', version);
   const newTotal = await db.get(newIssueFilter.select((eb) => eb.fn.countAll<number>().as('n')));
   const top = await db.all(
     newIssueFilter
@@ -91,30 +124,77 @@ export async function getReleaseContext(db: MemoryDatabase, workspaceId: string,
     createdAt: release.created_at,
     releasedAt: release.released_at,
     commitCount: release.commit_count,
-    deploys: deploys.map((d) => ({ id: d.id, environment: d.environment, startedAt: d.started_at, finishedAt: d.finished_at, url: d.url })),
+    deploys: deploys.map((d) => ({
+      id: d.id,
+      environment: d.environment,
+      startedAt: d.started_at,
+      finishedAt: d.finished_at,
+      url: d.url,
+    })),
     nextRelease: nextRelease ? { version: nextRelease.version, createdAt: nextRelease.created_at } : null,
     newIssues: {
       total: Number(newTotal?.n ?? 0),
-      top: top.map((i) => ({ id: i.id, shortId: i.short_id, title: i.title, project: i.project_slug, status: i.status, count: i.count, userCount: i.user_count, firstSeen: i.first_seen })),
+      top: top.map((i) => ({
+        id: i.id,
+        shortId: i.short_id,
+        title: i.title,
+        project: i.project_slug,
+        status: i.status,
+        count: i.count,
+        userCount: i.user_count,
+        firstSeen: i.first_seen,
+      })),
     },
-    regressions: await regressionsAfter(db, workspaceId, version, projects, firstDeploy, (nextDeploy?.at as string | null | undefined) ?? null),
+    regressions: await regressionsAfter(
+      db,
+      workspaceId,
+      version,
+      projects,
+      firstDeploy,
+      (nextDeploy?.at as string | null | undefined) ?? null,
+    ),
     resolved: await transitions(db, workspaceId, 'issue.resolved', (q) => q.where('o.release', '=', version)),
     commits: (
-      await db.all(db.qb.selectFrom('commits').select(['id', 'message', 'author_name', 'author_email', 'files']).where('workspace_id', '=', workspaceId).where('release', '=', version).orderBy('created_at', 'desc'))
-    ).map((c) => ({ id: c.id, message: c.message, author: c.author_name ?? c.author_email, files: c.files ? (JSON.parse(c.files) as string[]) : [] })),
+      await db.all(
+        db.qb
+          .selectFrom('commits')
+          .select(['id', 'message', 'author_name', 'author_email', 'files'])
+          .where('workspace_id', '=', workspaceId)
+          .where('release', '=', version)
+          .orderBy('created_at', 'desc'),
+      )
+    ).map((c) => ({
+      id: c.id,
+      message: c.message,
+      author: c.author_name ?? c.author_email,
+      files: c.files ? (JSON.parse(c.files) as string[]) : [],
+    })),
   };
 }
 
 type TransitionQuery = ReturnType<typeof transitionQuery>;
 
-async function transitions(db: MemoryDatabase, workspaceId: string, type: string, narrow: (q: TransitionQuery) => TransitionQuery): Promise<ReleaseContext['regressions']> {
-  return (await db.all(narrow(transitionQuery(db, workspaceId, type)).orderBy('o.occurred_at', 'desc').limit(MAX_ISSUES))).map((r) => ({ occurredAt: r.occurred_at, issueId: r.issue_id, shortId: r.short_id, summary: r.summary }));
+async function transitions(
+  db: MemoryDatabase,
+  workspaceId: string,
+  type: string,
+  narrow: (q: TransitionQuery) => TransitionQuery,
+): Promise<ReleaseContext['regressions']> {
+  return (
+    await db.all(
+      narrow(transitionQuery(db, workspaceId, type))
+        .orderBy('o.occurred_at', 'desc')
+        .limit(MAX_ISSUES),
+    )
+  ).map((r) => ({ occurredAt: r.occurred_at, issueId: r.issue_id, shortId: r.short_id, summary: r.summary }));
 }
 
 function transitionQuery(db: MemoryDatabase, workspaceId: string, type: string) {
   return db.qb
     .selectFrom('observations as o')
-    .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'o.workspace_id').onRef('i.id', '=', 'o.issue_id'))
+    .leftJoin('issues as i', (join) =>
+      join.onRef('i.workspace_id', '=', 'o.workspace_id').onRef('i.id', '=', 'o.issue_id'),
+    )
     .select(['o.occurred_at', 'o.issue_id', 'i.short_id', 'o.summary'])
     .where('o.workspace_id', '=', workspaceId)
     .where('o.type', '=', type);
@@ -124,14 +204,22 @@ function transitionQuery(db: MemoryDatabase, workspaceId: string, type: string) 
  * Regressions Sentry attributed to this release, and regressions of its projects between its first
  * deploy and the next release's. Two queries, each on its own index, rather than one OR that scans.
  */
-async function regressionsAfter(db: MemoryDatabase, workspaceId: string, version: string, projects: string[], from: string | null, until: string | null): Promise<ReleaseContext['regressions']> {
+async function regressionsAfter(
+  db: MemoryDatabase,
+  workspaceId: string,
+  version: string,
+  projects: string[],
+  from: string | null,
+  until: string | null,
+): Promise<ReleaseContext['regressions']> {
   const attributed = await transitions(db, workspaceId, 'issue.regressed', (q) => q.where('o.release', '=', version));
-  const inWindow = from && projects.length
-    ? await transitions(db, workspaceId, 'issue.regressed', (q) => {
-        const after = q.where('o.occurred_at', '>=', from).where(observationInProjects(projects));
-        return until ? after.where('o.occurred_at', '<', until) : after;
-      })
-    : [];
+  const inWindow =
+    from && projects.length
+      ? await transitions(db, workspaceId, 'issue.regressed', (q) => {
+          const after = q.where('o.occurred_at', '>=', from).where(observationInProjects(projects));
+          return until ? after.where('o.occurred_at', '<', until) : after;
+        })
+      : [];
   const seen = new Set<string>();
   return [...attributed, ...inWindow]
     .filter((r) => {

@@ -73,7 +73,9 @@ export const MAX_SEARCH_OFFSET = 200;
 
 /** Words of the query as FTS5 string literals: user text never reaches FTS5 syntax unquoted. */
 export function ftsTerms(text: string): string[] {
-  return [...new Set((text.normalize('NFKC').match(/[\p{L}\p{N}_]+/gu) ?? []).map((t) => t.toLowerCase()))].map((t) => `"${t.replaceAll('"', '""')}"`);
+  return [...new Set((text.normalize('NFKC').match(/[\p{L}\p{N}_]+/gu) ?? []).map((t) => t.toLowerCase()))].map(
+    (t) => `"${t.replaceAll('"', '""')}"`,
+  );
 }
 
 /**
@@ -83,27 +85,69 @@ export function ftsTerms(text: string): string[] {
  */
 export async function searchMemory(db: MemoryDatabase, workspaceId: string, query: SearchQuery): Promise<SearchResult> {
   const terms = ftsTerms(query.text);
-  if (!terms.length) throw new QueryError('query has no words to search for: pass words such as an error type, message, function or file name');
+  if (!terms.length)
+    throw new QueryError(
+      'query has no words to search for: pass words such as an error type, message, function or file name',
+    );
   const limit = query.limit ?? 10;
   const offset = query.offset ?? 0;
-  if (offset > MAX_SEARCH_OFFSET) throw new QueryError(`cannot page past ${MAX_SEARCH_OFFSET} results: add words or filters instead`);
+  if (offset > MAX_SEARCH_OFFSET)
+    throw new QueryError(`cannot page past ${MAX_SEARCH_OFFSET} results: add words or filters instead`);
   const frequencies = await documentFrequencies(db, workspaceId, terms);
   const idf = db.engine === 'postgres' ? inverseFrequencies(frequencies, await documentCount(db, workspaceId)) : [];
   const filters = db.engine === 'sqlite' ? filterTokens(query) : [];
   // A document must hold every filter token, so the rarest one bounds the matches too.
-  const filtered = filters.length ? Math.min(...(await documentFrequencies(db, workspaceId, filters.map((t) => `"${t}"`)))) : Infinity;
-  const all = await rank(db, workspaceId, query, { terms, every: true, idf, filters }, Math.min(filtered, ...frequencies), query.now);
+  const filtered = filters.length
+    ? Math.min(
+        ...(await documentFrequencies(
+          db,
+          workspaceId,
+          filters.map((t) => `"${t}"`),
+        )),
+      )
+    : Infinity;
+  const all = await rank(
+    db,
+    workspaceId,
+    query,
+    { terms, every: true, idf, filters },
+    Math.min(filtered, ...frequencies),
+    query.now,
+  );
   const found =
     all.rows.length || terms.length === 1
       ? { ...all, match: 'all-words' as const }
-      : { ...(await rank(db, workspaceId, query, { terms, every: false, idf, filters }, Math.min(filtered, frequencies.reduce((a, b) => a + b, 0)), query.now)), match: 'any-word' as const };
+      : {
+          ...(await rank(
+            db,
+            workspaceId,
+            query,
+            { terms, every: false, idf, filters },
+            Math.min(
+              filtered,
+              frequencies.reduce((a, b) => a + b, 0),
+            ),
+            query.now,
+          )),
+          match: 'any-word' as const,
+        };
   const rows = query.sort && query.sort !== 'relevance' ? [...found.rows].sort(orderBy(query.sort)) : found.rows;
   const page = rows.slice(offset, offset + limit);
-  return { hits: await Promise.all(page.map((row) => describe(db, workspaceId, row))), more: found.rows.length > offset + limit, match: found.match, strategy: found.strategy };
+  return {
+    hits: await Promise.all(page.map((row) => describe(db, workspaceId, row))),
+    more: found.rows.length > offset + limit,
+    match: found.match,
+    strategy: found.strategy,
+  };
 }
 
 function orderBy(sort: Exclude<SearchQuery['sort'], 'relevance' | undefined>): (a: RankedRow, b: RankedRow) => number {
-  const key = (r: RankedRow) => (sort === 'events' ? (r.count ?? 0) : sort === 'users' ? (r.user_count ?? 0) : Date.parse(r.last_seen ?? r.occurred_at ?? '') || 0);
+  const key = (r: RankedRow) =>
+    sort === 'events'
+      ? (r.count ?? 0)
+      : sort === 'users'
+        ? (r.user_count ?? 0)
+        : Date.parse(r.last_seen ?? r.occurred_at ?? '') || 0;
   return (a, b) => key(b) - key(a) || b.score - a.score;
 }
 
@@ -126,7 +170,13 @@ interface Match {
 export function filterTokens(filters: SearchFilters): string[] {
   const token = (prefix: string, value: string) => prefix + Buffer.from(value, 'utf8').toString('hex');
   const tokens: string[] = [];
-  if (filters.project) tokens.push(token('xp', filters.project.replace(/[A-Z]/g, (c) => c.toLowerCase())));
+  if (filters.project)
+    tokens.push(
+      token(
+        'xp',
+        filters.project.replace(/[A-Z]/g, (c) => c.toLowerCase()),
+      ),
+    );
   if (filters.level) tokens.push(token('xl', filters.level));
   if (filters.status) tokens.push(token('xs', filters.status));
   return tokens;
@@ -142,9 +192,19 @@ function inverseFrequencies(frequencies: number[], documents: number): number[] 
 
 /** About how many issue-level documents there are: the planner's estimate, or a count while the table has none. */
 async function documentCount(db: MemoryDatabase, workspaceId: string): Promise<number> {
-  const estimate = await db.get(db.qb.selectFrom(sql<{ reltuples: number }>`pg_class`.as('c')).select(sql<number>`reltuples`.as('n')).where(sql<boolean>`oid = 'agent_docs'::regclass`));
+  const estimate = await db.get(
+    db.qb
+      .selectFrom(sql<{ reltuples: number }>`pg_class`.as('c'))
+      .select(sql<number>`reltuples`.as('n'))
+      .where(sql<boolean>`oid = 'agent_docs'::regclass`),
+  );
   if (estimate && estimate.n >= 1000) return estimate.n;
-  const counted = await db.get(db.qb.selectFrom('agent_docs').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId));
+  const counted = await db.get(
+    db.qb
+      .selectFrom('agent_docs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('workspace_id', '=', workspaceId),
+  );
   return Number(counted?.n ?? 0);
 }
 
@@ -153,11 +213,14 @@ const wordOf = (term: string) => term.slice(1, -1).replaceAll('""', '"');
 /** FTS5 MATCH syntax: quoted terms joined by AND or OR, and the filter tokens in their own column. */
 const fts5Query = (m: Match, filtered: boolean) => {
   const words = m.terms.join(m.every ? ' AND ' : ' OR ');
-  return filtered && m.filters.length ? `(${words}) AND ${m.filters.map((t) => `facets : "${t}"`).join(' AND ')}` : words;
+  return filtered && m.filters.length
+    ? `(${words}) AND ${m.filters.map((t) => `facets : "${t}"`).join(' AND ')}`
+    : words;
 };
 
 /** PostgreSQL tsquery of the same words (letters, digits and underscores only, so nothing needs quoting). */
-const tsQuery = (m: Pick<Match, 'terms' | 'every'>) => sql`to_tsquery('simple', ${m.terms.map(wordOf).join(m.every ? ' & ' : ' | ')})`;
+const tsQuery = (m: Pick<Match, 'terms' | 'every'>) =>
+  sql`to_tsquery('simple', ${m.terms.map(wordOf).join(m.every ? ' & ' : ' | ')})`;
 
 /**
  * How many documents hold each term. SQLite: cheap, from the FTS index's vocabulary (all workspaces).
@@ -203,19 +266,38 @@ interface RankedRow {
   score: number;
 }
 
-async function rank(db: MemoryDatabase, workspaceId: string, query: SearchQuery, match: Match, estimate: number, now: number): Promise<{ rows: RankedRow[]; strategy: SearchResult['strategy'] }> {
+async function rank(
+  db: MemoryDatabase,
+  workspaceId: string,
+  query: SearchQuery,
+  match: Match,
+  estimate: number,
+  now: number,
+): Promise<{ rows: RankedRow[]; strategy: SearchResult['strategy'] }> {
   const strategy = estimate > RANK_ALL_LIMIT ? 'recent' : 'ranked';
   const kinds: readonly DocKind[] = query.kinds?.length ? query.kinds : DEFAULT_KINDS;
   const issueLevel = kinds.filter((k): k is IssueLevelKind => k !== 'observation');
-  const documents = issueLevel.length ? await rankDocuments(db, workspaceId, query, issueLevel, match, strategy, now) : [];
+  const documents = issueLevel.length
+    ? await rankDocuments(db, workspaceId, query, issueLevel, match, strategy, now)
+    : [];
   const observations = kinds.includes('observation') ? await rankObservations(db, workspaceId, query, match, now) : [];
   return { strategy, rows: [...documents, ...observations].sort(byScore) };
 }
 
-const byScore = (a: RankedRow, b: RankedRow) => b.score - a.score || (b.occurred_at ?? '').localeCompare(a.occurred_at ?? '') || a.ref_id.localeCompare(b.ref_id);
+const byScore = (a: RankedRow, b: RankedRow) =>
+  b.score - a.score || (b.occurred_at ?? '').localeCompare(a.occurred_at ?? '') || a.ref_id.localeCompare(b.ref_id);
 
 /** What a hit shows of the issue it belongs to. */
-const ISSUE_COLUMNS = ['i.short_id', 'i.title', 'i.status', 'i.level', 'i.count', 'i.user_count', 'i.first_seen', 'i.last_seen'] as const;
+const ISSUE_COLUMNS = [
+  'i.short_id',
+  'i.title',
+  'i.status',
+  'i.level',
+  'i.count',
+  'i.user_count',
+  'i.first_seen',
+  'i.last_seen',
+] as const;
 
 /**
  * Ranking weights of title over body: FTS5's bm25 column weights, and ts_rank_cd's {D, C, B, A}
@@ -235,14 +317,21 @@ function documentFilters(query: SearchQuery, observations: boolean): RawBuilder<
   if (query.since) filters.push(sql<boolean>`d.occurred_at >= ${query.since}`);
   if (query.until) {
     filters.push(
-      observations ? sql<boolean>`d.occurred_at <= ${query.until}` : sql<boolean>`(CASE WHEN d.kind = 'issue' THEN coalesce(i.first_seen, d.occurred_at) ELSE d.occurred_at END) <= ${query.until}`,
+      observations
+        ? sql<boolean>`d.occurred_at <= ${query.until}`
+        : sql<boolean>`(CASE WHEN d.kind = 'issue' THEN coalesce(i.first_seen, d.occurred_at) ELSE d.occurred_at END) <= ${query.until}`,
     );
   }
   if (observations) return filters;
-  if (query.environment) filters.push(sql<boolean>`EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = d.workspace_id AND f.facet = 'environment' AND f.value = ${query.environment} AND f.issue_id = d.issue_id)`);
+  if (query.environment)
+    filters.push(
+      sql<boolean>`EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = d.workspace_id AND f.facet = 'environment' AND f.value = ${query.environment} AND f.issue_id = d.issue_id)`,
+    );
   if (query.release) {
     const release = query.release;
-    filters.push(sql<boolean>`(i.first_release = ${release} OR i.last_release = ${release} OR EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = d.workspace_id AND f.facet = 'release' AND f.value = ${release} AND f.issue_id = d.issue_id))`);
+    filters.push(
+      sql<boolean>`(i.first_release = ${release} OR i.last_release = ${release} OR EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = d.workspace_id AND f.facet = 'release' AND f.value = ${release} AND f.issue_id = d.issue_id))`,
+    );
   }
   return filters;
 }
@@ -252,11 +341,24 @@ function documentFilters(query: SearchQuery, observations: boolean): RawBuilder<
  * a match is (higher is better), which rows match, and the "newest first" order of the index.
  * SQLite: an FTS5 table whose rowid is the document's; PostgreSQL: the document's own tsvector (GIN).
  */
-function fullText(db: MemoryDatabase, index: 'search_fts' | 'agent_fts', key: 'doc_id' | 'row_id', match: Match, weights: typeof DOCUMENT_WEIGHTS) {
+function fullText(
+  db: MemoryDatabase,
+  index: 'search_fts' | 'agent_fts',
+  key: 'doc_id' | 'row_id',
+  match: Match,
+  weights: typeof DOCUMENT_WEIGHTS,
+) {
   if (db.engine === 'postgres') {
     // Each word's rank times its inverse document frequency, summed, as BM25 sums its words' scores.
-    const ranks = match.terms.map((term, i) => sql`${sql.lit(Number((match.idf[i] ?? 1).toFixed(6)))} * ts_rank_cd(${weights.tsRank}::float4[], d.tsv, ${tsQuery({ ...match, terms: [term] })})`);
-    return { relevance: sql<number>`(${sql.join(ranks, sql` + `)})`, matches: sql<boolean>`d.tsv @@ ${tsQuery(match)}`, newest: sql`d.${sql.ref(key)}` };
+    const ranks = match.terms.map(
+      (term, i) =>
+        sql`${sql.lit(Number((match.idf[i] ?? 1).toFixed(6)))} * ts_rank_cd(${weights.tsRank}::float4[], d.tsv, ${tsQuery({ ...match, terms: [term] })})`,
+    );
+    return {
+      relevance: sql<number>`(${sql.join(ranks, sql` + `)})`,
+      matches: sql<boolean>`d.tsv @@ ${tsQuery(match)}`,
+      newest: sql`d.${sql.ref(key)}`,
+    };
   }
   return {
     relevance: sql<number>`-bm25(${sql.table(index)}, ${weights.bm25})`,
@@ -269,13 +371,26 @@ function fullText(db: MemoryDatabase, index: 'search_fts' | 'agent_fts', key: 'd
  * Timeline entries, from their own index (`search_docs`). Always newest matches first and bounded,
  * whatever the words: at a million entries, ranking every match of a frequent word is too slow.
  */
-async function rankObservations(db: MemoryDatabase, workspaceId: string, query: SearchQuery, match: Match, now: number): Promise<RankedRow[]> {
+async function rankObservations(
+  db: MemoryDatabase,
+  workspaceId: string,
+  query: SearchQuery,
+  match: Match,
+  now: number,
+): Promise<RankedRow[]> {
   const text = fullText(db, 'search_fts', 'doc_id', match, OBSERVATION_WEIGHTS);
   const documents = db.qb.selectFrom('search_docs as d');
   // SQLite reads the FTS5 table first (MATCH drives the plan); its columns are only used through `text`.
-  const from = db.engine === 'sqlite' ? (db.qb.selectFrom('search_fts').innerJoin('search_docs as d', 'd.doc_id', 'search_fts.rowid') as unknown as typeof documents) : documents;
+  const from =
+    db.engine === 'sqlite'
+      ? (db.qb
+          .selectFrom('search_fts')
+          .innerJoin('search_docs as d', 'd.doc_id', 'search_fts.rowid') as unknown as typeof documents)
+      : documents;
   let q = from
-    .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'd.workspace_id').onRef('i.id', '=', 'd.issue_id'))
+    .leftJoin('issues as i', (join) =>
+      join.onRef('i.workspace_id', '=', 'd.workspace_id').onRef('i.id', '=', 'd.issue_id'),
+    )
     .select([
       'd.ref_id',
       'd.issue_id',
@@ -291,16 +406,43 @@ async function rankObservations(db: MemoryDatabase, workspaceId: string, query: 
   for (const filter of documentFilters(query, true)) q = q.where(filter);
   const rows = await db.all(q.orderBy(text.newest, 'desc').limit(RECENT_CANDIDATES));
   const best = Math.max(1e-9, ...rows.map((r) => r.relevance));
-  return rows.map((r) => ({ ...r, kind: 'observation' as const, score: blend(r.relevance / best, r.occurred_at, r.count, r.user_count, now) }));
+  return rows.map((r) => ({
+    ...r,
+    kind: 'observation' as const,
+    score: blend(r.relevance / best, r.occurred_at, r.count, r.user_count, now),
+  }));
 }
 
-async function rankDocuments(db: MemoryDatabase, workspaceId: string, query: SearchQuery, kinds: readonly IssueLevelKind[], match: Match, strategy: SearchResult['strategy'], now: number): Promise<RankedRow[]> {
+async function rankDocuments(
+  db: MemoryDatabase,
+  workspaceId: string,
+  query: SearchQuery,
+  kinds: readonly IssueLevelKind[],
+  match: Match,
+  strategy: SearchResult['strategy'],
+  now: number,
+): Promise<RankedRow[]> {
   const text = fullText(db, 'agent_fts', 'row_id', match, DOCUMENT_WEIGHTS);
   const documents = db.qb.selectFrom('agent_docs as d');
-  const from = db.engine === 'sqlite' ? (db.qb.selectFrom('agent_fts').innerJoin('agent_docs as d', 'd.row_id', 'agent_fts.rowid') as unknown as typeof documents) : documents;
+  const from =
+    db.engine === 'sqlite'
+      ? (db.qb
+          .selectFrom('agent_fts')
+          .innerJoin('agent_docs as d', 'd.row_id', 'agent_fts.rowid') as unknown as typeof documents)
+      : documents;
   let q = from
-    .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'd.workspace_id').onRef('i.id', '=', 'd.issue_id'))
-    .select(['d.kind', 'd.ref_id', 'd.issue_id', 'd.occurred_at', ...ISSUE_COLUMNS, 'i.project_slug', text.relevance.as('relevance')])
+    .leftJoin('issues as i', (join) =>
+      join.onRef('i.workspace_id', '=', 'd.workspace_id').onRef('i.id', '=', 'd.issue_id'),
+    )
+    .select([
+      'd.kind',
+      'd.ref_id',
+      'd.issue_id',
+      'd.occurred_at',
+      ...ISSUE_COLUMNS,
+      'i.project_slug',
+      text.relevance.as('relevance'),
+    ])
     .where(text.matches)
     .where('d.workspace_id', '=', workspaceId)
     .where('d.kind', 'in', kinds);
@@ -312,9 +454,14 @@ async function rankDocuments(db: MemoryDatabase, workspaceId: string, query: Sea
   const best = Math.max(1e-9, ...rows.map((r) => r.relevance));
   // A comment holding every word is a mention, however wordy: it weighs as much as the best-matching
   // comment, and how recently it was said (not its issue's activity or size) orders it.
-  const mention = match.every ? Math.max(1e-9, ...rows.filter((r) => r.kind === 'comment').map((r) => r.relevance)) : null;
+  const mention = match.every
+    ? Math.max(1e-9, ...rows.filter((r) => r.kind === 'comment').map((r) => r.relevance))
+    : null;
   return rows.map((r) => {
-    const score = r.kind === 'comment' ? blend((mention ?? r.relevance) / best, r.occurred_at, null, null, now) : blend(r.relevance / best, r.last_seen ?? r.occurred_at, r.count, r.user_count, now);
+    const score =
+      r.kind === 'comment'
+        ? blend((mention ?? r.relevance) / best, r.occurred_at, null, null, now)
+        : blend(r.relevance / best, r.last_seen ?? r.occurred_at, r.count, r.user_count, now);
     return { ...r, kind: r.kind as DocKind, score };
   });
 }
@@ -323,7 +470,13 @@ async function rankDocuments(db: MemoryDatabase, workspaceId: string, query: Sea
  * Relevance first, then how recent and how big: a fresh issue hitting many users outranks an old
  * one-off with the same words. Weights are deliberately simple so answers are predictable.
  */
-export function blend(relevance: number, lastActive: string | null, count: number | null, users: number | null, now: number): number {
+export function blend(
+  relevance: number,
+  lastActive: string | null,
+  count: number | null,
+  users: number | null,
+  now: number,
+): number {
   const ageDays = lastActive ? Math.max(0, (now - Date.parse(lastActive)) / 86_400_000) : 365;
   const recency = Math.pow(0.5, ageDays / 14);
   const impact = Math.min(1, (0.7 * Math.log10(1 + (count ?? 0))) / 5 + (0.3 * Math.log10(1 + (users ?? 0))) / 4);
@@ -356,18 +509,38 @@ async function hitTitle(db: MemoryDatabase, workspaceId: string, row: RankedRow)
     case 'issue':
       return issueLabel || `issue ${row.ref_id}`;
     case 'comment': {
-      const c = await db.get(db.qb.selectFrom('comments').select(['text', 'author_name']).where('workspace_id', '=', workspaceId).where('id', '=', row.ref_id));
+      const c = await db.get(
+        db.qb
+          .selectFrom('comments')
+          .select(['text', 'author_name'])
+          .where('workspace_id', '=', workspaceId)
+          .where('id', '=', row.ref_id),
+      );
       return `${c?.author_name ?? 'someone'} on ${row.short_id ?? row.issue_id}: ${clip(c?.text ?? '', 160)}`;
     }
     case 'insight': {
       const [issueId, runId, stage] = splitInsightRef(row.ref_id);
-      const s = await db.get(db.qb.selectFrom('insights').select('summary').where('workspace_id', '=', workspaceId).where('issue_id', '=', issueId).where('run_id', '=', runId).where('stage', '=', stage));
+      const s = await db.get(
+        db.qb
+          .selectFrom('insights')
+          .select('summary')
+          .where('workspace_id', '=', workspaceId)
+          .where('issue_id', '=', issueId)
+          .where('run_id', '=', runId)
+          .where('stage', '=', stage),
+      );
       return `Seer ${stage.replaceAll('_', ' ')} for ${row.short_id ?? issueId}: ${clip(s?.summary ?? '', 160)}`;
     }
     case 'observation':
       return row.summary ?? row.ref_id;
     case 'alert': {
-      const a = await db.get(db.qb.selectFrom('alerts').select(['title', 'state']).where('workspace_id', '=', workspaceId).where('id', '=', row.ref_id));
+      const a = await db.get(
+        db.qb
+          .selectFrom('alerts')
+          .select(['title', 'state'])
+          .where('workspace_id', '=', workspaceId)
+          .where('id', '=', row.ref_id),
+      );
       return `Alert "${a?.title ?? row.ref_id}" (${a?.state ?? 'unknown'})${row.short_id ? ` on ${row.short_id}` : ''}`;
     }
   }

@@ -21,7 +21,9 @@ const KIND_TYPES = {
 
 export type TimelineKind = keyof typeof KIND_TYPES;
 export const TIMELINE_KINDS = Object.keys(KIND_TYPES) as TimelineKind[];
-const kindOfType = new Map<string, TimelineKind>(TIMELINE_KINDS.flatMap((kind) => KIND_TYPES[kind].map((type) => [type, kind] as const)));
+const kindOfType = new Map<string, TimelineKind>(
+  TIMELINE_KINDS.flatMap((kind) => KIND_TYPES[kind].map((type) => [type, kind] as const)),
+);
 
 export interface TimelineQuery {
   /** ISO window [since, until). */
@@ -67,11 +69,20 @@ interface Position {
   id: string;
 }
 
-const isPosition = (v: unknown): v is Position => typeof v === 'object' && v !== null && typeof (v as Position).at === 'string' && typeof (v as Position).id === 'string';
+const isPosition = (v: unknown): v is Position =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as Position).at === 'string' &&
+  typeof (v as Position).id === 'string';
 
 /** What happened in a window, newest first, for the org or one project or environment. */
-export async function getTimeline(db: MemoryDatabase, workspaceId: string, query: TimelineQuery): Promise<TimelineResult> {
-  if (!(query.since < query.until)) throw new QueryError(`the window is empty: since (${query.since}) must be before until (${query.until})`);
+export async function getTimeline(
+  db: MemoryDatabase,
+  workspaceId: string,
+  query: TimelineQuery,
+): Promise<TimelineResult> {
+  if (!(query.since < query.until))
+    throw new QueryError(`the window is empty: since (${query.since}) must be before until (${query.until})`);
   const types = (query.kinds?.length ? query.kinds : TIMELINE_KINDS).flatMap((k) => KIND_TYPES[k]);
   const limit = query.limit ?? 50;
   // A few kinds: walk the (type, time) index per kind. All kinds: walk the time index newest first and
@@ -80,7 +91,9 @@ export async function getTimeline(db: MemoryDatabase, workspaceId: string, query
   const filtered = (typeColumn: RawBuilder<string>, typeList: readonly string[]) => {
     let q = db.qb
       .selectFrom('observations as o')
-      .leftJoin('issues as i', (join) => join.onRef('i.workspace_id', '=', 'o.workspace_id').onRef('i.id', '=', 'o.issue_id'))
+      .leftJoin('issues as i', (join) =>
+        join.onRef('i.workspace_id', '=', 'o.workspace_id').onRef('i.id', '=', 'o.issue_id'),
+      )
       .where('o.workspace_id', '=', workspaceId)
       .where(typeColumn, 'in', typeList)
       .where('o.occurred_at', '>=', query.since)
@@ -89,24 +102,50 @@ export async function getTimeline(db: MemoryDatabase, workspaceId: string, query
     if (query.environment) {
       const env = query.environment;
       // Issue transitions carry no environment: they belong to an environment the issue was seen in.
-      q = q.where(sql<boolean>`(o.environment = ${env} OR (o.environment IS NULL AND EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = o.workspace_id AND f.facet = 'environment' AND f.value = ${env} AND f.issue_id = o.issue_id)))`);
+      q = q.where(
+        sql<boolean>`(o.environment = ${env} OR (o.environment IS NULL AND EXISTS (SELECT 1 FROM issue_facets f WHERE f.workspace_id = o.workspace_id AND f.facet = 'environment' AND f.value = ${env} AND f.issue_id = o.issue_id)))`,
+      );
     }
     return q;
   };
-  let page = filtered(pageTypeColumn, types).select(['o.id', 'o.occurred_at', 'o.type', 'o.summary', 'o.issue_id', 'i.short_id', 'o.release', 'o.environment', (eb) => eb.fn.coalesce('o.project_slug', 'i.project_slug').as('project')]);
+  let page = filtered(pageTypeColumn, types).select([
+    'o.id',
+    'o.occurred_at',
+    'o.type',
+    'o.summary',
+    'o.issue_id',
+    'i.short_id',
+    'o.release',
+    'o.environment',
+    (eb) => eb.fn.coalesce('o.project_slug', 'i.project_slug').as('project'),
+  ]);
   if (query.cursor) {
     const from = decodeCursor(query.cursor, isPosition);
-    page = page.where((eb) => eb.or([eb('o.occurred_at', '<', from.at), eb.and([eb('o.occurred_at', '=', from.at), eb('o.id', '<', from.id)])]));
+    page = page.where((eb) =>
+      eb.or([eb('o.occurred_at', '<', from.at), eb.and([eb('o.occurred_at', '=', from.at), eb('o.id', '<', from.id)])]),
+    );
   }
-  const rows = await db.all(page.orderBy('o.occurred_at', 'desc').orderBy('o.id', 'desc').limit(limit + 1));
+  const rows = await db.all(
+    page
+      .orderBy('o.occurred_at', 'desc')
+      .orderBy('o.id', 'desc')
+      .limit(limit + 1),
+  );
   // Each type is counted on its own (type, time) index range — without reading rows unless a filter
   // needs them — and up to MAX_COUNTED, so a wide window stays fast; `countsCapped` says when a count
   // stopped there.
   const countOf = (type: string) =>
     db.qb
-      .selectFrom(filtered(sql<string>`o.type`, [type]).select(sql.lit(1).as('x')).limit(MAX_COUNTED + 1).as('c'))
+      .selectFrom(
+        filtered(sql<string>`o.type`, [type])
+          .select(sql.lit(1).as('x'))
+          .limit(MAX_COUNTED + 1)
+          .as('c'),
+      )
       .select([sql<string>`cast(${type} as text)`.as('type'), (eb) => eb.fn.countAll<number>().as('n')]);
-  const counted = await db.all(types.slice(1).reduce((union, type) => union.unionAll(countOf(type)), countOf(types[0])));
+  const counted = await db.all(
+    types.slice(1).reduce((union, type) => union.unionAll(countOf(type)), countOf(types[0])),
+  );
   const counts: TimelineResult['counts'] = {};
   let countsCapped = false;
   for (const row of counted) {

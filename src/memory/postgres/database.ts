@@ -1,4 +1,11 @@
-import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type Compilable } from 'kysely';
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type Compilable,
+} from 'kysely';
 import pg from 'pg';
 import { describeLocation, type MemoryDatabase, type RunResult } from '../database.js';
 import type { Database } from '../schema.js';
@@ -96,9 +103,18 @@ export class PostgresDatabase extends PostgresStatements implements MemoryDataba
    * lock_timeout, the counterpart of SQLite's busy timeout): the webhook route then answers 503 rather
    * than leave Sentry waiting, and a worker retries the delivery later.
    */
-  static async open(url: string, options: { poolSize?: number; lockTimeoutMs?: number } = {}): Promise<PostgresDatabase> {
+  static async open(
+    url: string,
+    options: { poolSize?: number; lockTimeoutMs?: number } = {},
+  ): Promise<PostgresDatabase> {
     const lockTimeout = Math.trunc(options.lockTimeoutMs ?? 5000);
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types, application_name: 'sentry-memory', options: `-c lock_timeout=${lockTimeout}` });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      types,
+      application_name: 'sentry-memory',
+      options: `-c lock_timeout=${lockTimeout}`,
+    });
     // An idle client that loses its connection (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     try {
@@ -110,7 +126,9 @@ export class PostgresDatabase extends PostgresStatements implements MemoryDataba
       }
     } catch (error) {
       await pool.end();
-      throw new Error(`cannot open the memory on PostgreSQL at ${describeLocation(url)}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot open the memory on PostgreSQL at ${describeLocation(url)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     return new PostgresDatabase(pool, url);
   }

@@ -1,5 +1,12 @@
 import type pg from 'pg';
-import { insightRef, ISSUE_FACETS_BY_ISSUE, issueBody, issueDocumentChanged, issueTitle, OBSERVATIONS_TYPE_TIME_COVERING } from '../shared-sql.js';
+import {
+  insightRef,
+  ISSUE_FACETS_BY_ISSUE,
+  issueBody,
+  issueDocumentChanged,
+  issueTitle,
+  OBSERVATIONS_TYPE_TIME_COVERING,
+} from '../shared-sql.js';
 
 /**
  * Ordered, append-only schema migrations for PostgreSQL (SQLite's are in ../sqlite/migrations.ts). Both engines
@@ -21,7 +28,8 @@ const TEXT = 'text COLLATE "C"';
  * engines index the same words (except that PostgreSQL keeps diacritics: unaccent is an extension).
  */
 const PUNCTUATION = `!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~`;
-const words = (expr: string) => `translate(coalesce(${expr}, ''), '${PUNCTUATION.replaceAll("'", "''")}', '${' '.repeat(PUNCTUATION.length)}')`;
+const words = (expr: string) =>
+  `translate(coalesce(${expr}, ''), '${PUNCTUATION.replaceAll("'", "''")}', '${' '.repeat(PUNCTUATION.length)}')`;
 
 const issueChanged = issueDocumentChanged('IS DISTINCT FROM');
 
@@ -311,7 +319,9 @@ export async function migratePostgres(client: pg.ClientBase): Promise<void> {
   await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
   try {
     // A plain local table, even on Citus: it describes this database, not a workspace.
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name ${TEXT} NOT NULL, applied_at ${TEXT} NOT NULL)`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name ${TEXT} NOT NULL, applied_at ${TEXT} NOT NULL)`,
+    );
     const { rows } = await client.query<{ id: number }>('SELECT id FROM schema_migrations');
     const applied = new Set(rows.map((r) => r.id));
     for (const migration of migrations) {
@@ -319,7 +329,11 @@ export async function migratePostgres(client: pg.ClientBase): Promise<void> {
       await client.query('BEGIN');
       try {
         await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [migration.id, migration.name, new Date().toISOString()]);
+        await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.id,
+          migration.name,
+          new Date().toISOString(),
+        ]);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');

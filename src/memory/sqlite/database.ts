@@ -181,7 +181,9 @@ export class SqliteDatabase implements MemoryDatabase {
 
   /** Merges each full-text index's segments into one b-tree (FTS5 'optimize'): for after a bulk load. */
   optimizeSearchIndexes(): void {
-    this.raw.exec("INSERT INTO agent_fts(agent_fts) VALUES ('optimize'); INSERT INTO search_fts(search_fts) VALUES ('optimize');");
+    this.raw.exec(
+      "INSERT INTO agent_fts(agent_fts) VALUES ('optimize'); INSERT INTO search_fts(search_fts) VALUES ('optimize');",
+    );
   }
 
   /**
@@ -252,6 +254,7 @@ class SqliteTransaction implements MemoryDatabase {
 function toParam(value: unknown): Param {
   if (value === undefined || value === null) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || Buffer.isBuffer(value))
+    return value;
   return JSON.stringify(value);
 }

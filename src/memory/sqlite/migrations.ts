@@ -186,7 +186,11 @@ CREATE TABLE installation_workspaces (
   },
   { id: 6, name: 'timeline counts and project filters from the index', sql: OBSERVATIONS_TYPE_TIME_COVERING },
   { id: 7, name: 'issue facets by issue', sql: ISSUE_FACETS_BY_ISSUE },
-  { id: 8, name: 'full-text indexes written at commit; search filters in the issue-level index', sql: searchIndexMigrationSql },
+  {
+    id: 8,
+    name: 'full-text indexes written at commit; search filters in the issue-level index',
+    sql: searchIndexMigrationSql,
+  },
   {
     id: 9,
     name: 'inbox bodies in their own table',
@@ -201,7 +205,9 @@ ALTER TABLE inbox DROP COLUMN body;
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
   const applied = db.prepare('SELECT 1 FROM schema_migrations WHERE id = ?').pluck();
   for (const migration of migrations) {
     if (applied.get(migration.id)) continue;
@@ -210,7 +216,11 @@ export function runMigrations(db: BetterSqlite3.Database): void {
     db.transaction(() => {
       if (applied.get(migration.id)) return;
       db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(migration.id, migration.name, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.id,
+        migration.name,
+        new Date().toISOString(),
+      );
     }).immediate();
   }
 }

@@ -13,7 +13,12 @@
  * ranking every match.
  */
 
-import { insightRef, issueBody as sharedIssueBody, issueDocumentChanged, issueTitle as sharedIssueTitle } from '../shared-sql.js';
+import {
+  insightRef,
+  issueBody as sharedIssueBody,
+  issueDocumentChanged,
+  issueTitle as sharedIssueTitle,
+} from '../shared-sql.js';
 
 /** Title and body of an issue's document, from the `issues` row `r`. */
 export const issueTitle = sharedIssueTitle;
@@ -26,7 +31,15 @@ export const issueBody = (r: string) =>
   );
 
 /** Statements that (re)index one document: drop its old FTS row, allocate a fresh row id, index it. */
-function reindex(kind: string, ws: string, ref: string, issueId: string, occurredAt: string, title: string, body: string): string {
+function reindex(
+  kind: string,
+  ws: string,
+  ref: string,
+  issueId: string,
+  occurredAt: string,
+  title: string,
+  body: string,
+): string {
   return `
   DELETE FROM agent_fts WHERE rowid = (SELECT row_id FROM agent_docs WHERE workspace_id = ${ws} AND kind = '${kind}' AND ref_id = ${ref});
   DELETE FROM agent_docs WHERE workspace_id = ${ws} AND kind = '${kind}' AND ref_id = ${ref};

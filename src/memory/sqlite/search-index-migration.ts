@@ -37,13 +37,18 @@ const queueInsert = (idx: string, rowid: string) => `
  * was never in it: its note is dropped instead. `search_fts` takes its content from `search_docs`,
  * and FTS5 removes such a row only given the text it indexed, so that text is kept with the note.
  */
-const queueDelete = (idx: string, rowid: string, text: { title: string; body: string } = { title: 'NULL', body: 'NULL' }) => `
+const queueDelete = (
+  idx: string,
+  rowid: string,
+  text: { title: string; body: string } = { title: 'NULL', body: 'NULL' },
+) => `
   INSERT INTO fts_pending (idx, op, rowid, title, body) SELECT '${idx}', 'delete', ${rowid}, ${text.title}, ${text.body}
    WHERE ${rowid} IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM fts_pending WHERE idx = '${idx}' AND rowid = ${rowid});
   DELETE FROM fts_pending WHERE idx = '${idx}' AND op = 'insert' AND rowid = ${rowid};`;
 
-const docRow = (kind: string, ws: string, ref: string) => `(SELECT row_id FROM agent_docs WHERE workspace_id = ${ws} AND kind = '${kind}' AND ref_id = ${ref})`;
+const docRow = (kind: string, ws: string, ref: string) =>
+  `(SELECT row_id FROM agent_docs WHERE workspace_id = ${ws} AND kind = '${kind}' AND ref_id = ${ref})`;
 
 /** Drops a document and gives it a fresh row id (its place as "most recently active"), to be indexed at commit. */
 function reindex(kind: string, ws: string, ref: string, issueId: string, occurredAt: string): string {
@@ -63,7 +68,8 @@ const refresh = (which: 'all' | 'related') => `
      WHERE d.workspace_id = new.workspace_id AND d.issue_id = new.id${which === 'related' ? " AND d.kind <> 'issue'" : ''}
        AND NOT EXISTS (SELECT 1 FROM fts_pending WHERE idx = 'agent' AND op = 'insert' AND rowid = d.row_id);`;
 
-const facetChanged = 'new.status IS NOT old.status OR new.level IS NOT old.level OR new.project_slug IS NOT old.project_slug';
+const facetChanged =
+  'new.status IS NOT old.status OR new.level IS NOT old.level OR new.project_slug IS NOT old.project_slug';
 
 export const searchIndexMigrationSql = `
 DROP TRIGGER agent_issue_ai;
@@ -128,14 +134,37 @@ INSERT INTO fts_pending (idx, op, rowid) SELECT 'agent', 'insert', row_id FROM a
 
 /** Each kind of issue-level document: its table (x), how it joins `agent_docs d`, and its indexed text. */
 const DOCUMENTS = [
-  { kind: 'issue', join: 'issues x ON x.workspace_id = d.workspace_id AND x.id = d.ref_id', title: issueTitle('x'), body: issueBody('x') },
-  { kind: 'comment', join: 'comments x ON x.workspace_id = d.workspace_id AND x.id = d.ref_id', title: "''", body: 'x.text' },
-  { kind: 'insight', join: `insights x ON x.workspace_id = d.workspace_id AND x.issue_id = d.issue_id AND ${insightRef('x')} = d.ref_id`, title: 'x.stage', body: 'x.summary' },
-  { kind: 'alert', join: 'alerts x ON x.workspace_id = d.workspace_id AND x.id = d.ref_id', title: 'x.title', body: "concat_ws(' ', x.rule_name, x.description)" },
+  {
+    kind: 'issue',
+    join: 'issues x ON x.workspace_id = d.workspace_id AND x.id = d.ref_id',
+    title: issueTitle('x'),
+    body: issueBody('x'),
+  },
+  {
+    kind: 'comment',
+    join: 'comments x ON x.workspace_id = d.workspace_id AND x.id = d.ref_id',
+    title: "''",
+    body: 'x.text',
+  },
+  {
+    kind: 'insight',
+    join: `insights x ON x.workspace_id = d.workspace_id AND x.issue_id = d.issue_id AND ${insightRef('x')} = d.ref_id`,
+    title: 'x.stage',
+    body: 'x.summary',
+  },
+  {
+    kind: 'alert',
+    join: 'alerts x ON x.workspace_id = d.workspace_id AND x.id = d.ref_id',
+    title: 'x.title',
+    body: "concat_ws(' ', x.rule_name, x.description)",
+  },
 ];
 
 /** Statements of `flushSearchIndexes`, prepared once per connection. */
-const flushStatements = new WeakMap<BetterSqlite3.Database, { pending: BetterSqlite3.Statement; run: BetterSqlite3.Statement[] }>();
+const flushStatements = new WeakMap<
+  BetterSqlite3.Database,
+  { pending: BetterSqlite3.Statement; run: BetterSqlite3.Statement[] }
+>();
 
 function statementsFor(db: BetterSqlite3.Database) {
   let statements = flushStatements.get(db);

@@ -184,7 +184,11 @@ export class SentryApiClient {
    * yielding each page with the cursor that resumes after it, so callers can
    * checkpoint between pages.
    */
-  async *paginate<T>(path: string, query: Query = {}, startCursor?: string | null): AsyncGenerator<Page<T>, void, undefined> {
+  async *paginate<T>(
+    path: string,
+    query: Query = {},
+    startCursor?: string | null,
+  ): AsyncGenerator<Page<T>, void, undefined> {
     let cursor = startCursor ?? null;
     const seen = new Set<string>();
     for (;;) {
@@ -235,7 +239,10 @@ export class SentryApiClient {
     if (raw.status >= 200 && raw.status < 300) {
       const data = parseJsonBody(raw.body, url, raw.status) as T;
       const next = nextCursorFromLink(raw.headers.get('link'));
-      return { ok: true, response: next === null ? { data, headers: raw.headers } : { data, headers: raw.headers, next } };
+      return {
+        ok: true,
+        response: next === null ? { data, headers: raw.headers } : { data, headers: raw.headers, next },
+      };
     }
     if (raw.status === 429) this.stats.rateLimited++;
     const error = new SentryApiError({
@@ -244,7 +251,12 @@ export class SentryApiClient {
       url,
       detail: extractErrorDetail(raw.body),
     });
-    return { ok: false, error, retryAfterMs: parseRetryAfterMs(raw.headers.get('retry-after'), this.now()), resetAtMs: readRateLimitHeaders(raw.headers).resetAtMs };
+    return {
+      ok: false,
+      error,
+      retryAfterMs: parseRetryAfterMs(raw.headers.get('retry-after'), this.now()),
+      resetAtMs: readRateLimitHeaders(raw.headers).resetAtMs,
+    };
   }
 
   /** One HTTP exchange, body included, inside a concurrency slot and under the timeout. */
@@ -269,7 +281,10 @@ export class SentryApiClient {
    */
   private rateLimitPauseMs(retryAfterMs: number | null, resetAtMs: number | null, inARow: number): number {
     const untilReset = resetAtMs !== null && resetAtMs > this.now() ? resetAtMs - this.now() : null;
-    const fallback = Math.min(this.maxBackoffMs, Math.max(MIN_RATE_LIMIT_PAUSE_MS, this.baseBackoffMs * 2 ** (inARow - 1)));
+    const fallback = Math.min(
+      this.maxBackoffMs,
+      Math.max(MIN_RATE_LIMIT_PAUSE_MS, this.baseBackoffMs * 2 ** (inARow - 1)),
+    );
     const pauseMs = retryAfterMs ?? untilReset ?? fallback;
     const spreadMs = Math.min(MAX_RATE_LIMIT_JITTER_MS, Math.max(MIN_RATE_LIMIT_PAUSE_MS / 2, pauseMs / 2));
     return pauseMs + Math.floor(this.random() * spreadMs);

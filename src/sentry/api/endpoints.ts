@@ -64,15 +64,27 @@ export async function getOrganization(client: SentryReader, organizationSlug: st
   return parseItem(client, path, organizationSchema, (await client.get<unknown>(path)).data);
 }
 
-export function paginateProjects(client: SentryReader, organizationSlug: string, startCursor?: string | null): Pages<Project> {
+export function paginateProjects(
+  client: SentryReader,
+  organizationSlug: string,
+  startCursor?: string | null,
+): Pages<Project> {
   return paginateParsed(client, `${organizationPath(organizationSlug)}/projects/`, {}, projectSchema, startCursor);
 }
 
-export function paginateTeams(client: SentryReader, organizationSlug: string, startCursor?: string | null): Pages<Team> {
+export function paginateTeams(
+  client: SentryReader,
+  organizationSlug: string,
+  startCursor?: string | null,
+): Pages<Team> {
   return paginateParsed(client, `${organizationPath(organizationSlug)}/teams/`, {}, teamSchema, startCursor);
 }
 
-export function paginateMembers(client: SentryReader, organizationSlug: string, startCursor?: string | null): Pages<Member> {
+export function paginateMembers(
+  client: SentryReader,
+  organizationSlug: string,
+  startCursor?: string | null,
+): Pages<Member> {
   return paginateParsed(client, `${organizationPath(organizationSlug)}/members/`, {}, memberSchema, startCursor);
 }
 
@@ -81,7 +93,13 @@ export function paginateEnvironments(
   organizationSlug: string,
   startCursor?: string | null,
 ): Pages<Environment> {
-  return paginateParsed(client, `${organizationPath(organizationSlug)}/environments/`, {}, environmentSchema, startCursor);
+  return paginateParsed(
+    client,
+    `${organizationPath(organizationSlug)}/environments/`,
+    {},
+    environmentSchema,
+    startCursor,
+  );
 }
 
 export function paginateIssues(
@@ -158,7 +176,13 @@ export function paginateReleaseCommitFiles(
   version: string,
   startCursor?: string | null,
 ): Pages<CommitFile> {
-  return paginateParsed(client, `${releasePath(organizationSlug, version)}/commitfiles/`, {}, commitFileSchema, startCursor);
+  return paginateParsed(
+    client,
+    `${releasePath(organizationSlug, version)}/commitfiles/`,
+    {},
+    commitFileSchema,
+    startCursor,
+  );
 }
 
 function organizationPath(organizationSlug: string): string {

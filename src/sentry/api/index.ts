@@ -10,7 +10,13 @@ export {
   type SentryApiClientOptions,
 } from './client.js';
 export { ConcurrencyGate, MAX_CONCURRENCY } from './concurrency.js';
-export { SentryApiError, errorKindForStatus, extractErrorDetail, redactUrl, type SentryApiErrorKind } from './errors.js';
+export {
+  SentryApiError,
+  errorKindForStatus,
+  extractErrorDetail,
+  redactUrl,
+  type SentryApiErrorKind,
+} from './errors.js';
 export { nextCursorFromLink, parseLinkHeader, type LinkEntry } from './link.js';
 export { RequestPacer, parseRetryAfterMs, readRateLimitHeaders, type RateLimitSnapshot } from './rate-limit.js';
 export { isSentrySaas, resolveRegionUrl } from './region.js';

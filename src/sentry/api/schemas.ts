@@ -24,10 +24,7 @@ export const userSchema = z.looseObject({
   username: text,
 });
 
-const userRef = z
-  .looseObject({ id: optionalId, name: text, email: text, username: text })
-  .nullish()
-  .catch(null);
+const userRef = z.looseObject({ id: optionalId, name: text, email: text, username: text }).nullish().catch(null);
 
 const projectRef = z.looseObject({ id, slug: text, name: text, platform: text });
 
@@ -97,7 +94,10 @@ export const eventSchema = z.looseObject({
   platform: text,
   dateCreated: text,
   entries: z.array(z.unknown()).nullish().catch(null),
-  tags: z.array(z.looseObject({ key: z.string(), value: z.string().nullable() })).nullish().catch(null),
+  tags: z
+    .array(z.looseObject({ key: z.string(), value: z.string().nullable() }))
+    .nullish()
+    .catch(null),
 });
 
 export const activitySchema = z.looseObject({

@@ -46,7 +46,12 @@ export async function sendAuthRequest(request: AuthRequest): Promise<unknown> {
   }
 
   if (status < 200 || status >= 300) {
-    throw new SentryApiError({ kind: errorKindForStatus(status), status, url: request.url, detail: extractErrorDetail(text) });
+    throw new SentryApiError({
+      kind: errorKindForStatus(status),
+      status,
+      url: request.url,
+      detail: extractErrorDetail(text),
+    });
   }
   if (text.trim() === '') return null;
   try {

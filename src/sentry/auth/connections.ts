@@ -9,11 +9,17 @@ import { InstallationTokenProvider } from './installation.js';
 import { OAuthTokenProvider } from './oauth.js';
 import { StaticTokenProvider, type TokenProvider } from './token-provider.js';
 
-
 /** How a connection authenticates. Stored encrypted as one blob; never printed or logged. */
 export type ConnectionAuth =
   | { kind: 'internal'; token: string }
-  | { kind: 'installation'; authUrl: string; installationUuid: string; clientId: string; clientSecret: string; credentials: Credentials }
+  | {
+      kind: 'installation';
+      authUrl: string;
+      installationUuid: string;
+      clientId: string;
+      clientSecret: string;
+      credentials: Credentials;
+    }
   | { kind: 'oauth'; authUrl: string; clientId: string; clientSecret: string; credentials: Credentials };
 
 export interface SentryConnection {
@@ -34,9 +40,15 @@ export class ConnectionRepository {
   ) {}
 
   async save(connection: Omit<SentryConnection, 'id' | 'state'> & { id?: string }): Promise<SentryConnection> {
-    const externalId = connection.auth.kind === 'installation' ? connection.auth.installationUuid : `org:${connection.orgSlug}`;
+    const externalId =
+      connection.auth.kind === 'installation' ? connection.auth.installationUuid : `org:${connection.orgSlug}`;
     const existing = await this.db.get(
-      this.db.qb.selectFrom('connections').select('id').where('workspace_id', '=', this.workspaceId).where('source', '=', SENTRY_SOURCE).where('external_id', '=', externalId),
+      this.db.qb
+        .selectFrom('connections')
+        .select('id')
+        .where('workspace_id', '=', this.workspaceId)
+        .where('source', '=', SENTRY_SOURCE)
+        .where('external_id', '=', externalId),
     );
     const id = connection.id ?? existing?.id ?? `${SENTRY_SOURCE}:${externalId}`;
     const now = new Date().toISOString();
@@ -58,7 +70,9 @@ export class ConnectionRepository {
       this.db.qb
         .insertInto('connections')
         .values(row)
-        .onConflict((oc) => oc.columns(['workspace_id', 'id']).doUpdateSet({ ...row, workspace_id: undefined, id: undefined })),
+        .onConflict((oc) =>
+          oc.columns(['workspace_id', 'id']).doUpdateSet({ ...row, workspace_id: undefined, id: undefined }),
+        ),
     );
     return { id, orgSlug: connection.orgSlug, apiUrl: connection.apiUrl, state: 'installed', auth: connection.auth };
   }
@@ -106,7 +120,10 @@ export class ConnectionRepository {
 }
 
 /** Installations that `installation.created` left pending (no credentials yet), to activate. */
-export function pendingInstallations(db: MemoryDatabase, workspaceId: string): Promise<{ external_id: string | null; org_slug: string | null }[]> {
+export function pendingInstallations(
+  db: MemoryDatabase,
+  workspaceId: string,
+): Promise<{ external_id: string | null; org_slug: string | null }[]> {
   return db.all(
     db.qb
       .selectFrom('connections')
@@ -119,9 +136,18 @@ export function pendingInstallations(db: MemoryDatabase, workspaceId: string): P
 }
 
 /** Whether the installation was uninstalled; asked for every delivery, so one prepared statement. */
-export async function isInstallationDeleted(db: MemoryDatabase, workspaceId: string, installationUuid: string): Promise<boolean> {
+export async function isInstallationDeleted(
+  db: MemoryDatabase,
+  workspaceId: string,
+  installationUuid: string,
+): Promise<boolean> {
   const statement = prepared(db, 'connection state by installation', (qb) =>
-    qb.selectFrom('connections').select('state').where('workspace_id', '=', '').where('source', '=', '').where('external_id', '=', ''),
+    qb
+      .selectFrom('connections')
+      .select('state')
+      .where('workspace_id', '=', '')
+      .where('source', '=', '')
+      .where('external_id', '=', ''),
   );
   const connection = await db.get(statement(workspaceId, SENTRY_SOURCE, installationUuid));
   return connection?.state === 'deleted';
@@ -131,20 +157,48 @@ export async function isInstallationDeleted(db: MemoryDatabase, workspaceId: str
  * An API client for a connection: its API URL, and tokens refreshed into its encrypted record; `now`
  * decides when they expire. (Pacing and backoff keep the client's own clock: it pairs with its sleep.)
  */
-export function clientFor(connection: SentryConnection, repository: ConnectionRepository, options: { now: Clock; logger?: ApiLogger }): SentryApiClient {
+export function clientFor(
+  connection: SentryConnection,
+  repository: ConnectionRepository,
+  options: { now: Clock; logger?: ApiLogger },
+): SentryApiClient {
   const { now, logger } = options;
-  return new SentryApiClient({ baseUrl: connection.apiUrl, tokens: tokenProviderFor(connection, repository.credentialStore(connection.id), now, logger), logger });
+  return new SentryApiClient({
+    baseUrl: connection.apiUrl,
+    tokens: tokenProviderFor(connection, repository.credentialStore(connection.id), now, logger),
+    logger,
+  });
 }
 
 /** The token provider a connection needs: static for internal integrations, refreshing otherwise. */
-function tokenProviderFor(connection: SentryConnection, store: CredentialStore, now: Clock, logger?: ApiLogger): TokenProvider {
+function tokenProviderFor(
+  connection: SentryConnection,
+  store: CredentialStore,
+  now: Clock,
+  logger?: ApiLogger,
+): TokenProvider {
   const { auth } = connection;
   switch (auth.kind) {
     case 'internal':
       return new StaticTokenProvider(auth.token);
     case 'installation':
-      return new InstallationTokenProvider({ baseUrl: auth.authUrl, installationUuid: auth.installationUuid, clientId: auth.clientId, clientSecret: auth.clientSecret, store, logger, now });
+      return new InstallationTokenProvider({
+        baseUrl: auth.authUrl,
+        installationUuid: auth.installationUuid,
+        clientId: auth.clientId,
+        clientSecret: auth.clientSecret,
+        store,
+        logger,
+        now,
+      });
     case 'oauth':
-      return new OAuthTokenProvider({ baseUrl: auth.authUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, store, logger, now });
+      return new OAuthTokenProvider({
+        baseUrl: auth.authUrl,
+        clientId: auth.clientId,
+        clientSecret: auth.clientSecret,
+        store,
+        logger,
+        now,
+      });
   }
 }

@@ -51,7 +51,9 @@ export async function loadEncryptionKey(args: { envValue?: string; keyFile: stri
     return decodeKey(args.envValue.trim(), 'the encryption key from the environment');
   }
   if (args.keyFile === null) {
-    throw new Error('set SENTRY_MEMORY_ENCRYPTION_KEY (32 bytes, hex or base64): with PostgreSQL every process must decrypt the same stored tokens, so the key cannot be a file beside the database');
+    throw new Error(
+      'set SENTRY_MEMORY_ENCRYPTION_KEY (32 bytes, hex or base64): with PostgreSQL every process must decrypt the same stored tokens, so the key cannot be a file beside the database',
+    );
   }
   return (await readKeyFile(args.keyFile)) ?? createKeyFile(args.keyFile);
 }

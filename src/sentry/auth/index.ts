@@ -25,5 +25,9 @@ export {
   type OAuthGrant,
   type OAuthTokenProviderOptions,
 } from './oauth.js';
-export { RefreshingTokenProvider, type RefreshGrants, type RefreshingTokenProviderOptions } from './refreshing-token-provider.js';
+export {
+  RefreshingTokenProvider,
+  type RefreshGrants,
+  type RefreshingTokenProviderOptions,
+} from './refreshing-token-provider.js';
 export { StaticTokenProvider, type TokenProvider } from './token-provider.js';

@@ -39,7 +39,9 @@ export async function activatePendingInstallations(args: {
     if (!installationUuid || !orgSlug || attempted.has(installationUuid)) continue;
     attempted.add(installationUuid);
     const body = await inbox.newestBody(workspaceId, 'installation', 'created', installationUuid);
-    const code = body ? (JSON.parse(body) as { data?: { installation?: { code?: unknown } } }).data?.installation?.code : undefined;
+    const code = body
+      ? (JSON.parse(body) as { data?: { installation?: { code?: unknown } } }).data?.installation?.code
+      : undefined;
     if (typeof code !== 'string') continue;
     try {
       let credentials: Credentials | null = null;
@@ -49,13 +51,30 @@ export async function activatePendingInstallations(args: {
         code,
         store: { load: async () => credentials, save: async (c) => void (credentials = c) },
       });
-      const probe = new SentryApiClient({ baseUrl: app.baseUrl, tokens: new StaticTokenProvider(credentials!.accessToken) });
+      const probe = new SentryApiClient({
+        baseUrl: app.baseUrl,
+        tokens: new StaticTokenProvider(credentials!.accessToken),
+      });
       const apiUrl = await resolveRegionUrl(probe, orgSlug);
-      const connection = await repository.save({ orgSlug, apiUrl, auth: { kind: 'installation', authUrl: app.baseUrl, installationUuid, clientId: app.clientId, clientSecret: app.clientSecret, credentials: credentials! } });
+      const connection = await repository.save({
+        orgSlug,
+        apiUrl,
+        auth: {
+          kind: 'installation',
+          authUrl: app.baseUrl,
+          installationUuid,
+          clientId: app.clientId,
+          clientSecret: app.clientSecret,
+          credentials: credentials!,
+        },
+      });
       activated.push(connection.id);
       logger.info({ connection: connection.id, org: orgSlug }, 'installation activated');
     } catch (error) {
-      logger.error({ installation: installationUuid, err: error instanceof Error ? error.message : String(error) }, 'could not activate installation; reinstall the integration or use `sentry-memory connect`');
+      logger.error(
+        { installation: installationUuid, err: error instanceof Error ? error.message : String(error) },
+        'could not activate installation; reinstall the integration or use `sentry-memory connect`',
+      );
     }
   }
   return activated;

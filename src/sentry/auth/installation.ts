@@ -32,7 +32,12 @@ export async function exchangeInstallationCode(app: InstallationApp & { code: st
     url: authorizationsUrl(app),
     method: 'POST',
     encoding: 'json',
-    body: { grant_type: 'authorization_code', code: app.code, client_id: app.clientId, client_secret: app.clientSecret },
+    body: {
+      grant_type: 'authorization_code',
+      code: app.code,
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+    },
   });
   return parseInstallationToken(body);
 }
@@ -54,7 +59,9 @@ export async function refreshInstallationToken(app: InstallationApp & { refreshT
 }
 
 /** New token pair without a refresh token, for when a refresh response was lost in transit. */
-export async function requestInstallationTokenWithJwt(app: InstallationApp & { now?: () => number }): Promise<Credentials> {
+export async function requestInstallationTokenWithJwt(
+  app: InstallationApp & { now?: () => number },
+): Promise<Credentials> {
   const assertion = createClientSecretJwt({
     clientId: app.clientId,
     clientSecret: app.clientSecret,
@@ -126,8 +133,17 @@ function parseInstallationToken(body: unknown): Credentials {
   const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const { token, refreshToken, expiresAt } = record;
   const expiresAtMs = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
-  if (typeof token !== 'string' || !token || typeof refreshToken !== 'string' || !refreshToken || Number.isNaN(expiresAtMs)) {
-    throw new SentryAuthError('invalid_token_response', 'installation token response lacks token, refreshToken or expiresAt');
+  if (
+    typeof token !== 'string' ||
+    !token ||
+    typeof refreshToken !== 'string' ||
+    !refreshToken ||
+    Number.isNaN(expiresAtMs)
+  ) {
+    throw new SentryAuthError(
+      'invalid_token_response',
+      'installation token response lacks token, refreshToken or expiresAt',
+    );
   }
   return { accessToken: token, refreshToken, expiresAt: expiresAtMs };
 }

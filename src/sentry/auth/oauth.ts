@@ -105,13 +105,27 @@ function postToTokenEndpoint(app: OAuthApp, body: Record<string, string>): Promi
 
 function parseOAuthToken(body: unknown, now: () => number): OAuthGrant {
   const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const { access_token: accessToken, refresh_token: refreshToken, expires_at: expiresAt, expires_in: expiresIn, scope } =
-    record;
+  const {
+    access_token: accessToken,
+    refresh_token: refreshToken,
+    expires_at: expiresAt,
+    expires_in: expiresIn,
+    scope,
+  } = record;
   // Prefer the absolute expiry; fall back to the relative one.
   let expiresAtMs = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
   if (Number.isNaN(expiresAtMs) && typeof expiresIn === 'number') expiresAtMs = now() + expiresIn * 1000;
-  if (typeof accessToken !== 'string' || !accessToken || typeof refreshToken !== 'string' || !refreshToken || Number.isNaN(expiresAtMs)) {
-    throw new SentryAuthError('invalid_token_response', 'OAuth token response lacks access_token, refresh_token or an expiry');
+  if (
+    typeof accessToken !== 'string' ||
+    !accessToken ||
+    typeof refreshToken !== 'string' ||
+    !refreshToken ||
+    Number.isNaN(expiresAtMs)
+  ) {
+    throw new SentryAuthError(
+      'invalid_token_response',
+      'OAuth token response lacks access_token, refresh_token or an expiry',
+    );
   }
   return {
     accessToken,

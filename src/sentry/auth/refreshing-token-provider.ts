@@ -106,7 +106,8 @@ export class RefreshingTokenProvider implements TokenProvider {
       this.loading = null;
     });
     const loaded = await this.loading;
-    if (!loaded) throw new SentryAuthError('not_connected', 'no Sentry credentials are stored; connect the integration first');
+    if (!loaded)
+      throw new SentryAuthError('not_connected', 'no Sentry credentials are stored; connect the integration first');
     this.current ??= loaded;
     return this.current;
   }

@@ -118,8 +118,18 @@ export interface ErrorTemplate {
 
 export const ERROR_TEMPLATES: Record<Runtime, readonly ErrorTemplate[]> = {
   node: [
-    { type: 'TypeError', value: "Cannot read properties of undefined (reading '{prop}')", handled: false, level: 'error' },
-    { type: 'TypeError', value: "Cannot destructure property '{prop}' of 'req.body' as it is undefined.", handled: false, level: 'error' },
+    {
+      type: 'TypeError',
+      value: "Cannot read properties of undefined (reading '{prop}')",
+      handled: false,
+      level: 'error',
+    },
+    {
+      type: 'TypeError',
+      value: "Cannot destructure property '{prop}' of 'req.body' as it is undefined.",
+      handled: false,
+      level: 'error',
+    },
     { type: 'Error', value: 'Request failed with status code {status}', handled: true, level: 'error' },
     { type: 'Error', value: 'connect ECONNREFUSED 10.0.{n}.12:5432', handled: false, level: 'fatal' },
     { type: 'RangeError', value: 'Maximum call stack size exceeded', handled: false, level: 'error' },
@@ -128,22 +138,47 @@ export const ERROR_TEMPLATES: Record<Runtime, readonly ErrorTemplate[]> = {
   ],
   browser: [
     { type: 'TypeError', value: "Cannot read properties of null (reading '{prop}')", handled: false, level: 'error' },
-    { type: 'TypeError', value: "undefined is not an object (evaluating 'state.{prop}')", handled: false, level: 'error' },
+    {
+      type: 'TypeError',
+      value: "undefined is not an object (evaluating 'state.{prop}')",
+      handled: false,
+      level: 'error',
+    },
     { type: 'ChunkLoadError', value: 'Loading chunk {n} failed.', handled: false, level: 'error' },
     { type: 'TypeError', value: 'Failed to fetch', handled: true, level: 'warning' },
-    { type: 'Error', value: 'Minified React error #{n}; visit https://react.dev/errors/{n}', handled: false, level: 'error' },
+    {
+      type: 'Error',
+      value: 'Minified React error #{n}; visit https://react.dev/errors/{n}',
+      handled: false,
+      level: 'error',
+    },
     { type: 'ReferenceError', value: '{prop} is not defined', handled: false, level: 'error' },
   ],
   python: [
     { type: 'KeyError', value: "'{prop}'", handled: false, level: 'error' },
-    { type: 'ValueError', value: 'invalid literal for int() with base 10: \'{prop}\'', handled: false, level: 'error' },
-    { type: 'ConnectionError', value: 'HTTPSConnectionPool(host=\'api.stripe.com\', port=443): Max retries exceeded', handled: true, level: 'error' },
-    { type: 'IntegrityError', value: 'duplicate key value violates unique constraint "ledger_entry_{prop}_key"', handled: false, level: 'error' },
+    { type: 'ValueError', value: "invalid literal for int() with base 10: '{prop}'", handled: false, level: 'error' },
+    {
+      type: 'ConnectionError',
+      value: "HTTPSConnectionPool(host='api.stripe.com', port=443): Max retries exceeded",
+      handled: true,
+      level: 'error',
+    },
+    {
+      type: 'IntegrityError',
+      value: 'duplicate key value violates unique constraint "ledger_entry_{prop}_key"',
+      handled: false,
+      level: 'error',
+    },
     { type: 'TimeoutError', value: 'Task timed out after {n} seconds', handled: true, level: 'warning' },
     { type: 'AttributeError', value: "'NoneType' object has no attribute '{prop}'", handled: false, level: 'error' },
   ],
   go: [
-    { type: 'runtime.Error', value: 'invalid memory address or nil pointer dereference', handled: false, level: 'fatal' },
+    {
+      type: 'runtime.Error',
+      value: 'invalid memory address or nil pointer dereference',
+      handled: false,
+      level: 'fatal',
+    },
     { type: '*errors.errorString', value: 'context deadline exceeded', handled: true, level: 'error' },
     { type: '*pq.Error', value: 'pq: deadlock detected', handled: true, level: 'error' },
     { type: '*fmt.wrapError', value: 'reserve sku {n}: insufficient stock', handled: true, level: 'warning' },
@@ -151,11 +186,58 @@ export const ERROR_TEMPLATES: Record<Runtime, readonly ErrorTemplate[]> = {
   ],
 };
 
-export const PROPERTY_NAMES = ['id', 'userId', 'items', 'total', 'currency', 'token', 'address', 'sku', 'price', 'session', 'email', 'quantity'];
+export const PROPERTY_NAMES = [
+  'id',
+  'userId',
+  'items',
+  'total',
+  'currency',
+  'token',
+  'address',
+  'sku',
+  'price',
+  'session',
+  'email',
+  'quantity',
+];
 export const HTTP_STATUSES = [400, 401, 404, 409, 422, 500, 502, 503];
 
-export const FIRST_NAMES = ['Jane', 'Omar', 'Priya', 'Lukas', 'Mei', 'Carlos', 'Aisha', 'Tom', 'Sofia', 'Kenji', 'Nadia', 'Ben', 'Elena', 'Yusuf', 'Grace', 'Ravi'];
-export const LAST_NAMES = ['Developer', 'Haddad', 'Raman', 'Becker', 'Chen', 'Alvarez', 'Okafor', 'Nguyen', 'Rossi', 'Tanaka', 'Petrova', 'Cohen', 'Silva', 'Kaya', 'Moore', 'Iyer'];
+export const FIRST_NAMES = [
+  'Jane',
+  'Omar',
+  'Priya',
+  'Lukas',
+  'Mei',
+  'Carlos',
+  'Aisha',
+  'Tom',
+  'Sofia',
+  'Kenji',
+  'Nadia',
+  'Ben',
+  'Elena',
+  'Yusuf',
+  'Grace',
+  'Ravi',
+];
+export const LAST_NAMES = [
+  'Developer',
+  'Haddad',
+  'Raman',
+  'Becker',
+  'Chen',
+  'Alvarez',
+  'Okafor',
+  'Nguyen',
+  'Rossi',
+  'Tanaka',
+  'Petrova',
+  'Cohen',
+  'Silva',
+  'Kaya',
+  'Moore',
+  'Iyer',
+];
 
 export const TEAM_SLUGS = ['backend', 'frontend', 'payments', 'platform'];
 

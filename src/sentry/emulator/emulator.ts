@@ -14,7 +14,14 @@ import { createEmulatorServer } from './server.js';
 import type { EmulatorState, EmulatorStats, Installation } from './state.js';
 import { Store } from './store.js';
 import { TokenStore } from './tokens.js';
-import { commentWebhook, errorWebhook, eventAlertWebhook, installationWebhook, issueWebhook, type WebhookMessage } from './webhook-payloads.js';
+import {
+  commentWebhook,
+  errorWebhook,
+  eventAlertWebhook,
+  installationWebhook,
+  issueWebhook,
+  type WebhookMessage,
+} from './webhook-payloads.js';
 import { deliverWebhook } from './webhook-sender.js';
 
 export interface EmulatorOptions {
@@ -35,7 +42,13 @@ export interface EmulatorOptions {
    * socket and of a 429 with `rateLimitRetryAfterSeconds` (default 1); and random extra latency per
    * request, uniform in [0, latencyJitterMs).
    */
-  faults?: { serverErrorRate?: number; dropRate?: number; rateLimitRate?: number; rateLimitRetryAfterSeconds?: number; latencyJitterMs?: number };
+  faults?: {
+    serverErrorRate?: number;
+    dropRate?: number;
+    rateLimitRate?: number;
+    rateLimitRetryAfterSeconds?: number;
+    latencyJitterMs?: number;
+  };
   /** Per-caller limits: fixed 1s window (default 40) and requests in flight (default 25). */
   rateLimit?: { perSecond?: number; concurrent?: number };
   /** Lifetime of installation/OAuth access tokens (default 8h, Sentry's). */
@@ -114,7 +127,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     epoch: opts.epoch ?? Math.floor(now() / DAY) * DAY,
   });
   const ids: IdSequences = seeded.ids;
-  const app = { uuid: appRng.uuid(), slug: 'sentry-memory', clientId: appRng.hex(64), clientSecret: opts.clientSecret ?? appRng.hex(64) };
+  const app = {
+    uuid: appRng.uuid(),
+    slug: 'sentry-memory',
+    clientId: appRng.hex(64),
+    clientSecret: opts.clientSecret ?? appRng.hex(64),
+  };
   const primaryInstallation: Installation = { uuid: appRng.uuid(), status: 'installed' };
   const state: EmulatorState = {
     store: new Store(seeded.data),
@@ -131,7 +149,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const server = createEmulatorServer({
     state,
     routes: [...orgRoutes(state), ...issueRoutes(state), ...releaseRoutes(state), ...authRoutes(state)],
-    limiter: new RateLimiter({ perSecond: opts.rateLimit?.perSecond ?? 40, concurrent: opts.rateLimit?.concurrent ?? 25 }, now),
+    limiter: new RateLimiter(
+      { perSecond: opts.rateLimit?.perSecond ?? 40, concurrent: opts.rateLimit?.concurrent ?? 25 },
+      now,
+    ),
     faults: new FaultInjector(root.fork('faults'), {
       serverErrorRate: opts.faults?.serverErrorRate ?? 0,
       dropRate: opts.faults?.dropRate ?? 0,
@@ -206,8 +227,20 @@ class RunningEmulator implements Emulator {
     return user;
   }
 
-  private addActivity(issue: IssueRecord, type: string, userId: string | null, data: Record<string, unknown> = {}): ActivityRecord {
-    const activity = { id: this.ids.nextActivityId(), issueId: issue.id, type, userId, data, dateCreated: new Date(this.state.now()).toISOString() };
+  private addActivity(
+    issue: IssueRecord,
+    type: string,
+    userId: string | null,
+    data: Record<string, unknown> = {},
+  ): ActivityRecord {
+    const activity = {
+      id: this.ids.nextActivityId(),
+      issueId: issue.id,
+      type,
+      userId,
+      data,
+      dateCreated: new Date(this.state.now()).toISOString(),
+    };
     issue.activity.push(activity);
     return activity;
   }
@@ -258,7 +291,8 @@ class RunningEmulator implements Emulator {
   async assignIssue(id: string, to: Assignee | null, byUserId?: string): Promise<void> {
     const issue = this.store.requireIssue(id);
     const actor = this.actor(byUserId);
-    if (to && !(to.type === 'user' ? this.store.user(to.id) : this.store.team(to.id))) throw new Error(`Unknown ${to.type} ${to.id}`);
+    if (to && !(to.type === 'user' ? this.store.user(to.id) : this.store.team(to.id)))
+      throw new Error(`Unknown ${to.type} ${to.id}`);
     issue.assignedTo = to ? { ...to } : null;
     if (to) this.addActivity(issue, 'assigned', actor.id, { assignee: to.id, assigneeType: to.type });
     else this.addActivity(issue, 'unassigned', actor.id);
@@ -279,7 +313,14 @@ class RunningEmulator implements Emulator {
     const at = this.state.now();
     const release = releaseAt(this.store.data.releases, project.id, at)?.version ?? null;
     const frames = issue.events[issue.events.length - 1]?.exception.frames ?? [];
-    const event = newEvent(this.rng, { issue, project, frames, at, release, environment: this.rng.chance(0.8) ? 'production' : 'staging' });
+    const event = newEvent(this.rng, {
+      issue,
+      project,
+      frames,
+      at,
+      release,
+      environment: this.rng.chance(0.8) ? 'production' : 'staging',
+    });
     issue.events.push(event);
     issue.count += 1;
     if (issue.userCount < issue.count && this.rng.chance(0.5)) issue.userCount += 1;
@@ -296,7 +337,14 @@ class RunningEmulator implements Emulator {
     const release = releaseAt(this.store.data.releases, project.id, at)?.version ?? null;
     const event = newEvent(this.rng, { issue, project, frames, at, release, environment: 'production' });
     Object.assign(issue, { events: [event], count: 1, userCount: 1, firstRelease: release, lastRelease: release });
-    issue.activity.push({ id: '0', issueId: issue.id, type: 'first_seen', userId: null, data: { priority: issue.priority }, dateCreated: issue.firstSeen });
+    issue.activity.push({
+      id: '0',
+      issueId: issue.id,
+      type: 'first_seen',
+      userId: null,
+      data: { priority: issue.priority },
+      dateCreated: issue.firstSeen,
+    });
     this.store.addIssue(issue);
     await this.send(issueWebhook(this.state, 'created', issue, null));
     await this.send(errorWebhook(this.state, event, issue));

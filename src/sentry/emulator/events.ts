@@ -35,7 +35,8 @@ export function newEvent(rng: Prng, input: NewEventInput): EventRecord {
     { key: 'mechanism', value: MECHANISM[project.runtime] },
   ];
   if (release) tags.push({ key: 'release', value: release });
-  if (project.runtime === 'browser') tags.push({ key: 'browser', value: rng.pick(['Chrome 126.0', 'Safari 17.5', 'Firefox 127.0', 'Edge 126.0']) });
+  if (project.runtime === 'browser')
+    tags.push({ key: 'browser', value: rng.pick(['Chrome 126.0', 'Safari 17.5', 'Firefox 127.0', 'Edge 126.0']) });
   else tags.push({ key: 'server_name', value: `${project.slug}-${rng.hex(5)}` });
   if (requestUrl) tags.push({ key: 'url', value: requestUrl });
   tags.push({ key: 'user', value: `id:${userNumber}` });
@@ -49,9 +50,19 @@ export function newEvent(rng: Prng, input: NewEventInput): EventRecord {
     release,
     environment,
     level: issue.level,
-    exception: { type: issue.metadata.type, value: issue.metadata.value, handled, mechanism: MECHANISM[project.runtime], frames: input.frames },
+    exception: {
+      type: issue.metadata.type,
+      value: issue.metadata.value,
+      handled,
+      mechanism: MECHANISM[project.runtime],
+      frames: input.frames,
+    },
     tags,
-    user: { id: String(userNumber), email: rng.chance(0.5) ? `customer${userNumber}@example.com` : null, ipAddress: `203.0.113.${rng.int(1, 254)}` },
+    user: {
+      id: String(userNumber),
+      email: rng.chance(0.5) ? `customer${userNumber}@example.com` : null,
+      ipAddress: `203.0.113.${rng.int(1, 254)}`,
+    },
     requestUrl,
   };
 }

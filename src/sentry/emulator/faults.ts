@@ -13,7 +13,11 @@ export interface FaultConfig {
   latencyJitterMs: number;
 }
 
-export type Fault = { kind: 'drop' } | { kind: 'server-error'; status: 500 | 502 | 503 } | { kind: 'rate-limited'; retryAfterSeconds: number } | null;
+export type Fault =
+  | { kind: 'drop' }
+  | { kind: 'server-error'; status: 500 | 502 | 503 }
+  | { kind: 'rate-limited'; retryAfterSeconds: number }
+  | null;
 
 /**
  * Rolls one fault decision per request from a seeded stream, so a given seed and request order
@@ -36,8 +40,10 @@ export class FaultInjector {
     if (dropRate <= 0 && serverErrorRate <= 0 && rateLimitRate <= 0) return null;
     const r = this.rng.next();
     if (r < dropRate) return { kind: 'drop' };
-    if (r < dropRate + serverErrorRate) return { kind: 'server-error', status: this.rng.pick([500, 500, 502, 503] as const) };
-    if (r < dropRate + serverErrorRate + rateLimitRate) return { kind: 'rate-limited', retryAfterSeconds: this.config.rateLimitRetryAfterSeconds };
+    if (r < dropRate + serverErrorRate)
+      return { kind: 'server-error', status: this.rng.pick([500, 500, 502, 503] as const) };
+    if (r < dropRate + serverErrorRate + rateLimitRate)
+      return { kind: 'rate-limited', retryAfterSeconds: this.config.rateLimitRetryAfterSeconds };
     return null;
   }
 

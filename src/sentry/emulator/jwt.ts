@@ -38,14 +38,24 @@ export function verifyHs256(token: string, secret: string, nowMs: number): JwtCh
   if (parsedHeader.alg !== 'HS256') return { ok: false, reason: 'Could not validate JWT' };
   const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'Could not validate JWT' };
-  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= nowMs) return { ok: false, reason: 'Could not validate JWT' };
-  if (typeof claims.iss !== 'string' || typeof claims.jti !== 'string') return { ok: false, reason: 'Could not validate JWT' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'Could not validate JWT' };
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= nowMs)
+    return { ok: false, reason: 'Could not validate JWT' };
+  if (typeof claims.iss !== 'string' || typeof claims.jti !== 'string')
+    return { ok: false, reason: 'Could not validate JWT' };
   return { ok: true, claims };
 }
 
 /** The JWT a Sentry app sends for the client-secret JWT grant: iss = sub = client id, one-time jti. */
-export function signClientSecretJwt(clientId: string, clientSecret: string, opts: { nowMs?: number; ttlSeconds?: number } = {}): string {
+export function signClientSecretJwt(
+  clientId: string,
+  clientSecret: string,
+  opts: { nowMs?: number; ttlSeconds?: number } = {},
+): string {
   const iat = Math.floor((opts.nowMs ?? Date.now()) / 1000);
-  return signHs256({ iss: clientId, sub: clientId, iat, exp: iat + (opts.ttlSeconds ?? 300), jti: randomUUID() }, clientSecret);
+  return signHs256(
+    { iss: clientId, sub: clientId, iat, exp: iat + (opts.ttlSeconds ?? 300), jti: randomUUID() },
+    clientSecret,
+  );
 }

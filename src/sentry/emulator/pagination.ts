@@ -48,7 +48,12 @@ export function paginateOffset<T>(rows: readonly T[], perPage: number, cursor: C
  * Keyset pagination over rows sorted by `key` descending (ties in stable order). The cursor
  * names a position: skip every row with a larger key, then `offset` rows with an equal key.
  */
-export function paginateByKey<T>(rows: readonly T[], key: (row: T) => number, perPage: number, cursor: Cursor | null): Page<T> {
+export function paginateByKey<T>(
+  rows: readonly T[],
+  key: (row: T) => number,
+  perPage: number,
+  cursor: Cursor | null,
+): Page<T> {
   const positionOf = (c: Cursor): number => {
     let greater = 0;
     while (greater < rows.length && key(rows[greater]) > c.value) greater++;
@@ -58,7 +63,9 @@ export function paginateByKey<T>(rows: readonly T[], key: (row: T) => number, pe
     if (index >= rows.length) {
       // Past the end: point just below the last key so new older rows would show up.
       const last = rows[rows.length - 1];
-      return last ? { value: key(last), offset: index - firstIndexOfKey(key(last)), isPrev } : { value: 0, offset: 0, isPrev };
+      return last
+        ? { value: key(last), offset: index - firstIndexOfKey(key(last)), isPrev }
+        : { value: 0, offset: 0, isPrev };
     }
     const value = key(rows[index]);
     return { value, offset: index - firstIndexOfKey(value), isPrev };

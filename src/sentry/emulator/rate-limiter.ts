@@ -11,7 +11,13 @@ export interface RateLimitConfig {
 
 export type RateLimitVerdict =
   | { allowed: true; headers: Record<string, string>; release: () => void }
-  | { allowed: false; reason: 'rate' | 'concurrent'; retryAfterSeconds: number; headers: Record<string, string>; detail: string };
+  | {
+      allowed: false;
+      reason: 'rate' | 'concurrent';
+      retryAfterSeconds: number;
+      headers: Record<string, string>;
+      detail: string;
+    };
 
 interface CallerState {
   window: number;

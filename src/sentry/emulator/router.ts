@@ -60,6 +60,10 @@ export function matchRoute(routes: readonly Route[], method: string, pathname: s
   return { route: null, methodNotAllowed: pathMatched };
 }
 
-export const json = (body: unknown, status = 200, headers?: Record<string, string>): Reply => ({ status, body, headers });
+export const json = (body: unknown, status = 200, headers?: Record<string, string>): Reply => ({
+  status,
+  body,
+  headers,
+});
 
 export const notFound = (detail = 'The requested resource does not exist'): Reply => json({ detail }, 404);

@@ -105,7 +105,13 @@ function seedUsers(rng: Prng, count: number, epoch: number): UserRecord[] {
     const first = FIRST_NAMES[i % FIRST_NAMES.length];
     const last = LAST_NAMES[(i * 7) % LAST_NAMES.length];
     const email = `${first}.${last}@acme.test`.toLowerCase();
-    return { id: String(100_001 + i), name: `${first} ${last}`, email, username: email, dateJoined: iso(epoch - rng.int(150, 390) * DAY) };
+    return {
+      id: String(100_001 + i),
+      name: `${first} ${last}`,
+      email,
+      username: email,
+      dateJoined: iso(epoch - rng.int(150, 390) * DAY),
+    };
   });
 }
 
@@ -156,7 +162,13 @@ function blueprintFiles(project: ProjectRecord) {
   return blueprint?.files ?? PROJECT_BLUEPRINTS[0].files;
 }
 
-function seedReleases(rng: Prng, ids: IdSequences, project: ProjectRecord, users: UserRecord[], epoch: number): ReleaseRecord[] {
+function seedReleases(
+  rng: Prng,
+  ids: IdSequences,
+  project: ProjectRecord,
+  users: UserRecord[],
+  epoch: number,
+): ReleaseRecord[] {
   const releases: ReleaseRecord[] = [];
   const major = rng.int(1, 4);
   let [minor, patch] = [rng.int(0, 20), 0];
@@ -198,12 +210,22 @@ function seedCommits(rng: Prng, project: ProjectRecord, users: UserRecord[], fro
       dateCreated: iso(from + ((to - from) * (i + 1)) / (count + 1)),
       authorUserId: rng.pick(users).id,
       repository: project.repository,
-      files: [...touched].map((filename) => ({ id: String(rng.int(1_000_000, 9_999_999)), filename, type: rng.chance(0.12) ? 'A' : 'M' })),
+      files: [...touched].map((filename) => ({
+        id: String(rng.int(1_000_000, 9_999_999)),
+        filename,
+        type: rng.chance(0.12) ? 'A' : 'M',
+      })),
     };
   });
 }
 
-function seedDeploys(rng: Prng, ids: IdSequences, project: ProjectRecord, version: string, releasedAt: number): DeployRecord[] {
+function seedDeploys(
+  rng: Prng,
+  ids: IdSequences,
+  project: ProjectRecord,
+  version: string,
+  releasedAt: number,
+): DeployRecord[] {
   const deploys: DeployRecord[] = [];
   let at = releasedAt + rng.int(2, 15) * 60_000;
   for (const environment of rng.chance(0.9) ? ENVIRONMENTS : (['staging'] as const)) {
@@ -263,7 +285,11 @@ function shortIdSuffix(n: number): string {
 }
 
 /** A new issue (no events or activity yet) with a fresh id and short id. */
-export function draftIssue(rng: Prng, ids: IdSequences, draft: IssueDraft): { issue: IssueRecord; frames: ReturnType<typeof buildStack>['frames'] } {
+export function draftIssue(
+  rng: Prng,
+  ids: IdSequences,
+  draft: IssueDraft,
+): { issue: IssueRecord; frames: ReturnType<typeof buildStack>['frames'] } {
   const { project } = draft;
   const template = draft.template ?? rng.pick(ERROR_TEMPLATES[project.runtime as Runtime]);
   const value = fillTemplate(rng, template);
@@ -317,14 +343,31 @@ function seedIssues(rng: Prng, ids: IdSequences, ctx: IssueContext): IssueRecord
     issue.count = Math.max(1, Math.floor(Math.exp(rng.next() * 8)));
     issue.userCount = Math.max(issue.isUnhandled ? 1 : 0, Math.floor(issue.count * rng.next() * 0.6));
 
-    const eventTimes = issue.count === 1 ? [firstSeen] : [firstSeen, ...(issue.count > 5 ? [firstSeen + (lastSeen - firstSeen) / 2] : []), lastSeen];
+    const eventTimes =
+      issue.count === 1
+        ? [firstSeen]
+        : [firstSeen, ...(issue.count > 5 ? [firstSeen + (lastSeen - firstSeen) / 2] : []), lastSeen];
     issue.events = eventTimes.map((at) =>
-      newEvent(rng, { issue, project, frames, at, release: releaseAt(ctx.releases, project.id, at)?.version ?? null, environment: rng.chance(0.8) ? 'production' : 'staging' }),
+      newEvent(rng, {
+        issue,
+        project,
+        frames,
+        at,
+        release: releaseAt(ctx.releases, project.id, at)?.version ?? null,
+        environment: rng.chance(0.8) ? 'production' : 'staging',
+      }),
     );
 
     const activity = (type: string, at: number, userId: string | null, data: Record<string, unknown> = {}) =>
       issue.activity.push({ id: ids.nextActivityId(), issueId: issue.id, type, userId, data, dateCreated: iso(at) });
-    issue.activity.push({ id: '0', issueId: issue.id, type: 'first_seen', userId: null, data: { priority: issue.priority }, dateCreated: issue.firstSeen });
+    issue.activity.push({
+      id: '0',
+      issueId: issue.id,
+      type: 'first_seen',
+      userId: null,
+      data: { priority: issue.priority },
+      dateCreated: issue.firstSeen,
+    });
 
     const actors = ctx.users;
     const roll = rng.next();
@@ -332,11 +375,16 @@ function seedIssues(rng: Prng, ids: IdSequences, ctx: IssueContext): IssueRecord
     else if (roll < 0.5) issue.assignedTo = { type: 'team', id: rng.pick(ctx.teams).id };
     if (issue.assignedTo) {
       const assignee = issue.assignedTo;
-      activity('assigned', Math.min(epoch, firstSeen + rng.int(1, 48) * 3_600_000), rng.pick(actors).id, { assignee: assignee.id, assigneeType: assignee.type });
+      activity('assigned', Math.min(epoch, firstSeen + rng.int(1, 48) * 3_600_000), rng.pick(actors).id, {
+        assignee: assignee.id,
+        assigneeType: assignee.type,
+      });
     }
     const comments = rng.chance(0.25) ? rng.int(1, 3) : 0;
     for (let i = 0; i < comments; i++) {
-      activity('note', firstSeen + (lastSeen - firstSeen) * rng.next(), rng.pick(actors).id, { text: rng.pick(COMMENT_TEXTS) });
+      activity('note', firstSeen + (lastSeen - firstSeen) * rng.next(), rng.pick(actors).id, {
+        text: rng.pick(COMMENT_TEXTS),
+      });
     }
 
     const [status, substatus] = pickStatus(rng, firstSeen, lastSeen, epoch);
@@ -344,7 +392,10 @@ function seedIssues(rng: Prng, ids: IdSequences, ctx: IssueContext): IssueRecord
     issue.substatus = substatus;
     const after = lastSeen + Math.floor((epoch - lastSeen) * rng.next());
     if (status === 'resolved') activity('set_resolved', after, rng.pick(actors).id);
-    if (status === 'ignored') activity('set_ignored', after, rng.pick(actors).id, { ignoreUntilEscalating: substatus === 'archived_until_escalating' });
+    if (status === 'ignored')
+      activity('set_ignored', after, rng.pick(actors).id, {
+        ignoreUntilEscalating: substatus === 'archived_until_escalating',
+      });
     if (substatus === 'regressed') activity('set_regression', lastSeen, null, { version: issue.lastRelease ?? '' });
     issue.activity.sort((a: ActivityRecord, b: ActivityRecord) => a.dateCreated.localeCompare(b.dateCreated));
     return issue;
@@ -359,9 +410,17 @@ function pickStatus(rng: Prng, firstSeen: number, lastSeen: number, epoch: numbe
   ]);
   if (status === 'resolved') return ['resolved', null];
   if (status === 'ignored') {
-    return ['ignored', rng.weighted<IssueSubstatus>([['archived_until_escalating', 6], ['archived_forever', 3], ['archived_until_condition_met', 1]])];
+    return [
+      'ignored',
+      rng.weighted<IssueSubstatus>([
+        ['archived_until_escalating', 6],
+        ['archived_forever', 3],
+        ['archived_until_condition_met', 1],
+      ]),
+    ];
   }
   if (epoch - firstSeen < 7 * DAY) return ['unresolved', 'new'];
-  if (epoch - lastSeen < 2 * DAY && rng.chance(0.2)) return ['unresolved', rng.chance(0.5) ? 'regressed' : 'escalating'];
+  if (epoch - lastSeen < 2 * DAY && rng.chance(0.2))
+    return ['unresolved', rng.chance(0.5) ? 'regressed' : 'escalating'];
   return ['unresolved', 'ongoing'];
 }

@@ -23,10 +23,24 @@ import type { Store } from './store.js';
 
 type Json = Record<string, unknown>;
 
-const TEAM_ACCESS = ['event:read', 'event:write', 'event:admin', 'org:read', 'member:read', 'project:read', 'project:write', 'project:releases', 'team:read', 'alerts:read'];
+const TEAM_ACCESS = [
+  'event:read',
+  'event:write',
+  'event:admin',
+  'org:read',
+  'member:read',
+  'project:read',
+  'project:write',
+  'project:releases',
+  'team:read',
+  'alerts:read',
+];
 
 const INSIGHTS_FLAGS = Object.fromEntries(
-  ['Http', 'Db', 'Assets', 'AppStart', 'ScreenLoad', 'Vitals', 'Caches', 'Queues', 'LlmMonitoring'].map((k) => [`hasInsights${k}`, false]),
+  ['Http', 'Db', 'Assets', 'AppStart', 'ScreenLoad', 'Vitals', 'Caches', 'Queues', 'LlmMonitoring'].map((k) => [
+    `hasInsights${k}`,
+    false,
+  ]),
 );
 
 export function serializeOrganization(org: OrganizationRecord, baseUrl: string): Json {
@@ -77,7 +91,14 @@ export function serializeMember(member: MemberRecord, user: UserRecord): Json {
     roleName: member.orgRole[0].toUpperCase() + member.orgRole.slice(1),
     pending: false,
     expired: false,
-    flags: { 'idp:provisioned': false, 'idp:role-restricted': false, 'sso:linked': false, 'sso:invalid': false, 'member-limit:restricted': false, 'partnership:restricted': false },
+    flags: {
+      'idp:provisioned': false,
+      'idp:role-restricted': false,
+      'sso:linked': false,
+      'sso:invalid': false,
+      'member-limit:restricted': false,
+      'partnership:restricted': false,
+    },
     dateCreated: member.dateCreated,
     inviteStatus: 'approved',
     inviterName: null,
@@ -151,7 +172,14 @@ export function serializeProject(project: ProjectRecord, store: Store): Json {
 }
 
 export function serializeDeploy(deploy: DeployRecord): Json {
-  return { id: deploy.id, environment: deploy.environment, name: deploy.name, url: deploy.url, dateStarted: deploy.dateStarted, dateFinished: deploy.dateFinished };
+  return {
+    id: deploy.id,
+    environment: deploy.environment,
+    name: deploy.name,
+    url: deploy.url,
+    dateStarted: deploy.dateStarted,
+    dateFinished: deploy.dateFinished,
+  };
 }
 
 function commitAuthor(commit: CommitRecord, store: Store): Json {
@@ -227,7 +255,15 @@ export function serializeRelease(release: ReleaseRecord, store: Store, newGroups
     lastDeploy: lastDeploy ? serializeDeploy(lastDeploy) : null,
     authors: [...authors.values()].map(serializeUser),
     projects: [
-      { id: Number(project.id), slug: project.slug, name: project.name, newGroups, platform: project.platform, platforms: [project.platform], hasHealthData: false },
+      {
+        id: Number(project.id),
+        slug: project.slug,
+        name: project.name,
+        newGroups,
+        platform: project.platform,
+        platforms: [project.platform],
+        hasHealthData: false,
+      },
     ],
     firstEvent: null,
     lastEvent: null,
@@ -274,7 +310,13 @@ function statsBuckets(issue: IssueRecord, now: number, bucketMs: number, buckets
 function releaseRef(version: string | null, store: Store): Json | null {
   const release = version ? store.findRelease(version) : undefined;
   if (!release) return null;
-  return { id: release.id, version: release.version, shortVersion: release.version.split('@')[1] ?? release.version, dateCreated: release.dateCreated, dateReleased: release.dateReleased };
+  return {
+    id: release.id,
+    version: release.version,
+    shortVersion: release.version.split('@')[1] ?? release.version,
+    dateCreated: release.dateCreated,
+    dateReleased: release.dateReleased,
+  };
 }
 
 export interface IssueSerializeOptions {
@@ -297,7 +339,10 @@ export function serializeIssue(issue: IssueRecord, store: Store, opts: IssueSeri
     logger: null,
     level: issue.level,
     status: issue.status,
-    statusDetails: issue.status === 'ignored' && issue.substatus === 'archived_until_escalating' ? { ignoreUntilEscalating: true } : {},
+    statusDetails:
+      issue.status === 'ignored' && issue.substatus === 'archived_until_escalating'
+        ? { ignoreUntilEscalating: true }
+        : {},
     substatus: issue.substatus,
     isPublic: false,
     platform: issue.platform,
@@ -334,7 +379,10 @@ export function serializeIssue(issue: IssueRecord, store: Store, opts: IssueSeri
     pluginIssues: [],
     pluginContexts: [],
     userReportCount: 0,
-    stats: { '24h': statsBuckets(issue, opts.now, 3_600_000, 24), '30d': statsBuckets(issue, opts.now, 86_400_000, 30) },
+    stats: {
+      '24h': statsBuckets(issue, opts.now, 3_600_000, 24),
+      '30d': statsBuckets(issue, opts.now, 86_400_000, 30),
+    },
     participants: [],
   };
 }
@@ -367,7 +415,12 @@ export function serializeEvent(event: EventRecord, issue: IssueRecord, store: St
   const project = store.project(event.projectId);
   const idx = issue.events.indexOf(event);
   const release = event.release ? store.findRelease(event.release) : undefined;
-  const stacktrace = { frames: event.exception.frames.map(serializeFrame), framesOmitted: null, registers: null, hasSystemFrames: true };
+  const stacktrace = {
+    frames: event.exception.frames.map(serializeFrame),
+    framesOmitted: null,
+    registers: null,
+    hasSystemFrames: true,
+  };
   const entries: Json[] = [
     {
       type: 'exception',
@@ -391,7 +444,21 @@ export function serializeEvent(event: EventRecord, issue: IssueRecord, store: St
   if (event.requestUrl) {
     entries.push({
       type: 'request',
-      data: { apiTarget: null, method: 'POST', url: event.requestUrl, query: [], fragment: null, data: null, headers: [['Accept', 'application/json'], ['User-Agent', 'Mozilla/5.0']], cookies: [], env: null, inferredContentType: null },
+      data: {
+        apiTarget: null,
+        method: 'POST',
+        url: event.requestUrl,
+        query: [],
+        fragment: null,
+        data: null,
+        headers: [
+          ['Accept', 'application/json'],
+          ['User-Agent', 'Mozilla/5.0'],
+        ],
+        cookies: [],
+        env: null,
+        inferredContentType: null,
+      },
     });
   }
   return {
@@ -405,7 +472,15 @@ export function serializeEvent(event: EventRecord, issue: IssueRecord, store: St
     message: '',
     title: issue.title,
     location: issue.metadata.filename,
-    user: { id: event.user.id, email: event.user.email, username: null, ip_address: event.user.ipAddress, name: null, geo: null, data: null },
+    user: {
+      id: event.user.id,
+      email: event.user.email,
+      username: null,
+      ip_address: event.user.ipAddress,
+      name: null,
+      geo: null,
+      data: null,
+    },
     contexts: {
       runtime: { name: project.runtime, type: 'runtime' },
       trace: { trace_id: event.eventId, span_id: event.eventId.slice(0, 16), status: 'unknown', type: 'trace' },

@@ -89,11 +89,15 @@ export function createEmulatorServer(deps: ServerDeps): Server {
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === 'rate-limited') return rateLimited('You are attempting to use this endpoint too frequently.', fault.retryAfterSeconds);
+    if (fault?.kind === 'rate-limited')
+      return rateLimited('You are attempting to use this endpoint too frequently.', fault.retryAfterSeconds);
     if (fault?.kind === 'server-error') {
       state.stats.serverErrors += 1;
       req.resume();
-      const body = fault.status === 500 ? { detail: 'Internal Error', errorId: null } : `<html><body><h1>${fault.status} Service Unavailable</h1></body></html>`;
+      const body =
+        fault.status === 500
+          ? { detail: 'Internal Error', errorId: null }
+          : `<html><body><h1>${fault.status} Service Unavailable</h1></body></html>`;
       send(res, { status: fault.status, body });
       return;
     }
@@ -103,7 +107,12 @@ export function createEmulatorServer(deps: ServerDeps): Server {
     const match = matchRoute(deps.routes, method, url.pathname);
     if (!match.route) {
       req.resume();
-      send(res, match.methodNotAllowed ? { status: 405, body: { detail: `Method "${method}" not allowed.` } } : { status: 404, body: { detail: 'The requested resource does not exist' } });
+      send(
+        res,
+        match.methodNotAllowed
+          ? { status: 405, body: { detail: `Method "${method}" not allowed.` } }
+          : { status: 404, body: { detail: 'The requested resource does not exist' } },
+      );
       return;
     }
 

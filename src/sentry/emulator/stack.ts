@@ -25,20 +25,68 @@ function moduleFor(runtime: Runtime, path: string): string | null {
 /** Framework frames below the app code: they make `inApp` meaningful. */
 const LIBRARY_FRAMES: Record<Runtime, Omit<FrameRecord, 'lineNo' | 'colNo' | 'contextLine'>[]> = {
   node: [
-    { filename: 'node:internal/process/task_queues', absPath: 'node:internal/process/task_queues', module: null, function: 'process.processTicksAndRejections', inApp: false },
-    { filename: 'node_modules/express/lib/router/layer.js', absPath: '/app/node_modules/express/lib/router/layer.js', module: null, function: 'Layer.handle [as handle_request]', inApp: false },
+    {
+      filename: 'node:internal/process/task_queues',
+      absPath: 'node:internal/process/task_queues',
+      module: null,
+      function: 'process.processTicksAndRejections',
+      inApp: false,
+    },
+    {
+      filename: 'node_modules/express/lib/router/layer.js',
+      absPath: '/app/node_modules/express/lib/router/layer.js',
+      module: null,
+      function: 'Layer.handle [as handle_request]',
+      inApp: false,
+    },
   ],
   browser: [
-    { filename: 'node_modules/react-dom/cjs/react-dom.production.min.js', absPath: 'app:///node_modules/react-dom/cjs/react-dom.production.min.js', module: null, function: 'commitRootImpl', inApp: false },
-    { filename: 'node_modules/react-dom/cjs/react-dom.production.min.js', absPath: 'app:///node_modules/react-dom/cjs/react-dom.production.min.js', module: null, function: 'invokeGuardedCallback', inApp: false },
+    {
+      filename: 'node_modules/react-dom/cjs/react-dom.production.min.js',
+      absPath: 'app:///node_modules/react-dom/cjs/react-dom.production.min.js',
+      module: null,
+      function: 'commitRootImpl',
+      inApp: false,
+    },
+    {
+      filename: 'node_modules/react-dom/cjs/react-dom.production.min.js',
+      absPath: 'app:///node_modules/react-dom/cjs/react-dom.production.min.js',
+      module: null,
+      function: 'invokeGuardedCallback',
+      inApp: false,
+    },
   ],
   python: [
-    { filename: 'celery/app/trace.py', absPath: '/usr/local/lib/python3.12/site-packages/celery/app/trace.py', module: 'celery.app.trace', function: 'trace_task', inApp: false },
-    { filename: 'celery/app/trace.py', absPath: '/usr/local/lib/python3.12/site-packages/celery/app/trace.py', module: 'celery.app.trace', function: '__protected_call__', inApp: false },
+    {
+      filename: 'celery/app/trace.py',
+      absPath: '/usr/local/lib/python3.12/site-packages/celery/app/trace.py',
+      module: 'celery.app.trace',
+      function: 'trace_task',
+      inApp: false,
+    },
+    {
+      filename: 'celery/app/trace.py',
+      absPath: '/usr/local/lib/python3.12/site-packages/celery/app/trace.py',
+      module: 'celery.app.trace',
+      function: '__protected_call__',
+      inApp: false,
+    },
   ],
   go: [
-    { filename: 'net/http/server.go', absPath: '/usr/local/go/src/net/http/server.go', module: 'net/http', function: '(*conn).serve', inApp: false },
-    { filename: 'net/http/server.go', absPath: '/usr/local/go/src/net/http/server.go', module: 'net/http', function: 'HandlerFunc.ServeHTTP', inApp: false },
+    {
+      filename: 'net/http/server.go',
+      absPath: '/usr/local/go/src/net/http/server.go',
+      module: 'net/http',
+      function: '(*conn).serve',
+      inApp: false,
+    },
+    {
+      filename: 'net/http/server.go',
+      absPath: '/usr/local/go/src/net/http/server.go',
+      module: 'net/http',
+      function: 'HandlerFunc.ServeHTTP',
+      inApp: false,
+    },
   ],
 };
 
@@ -51,7 +99,12 @@ export interface Stack {
 
 /** A plausible stack: framework frames, then 2–4 in-app frames from the project's source tree. */
 export function buildStack(rng: Prng, runtime: Runtime, repository: string, files: readonly SourceFile[]): Stack {
-  const frames: FrameRecord[] = LIBRARY_FRAMES[runtime].map((f) => ({ ...f, lineNo: rng.int(20, 900), colNo: runtime === 'python' || runtime === 'go' ? null : rng.int(1, 60), contextLine: null }));
+  const frames: FrameRecord[] = LIBRARY_FRAMES[runtime].map((f) => ({
+    ...f,
+    lineNo: rng.int(20, 900),
+    colNo: runtime === 'python' || runtime === 'go' ? null : rng.int(1, 60),
+    contextLine: null,
+  }));
   const depth = rng.int(2, Math.min(4, files.length));
   let last: { path: string; fn: string } = { path: files[0].path, fn: files[0].functions[0] };
   for (let i = 0; i < depth; i++) {

@@ -49,7 +49,12 @@ export class TokenStore {
     this.internalToken = this.store({ kind: 'internal', installationUuid: null, userId: null, expires: false }).token;
   }
 
-  private store(opts: { kind: TokenKind; installationUuid: string | null; userId: string | null; expires: boolean }): AccessToken {
+  private store(opts: {
+    kind: TokenKind;
+    installationUuid: string | null;
+    userId: string | null;
+    expires: boolean;
+  }): AccessToken {
     const created = this.now();
     const token: AccessToken = {
       id: String(this.nextId++),
@@ -68,7 +73,12 @@ export class TokenStore {
   }
 
   issue(kind: 'installation' | 'oauth', owner: { installationUuid?: string; userId?: string }): AccessToken {
-    return this.store({ kind, installationUuid: owner.installationUuid ?? null, userId: owner.userId ?? null, expires: true });
+    return this.store({
+      kind,
+      installationUuid: owner.installationUuid ?? null,
+      userId: owner.userId ?? null,
+      expires: true,
+    });
   }
 
   /** The live token for a bearer string, or null when unknown, revoked or expired. */

@@ -18,14 +18,29 @@ export interface WebhookMessage {
 const APPLICATION_ACTOR = { id: 'sentry', name: 'Sentry', type: 'application' };
 const userActor = (user: UserRecord) => ({ type: 'user', id: Number(user.id), name: user.name });
 
-function envelope(state: EmulatorState, resource: string, action: string, actor: Json, data: Json, installationUuid = state.primaryInstallation.uuid): WebhookMessage {
+function envelope(
+  state: EmulatorState,
+  resource: string,
+  action: string,
+  actor: Json,
+  data: Json,
+  installationUuid = state.primaryInstallation.uuid,
+): WebhookMessage {
   return { resource, body: { action, actor, data, installation: { uuid: installationUuid } } };
 }
 
 export type IssueAction = 'created' | 'resolved' | 'unresolved' | 'assigned' | 'ignored';
 
-export function issueWebhook(state: EmulatorState, action: IssueAction, issue: IssueRecord, actor: UserRecord | null): WebhookMessage {
-  const { stats: _stats, ...payload } = serializeIssue(issue, state.store, { baseUrl: state.baseUrl, now: state.now() });
+export function issueWebhook(
+  state: EmulatorState,
+  action: IssueAction,
+  issue: IssueRecord,
+  actor: UserRecord | null,
+): WebhookMessage {
+  const { stats: _stats, ...payload } = serializeIssue(issue, state.store, {
+    baseUrl: state.baseUrl,
+    now: state.now(),
+  });
   return envelope(state, 'issue', action, actor ? userActor(actor) : APPLICATION_ACTOR, { issue: payload });
 }
 
@@ -47,7 +62,15 @@ function ingestEvent(state: EmulatorState, event: EventRecord, issue: IssueRecor
     exception: {
       values: [
         {
-          mechanism: { type: event.exception.mechanism, handled: event.exception.handled, data: {}, description: null, help_link: null, meta: null, synthetic: null },
+          mechanism: {
+            type: event.exception.mechanism,
+            handled: event.exception.handled,
+            data: {},
+            description: null,
+            help_link: null,
+            meta: null,
+            synthetic: null,
+          },
           stacktrace: {
             frames: event.exception.frames.map((f) => ({
               abs_path: f.absPath,
@@ -93,7 +116,17 @@ function ingestEvent(state: EmulatorState, event: EventRecord, issue: IssueRecor
     received: seconds,
     release: event.release,
     request: event.requestUrl
-      ? { cookies: null, data: null, env: null, fragment: null, headers: [['User-Agent', 'Mozilla/5.0']], inferred_content_type: null, method: 'POST', query_string: [], url: event.requestUrl }
+      ? {
+          cookies: null,
+          data: null,
+          env: null,
+          fragment: null,
+          headers: [['User-Agent', 'Mozilla/5.0']],
+          inferred_content_type: null,
+          method: 'POST',
+          query_string: [],
+          url: event.requestUrl,
+        }
       : null,
     sdk: { name: `sentry.${issue.platform}`, version: '8.0.0', integrations: [], packages: [] },
     tags: event.tags.map((t) => [t.key, t.value]),
@@ -112,7 +145,12 @@ export function errorWebhook(state: EmulatorState, event: EventRecord, issue: Is
   return envelope(state, 'error', 'created', APPLICATION_ACTOR, { error: ingestEvent(state, event, issue) });
 }
 
-export function eventAlertWebhook(state: EmulatorState, event: EventRecord, issue: IssueRecord, ruleTitle: string): WebhookMessage {
+export function eventAlertWebhook(
+  state: EmulatorState,
+  event: EventRecord,
+  issue: IssueRecord,
+  ruleTitle: string,
+): WebhookMessage {
   return envelope(state, 'event_alert', 'triggered', APPLICATION_ACTOR, {
     event: ingestEvent(state, event, issue),
     triggered_rule: ruleTitle,
@@ -120,7 +158,12 @@ export function eventAlertWebhook(state: EmulatorState, event: EventRecord, issu
   });
 }
 
-export function commentWebhook(state: EmulatorState, note: ActivityRecord, issue: IssueRecord, author: UserRecord): WebhookMessage {
+export function commentWebhook(
+  state: EmulatorState,
+  note: ActivityRecord,
+  issue: IssueRecord,
+  author: UserRecord,
+): WebhookMessage {
   return envelope(state, 'comment', 'created', userActor(author), {
     comment: String(note.data.text ?? ''),
     project_slug: state.store.project(issue.projectId).slug,
@@ -130,7 +173,12 @@ export function commentWebhook(state: EmulatorState, note: ActivityRecord, issue
   });
 }
 
-export function installationWebhook(state: EmulatorState, installationUuid: string, code: string, installer: UserRecord): WebhookMessage {
+export function installationWebhook(
+  state: EmulatorState,
+  installationUuid: string,
+  code: string,
+  installer: UserRecord,
+): WebhookMessage {
   return envelope(
     state,
     'installation',

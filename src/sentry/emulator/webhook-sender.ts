@@ -12,7 +12,13 @@ export interface DeliverOptions {
  * client secret (hex) in Sentry-Hook-Signature, plus Request-ID, Sentry-Hook-Resource and
  * Sentry-Hook-Timestamp.
  */
-export function deliverWebhook(url: string, secret: string, resource: string, body: unknown, opts: DeliverOptions = {}): Promise<Response> {
+export function deliverWebhook(
+  url: string,
+  secret: string,
+  resource: string,
+  body: unknown,
+  opts: DeliverOptions = {},
+): Promise<Response> {
   const payload = JSON.stringify(body);
   return fetch(url, {
     method: 'POST',

@@ -56,7 +56,11 @@ function lastChange(activities: Json[], types: Set<string>): string | null {
  * a webhook about a later change still wins), or at `syncedAt` when the log does not say. Without
  * `activities` the sync did not re-read them because nothing changed, and they are left out.
  */
-export function mapApiIssue(issue: Json, syncedAt: string, extras: { event?: Json | null; activities?: Json[] } = {}): MemoryRecord[] {
+export function mapApiIssue(
+  issue: Json,
+  syncedAt: string,
+  extras: { event?: Json | null; activities?: Json[] } = {},
+): MemoryRecord[] {
   const record = mapIssue(issue, syncedAt);
   if (extras.activities) {
     if (record.status) record.status.at = lastChange(extras.activities, statusActivity) ?? syncedAt;
@@ -68,7 +72,14 @@ export function mapApiIssue(issue: Json, syncedAt: string, extras: { event?: Jso
   const label = issueLabel(record);
   const project = obj(issue.project);
   const records: MemoryRecord[] = [record];
-  if (record.projectId) records.push({ kind: 'project', id: record.projectId, slug: record.projectSlug ?? null, name: text(project?.name), platform: text(project?.platform) });
+  if (record.projectId)
+    records.push({
+      kind: 'project',
+      id: record.projectId,
+      slug: record.projectSlug ?? null,
+      name: text(project?.name),
+      platform: text(project?.platform),
+    });
   records.push(
     observation({
       id: `issue.created:${record.id}`,
@@ -86,12 +97,18 @@ export function mapApiIssue(issue: Json, syncedAt: string, extras: { event?: Jso
     const event = mapEvent(extras.event, syncedAt);
     records.push({ ...event, issueId: event.issueId ?? record.id }, issueSeenInEvent(record.id, event));
   }
-  for (const activity of extras.activities ?? []) records.push(...mapActivity(activity, record.id, label, record.projectSlug ?? null));
+  for (const activity of extras.activities ?? [])
+    records.push(...mapActivity(activity, record.id, label, record.projectSlug ?? null));
   return records;
 }
 
 /** One issue activity item: a comment (note) or a status/assignment transition. */
-export function mapActivity(activity: Json, issueId: string, label: string, projectSlug: string | null): MemoryRecord[] {
+export function mapActivity(
+  activity: Json,
+  issueId: string,
+  label: string,
+  projectSlug: string | null,
+): MemoryRecord[] {
   const type = text(activity.type);
   const at = isoTime(activity.dateCreated);
   const id = str(activity.id);
@@ -128,7 +145,10 @@ export function mapActivity(activity: Json, issueId: string, label: string, proj
   const by = text(user?.name) ? ` by ${text(user?.name)}` : '';
   let summary: string;
   if (observationType === 'issue.assigned') {
-    const who = text(data.assigneeName) ?? text(data.assigneeEmail) ?? `${text(data.assigneeType) ?? 'user'} ${str(data.assignee) ?? '?'}`;
+    const who =
+      text(data.assigneeName) ??
+      text(data.assigneeEmail) ??
+      `${text(data.assigneeType) ?? 'user'} ${str(data.assignee) ?? '?'}`;
     summary = `${label} assigned to ${who}${by}`;
   } else {
     const release = text(data.version);
@@ -138,7 +158,13 @@ export function mapActivity(activity: Json, issueId: string, label: string, proj
 }
 
 export function mapApiProject(project: Json): ProjectRecord {
-  return { kind: 'project', id: str(project.id)!, slug: text(project.slug), name: text(project.name), platform: text(project.platform) };
+  return {
+    kind: 'project',
+    id: str(project.id)!,
+    slug: text(project.slug),
+    name: text(project.name),
+    platform: text(project.platform),
+  };
 }
 
 export function mapApiTeam(team: Json): TeamRecord {
@@ -156,12 +182,16 @@ export function mapApiMember(member: Json): MemberRecord | null {
     name: text(user?.name) ?? text(member.name),
     email: text(user?.email) ?? text(member.email),
     role: text(member.orgRole) ?? text(member.role),
-    teams: arr(member.teams).map(str).filter((t): t is string => t !== null),
+    teams: arr(member.teams)
+      .map(str)
+      .filter((t): t is string => t !== null),
   };
 }
 
 export function mapApiRelease(release: Json): ReleaseRecord {
-  const projects = arr(release.projects).map((p) => text(obj(p)?.slug)).filter((p): p is string => p !== null);
+  const projects = arr(release.projects)
+    .map((p) => text(obj(p)?.slug))
+    .filter((p): p is string => p !== null);
   return {
     kind: 'release',
     version: str(release.version)!,

@@ -7,8 +7,12 @@ const MAX_FRAMES = 5;
 function exceptionValues(event: Json): Json[] {
   const direct = arr(obj(event.exception)?.values);
   if (direct.length) return direct.map(obj).filter((v): v is Json => v !== null);
-  const entry = arr(event.entries).map(obj).find((e) => e?.type === 'exception');
-  return arr(obj(entry?.data)?.values).map(obj).filter((v): v is Json => v !== null);
+  const entry = arr(event.entries)
+    .map(obj)
+    .find((e) => e?.type === 'exception');
+  return arr(obj(entry?.data)?.values)
+    .map(obj)
+    .filter((v): v is Json => v !== null);
 }
 
 function mapFrame(frame: Json): StackFrame {

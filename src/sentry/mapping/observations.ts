@@ -12,7 +12,13 @@ export function observation(input: ObservationInput): ObservationRecord {
  * A status or assignment change of an issue. Webhooks and the API's activity log both report these,
  * at times a moment apart, so the fact is keyed by issue, kind and minute: seen twice, stored once.
  */
-export function issueTransition(issueId: string, type: ObservationType, at: string, summary: string, extra: Partial<ObservationRecord> = {}): ObservationRecord {
+export function issueTransition(
+  issueId: string,
+  type: ObservationType,
+  at: string,
+  summary: string,
+  extra: Partial<ObservationRecord> = {},
+): ObservationRecord {
   return observation({
     id: `${type}:${issueId}:${minuteOf(at)}`,
     type,

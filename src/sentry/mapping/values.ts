@@ -44,7 +44,8 @@ export function count(value: unknown): number | null {
 export function isoTime(value: unknown): string | null {
   let date: Date;
   if (typeof value === 'number') date = new Date(value * 1000);
-  else if (typeof value === 'string' && value !== '') date = new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`);
+  else if (typeof value === 'string' && value !== '')
+    date = new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`);
   else return null;
   // Out of range (1e21 seconds, year 300000) is an invalid Date here, not a RangeError later.
   return Number.isNaN(date.getTime()) ? null : date.toISOString();

@@ -33,7 +33,12 @@ type Of<R extends SentryWebhookEvent['resource']> = Extract<SentryWebhookEvent, 
  * second are told apart by rank, then by delivery order. The whole second stands for its start, so a
  * finer time within it from the API's activity log wins; a later change shows in the next sync.
  */
-function delivered<T>(event: SentryWebhookEvent, value: T, rank: Versioned<T>['rank'] = 'change', at = event.sentAt): Versioned<T> {
+function delivered<T>(
+  event: SentryWebhookEvent,
+  value: T,
+  rank: Versioned<T>['rank'] = 'change',
+  at = event.sentAt,
+): Versioned<T> {
   return { value, at, rank, arrival: event.arrival ?? undefined };
 }
 
@@ -72,7 +77,14 @@ function mapIssueWebhook(event: Of<'issue'>): MemoryRecord[] {
   const project = record.projectSlug ?? null;
   const by = event.actor?.type === 'user' && event.actor.name ? ` by ${event.actor.name}` : '';
   const records: MemoryRecord[] = [record];
-  if (record.projectId) records.push({ kind: 'project', id: record.projectId, slug: record.projectSlug ?? null, name: text(obj(event.data.issue.project)?.name), platform: text(obj(event.data.issue.project)?.platform) });
+  if (record.projectId)
+    records.push({
+      kind: 'project',
+      id: record.projectId,
+      slug: record.projectSlug ?? null,
+      name: text(obj(event.data.issue.project)?.name),
+      platform: text(obj(event.data.issue.project)?.platform),
+    });
   switch (event.action) {
     case 'created':
       records.push(
@@ -91,26 +103,52 @@ function mapIssueWebhook(event: Of<'issue'>): MemoryRecord[] {
       break;
     case 'resolved': {
       const inRelease = text(obj(event.data.issue.statusDetails)?.inRelease);
-      records.push(issueTransition(record.id, 'issue.resolved', event.sentAt, `${label} resolved${inRelease ? ` in release ${inRelease}` : ''}${by}`, { projectSlug: project, release: inRelease }));
+      records.push(
+        issueTransition(
+          record.id,
+          'issue.resolved',
+          event.sentAt,
+          `${label} resolved${inRelease ? ` in release ${inRelease}` : ''}${by}`,
+          { projectSlug: project, release: inRelease },
+        ),
+      );
       break;
     }
     case 'assigned': {
       const to = record.assignee?.value;
       const type = to ? 'issue.assigned' : 'issue.unassigned';
       const who = to ? `${to.name ?? to.email ?? to.id} (${to.type})` : 'nobody';
-      records.push(issueTransition(record.id, type, event.sentAt, `${label} assigned to ${who}${by}`, { projectSlug: project, data: to ? { assignee: to } : null }));
+      records.push(
+        issueTransition(record.id, type, event.sentAt, `${label} assigned to ${who}${by}`, {
+          projectSlug: project,
+          data: to ? { assignee: to } : null,
+        }),
+      );
       break;
     }
     case 'ignored':
     case 'archived': {
       const substatus = record.status?.value.substatus;
-      records.push(issueTransition(record.id, 'issue.ignored', event.sentAt, `${label} archived${substatus ? ` (${substatus.replaceAll('_', ' ')})` : ''}${by}`, { projectSlug: project }));
+      records.push(
+        issueTransition(
+          record.id,
+          'issue.ignored',
+          event.sentAt,
+          `${label} archived${substatus ? ` (${substatus.replaceAll('_', ' ')})` : ''}${by}`,
+          { projectSlug: project },
+        ),
+      );
       break;
     }
     case 'unresolved': {
       const regressed = record.status?.value.substatus === 'regressed' || !by;
       const type = regressed ? 'issue.regressed' : 'issue.unresolved';
-      records.push(issueTransition(record.id, type, event.sentAt, `${label} ${regressed ? 'regressed' : 'reopened'}${by}`, { projectSlug: project, release: record.lastRelease ?? null }));
+      records.push(
+        issueTransition(record.id, type, event.sentAt, `${label} ${regressed ? 'regressed' : 'reopened'}${by}`, {
+          projectSlug: project,
+          release: record.lastRelease ?? null,
+        }),
+      );
       break;
     }
   }
@@ -152,7 +190,8 @@ function mapEventAlert(event: Of<'event_alert'>): MemoryRecord[] {
       projectSlug: null,
       release: mapped.release,
       environment: mapped.environment,
-      summary: `Alert "${rule}" fired${mapped.issueId ? ` on issue ${mapped.issueId}` : ''}: ${mapped.title ?? ''}`.trim(),
+      summary:
+        `Alert "${rule}" fired${mapped.issueId ? ` on issue ${mapped.issueId}` : ''}: ${mapped.title ?? ''}`.trim(),
     }),
   ];
   if (mapped.issueId) records.push(issueSeenInEvent(mapped.issueId, mapped));
@@ -163,8 +202,11 @@ function mapMetricAlert(event: Of<'metric_alert'>): MemoryRecord[] {
   const incident = event.data.metric_alert;
   const rule = obj(incident.alert_rule) ?? {};
   const alertId = `metric_alert:${incident.id}`;
-  const title = text(event.data.description_title) ?? text(rule.name) ?? text(incident.title) ?? `Metric alert ${incident.id}`;
-  const projects = arr(incident.projects ?? rule.projects).map(str).filter((p): p is string => p !== null);
+  const title =
+    text(event.data.description_title) ?? text(rule.name) ?? text(incident.title) ?? `Metric alert ${incident.id}`;
+  const projects = arr(incident.projects ?? rule.projects)
+    .map(str)
+    .filter((p): p is string => p !== null);
   const type = `alert.${event.action}` as const;
   return [
     {
@@ -227,7 +269,9 @@ function mapComment(event: Of<'comment'>): MemoryRecord[] {
       subject: { type: 'comment', id },
       issueId,
       projectSlug: projectSlug ?? null,
-      summary: deleted ? `${who} deleted a comment on issue ${issueId}` : `${who} ${event.action === 'created' ? 'commented' : 'edited a comment'} on issue ${issueId}: ${truncate(comment ?? '', 200)}`,
+      summary: deleted
+        ? `${who} deleted a comment on issue ${issueId}`
+        : `${who} ${event.action === 'created' ? 'commented' : 'edited a comment'} on issue ${issueId}: ${truncate(comment ?? '', 200)}`,
     }),
   ];
 }
@@ -246,28 +290,71 @@ function seerSummary(stage: InsightStage, data: Json): { summary: string | null;
   switch (stage) {
     case 'root_cause': {
       const rootCause = obj(data.root_cause);
-      const steps = arr(rootCause?.steps).map(obj).filter((s): s is Json => s !== null);
+      const steps = arr(rootCause?.steps)
+        .map(obj)
+        .filter((s): s is Json => s !== null);
       const key = steps.find((s) => s.is_most_important_event === true);
       const file = obj(key?.relevant_code_file);
       return {
         summary: text(rootCause?.description),
-        details: rootCause ? { steps: steps.map((s) => text(s.title)).filter(Boolean), keyStep: text(key?.title), file: text(file?.file_path), repo: text(file?.repo_name) } : null,
+        details: rootCause
+          ? {
+              steps: steps.map((s) => text(s.title)).filter(Boolean),
+              keyStep: text(key?.title),
+              file: text(file?.file_path),
+              repo: text(file?.repo_name),
+            }
+          : null,
       };
     }
     case 'solution': {
       const solution = obj(data.solution);
-      const steps = arr(solution?.steps).map((s) => text(obj(s)?.title)).filter(Boolean);
+      const steps = arr(solution?.steps)
+        .map((s) => text(obj(s)?.title))
+        .filter(Boolean);
       return { summary: text(solution?.description), details: solution ? { steps } : null };
     }
     case 'coding': {
-      const changes = arr(data.changes).map(obj).filter((c): c is Json => c !== null);
-      const summary = changes.map((c) => text(c.title)).filter(Boolean).join('; ') || null;
-      return { summary, details: changes.length ? { changes: changes.map((c) => ({ repo: text(c.repo_name), title: text(c.title), description: text(c.description), branch: text(c.branch_name) })) } : null };
+      const changes = arr(data.changes)
+        .map(obj)
+        .filter((c): c is Json => c !== null);
+      const summary =
+        changes
+          .map((c) => text(c.title))
+          .filter(Boolean)
+          .join('; ') || null;
+      return {
+        summary,
+        details: changes.length
+          ? {
+              changes: changes.map((c) => ({
+                repo: text(c.repo_name),
+                title: text(c.title),
+                description: text(c.description),
+                branch: text(c.branch_name),
+              })),
+            }
+          : null,
+      };
     }
     case 'pr': {
-      const prs = arr(data.pull_requests).map(obj).filter((p): p is Json => p !== null);
-      const links = prs.map((p) => ({ url: text(obj(p.pull_request)?.pr_url), number: str(obj(p.pull_request)?.pr_number), repo: text(p.repo_name), provider: text(p.provider) }));
-      return { summary: links.map((l) => l.url).filter(Boolean).join(', ') || null, details: links.length ? { pullRequests: links } : null };
+      const prs = arr(data.pull_requests)
+        .map(obj)
+        .filter((p): p is Json => p !== null);
+      const links = prs.map((p) => ({
+        url: text(obj(p.pull_request)?.pr_url),
+        number: str(obj(p.pull_request)?.pr_number),
+        repo: text(p.repo_name),
+        provider: text(p.provider),
+      }));
+      return {
+        summary:
+          links
+            .map((l) => l.url)
+            .filter(Boolean)
+            .join(', ') || null,
+        details: links.length ? { pullRequests: links } : null,
+      };
     }
     default: {
       // triage_* and impact_assessment_* bodies are not documented with examples yet: keep the gist.
@@ -283,7 +370,8 @@ function mapSeer(event: Of<'seer'>): MemoryRecord[] {
   const state = action.endsWith('_started') ? 'started' : 'completed';
   const issueId = event.data.group_id;
   const runId = event.data.run_id ?? 'unknown';
-  const { summary, details } = state === 'completed' ? seerSummary(stage, event.data) : { summary: null, details: null };
+  const { summary, details } =
+    state === 'completed' ? seerSummary(stage, event.data) : { summary: null, details: null };
   const type = `insight.${state}` as const;
   const name = stageNames[stage];
   return [
@@ -295,9 +383,10 @@ function mapSeer(event: Of<'seer'>): MemoryRecord[] {
       subject: { type: 'insight', id: `${runId}:${stage}` },
       issueId,
       projectSlug: null,
-      summary: state === 'started'
-        ? `Seer started ${name} analysis for issue ${issueId}`
-        : `Seer ${action === 'pr_created' ? 'opened a pull request' : `${name}`} for issue ${issueId}${summary ? `: ${truncate(summary, 240)}` : ''}`,
+      summary:
+        state === 'started'
+          ? `Seer started ${name} analysis for issue ${issueId}`
+          : `Seer ${action === 'pr_created' ? 'opened a pull request' : `${name}`} for issue ${issueId}${summary ? `: ${truncate(summary, 240)}` : ''}`,
     }),
   ];
 }

@@ -26,7 +26,9 @@ export class CheckpointStore {
         .where('connection_id', '=', this.connectionId)
         .where('stream', '=', stream),
     );
-    return row ? { cursor: row.cursor, state: row.state ? (JSON.parse(row.state) as S) : null, updatedAt: row.updated_at } : null;
+    return row
+      ? { cursor: row.cursor, state: row.state ? (JSON.parse(row.state) as S) : null, updatedAt: row.updated_at }
+      : null;
   }
 
   async save(stream: string, cursor: string | null, state: unknown): Promise<void> {
@@ -42,7 +44,11 @@ export class CheckpointStore {
       this.db.qb
         .insertInto('sync_checkpoints')
         .values(row)
-        .onConflict((oc) => oc.columns(['workspace_id', 'connection_id', 'stream']).doUpdateSet({ cursor: row.cursor, state: row.state, updated_at: row.updated_at })),
+        .onConflict((oc) =>
+          oc
+            .columns(['workspace_id', 'connection_id', 'stream'])
+            .doUpdateSet({ cursor: row.cursor, state: row.state, updated_at: row.updated_at }),
+        ),
     );
   }
 }

@@ -59,7 +59,10 @@ export class SyncLeases {
    * connection whose last sync (by any process) started that recently is left alone too: schedulers
    * in several processes then sync each connection once per interval, not once each.
    */
-  async tryAcquire(connectionId: string, options: { notStartedWithinMs?: number } = {}): Promise<{ lease: SyncLease } | { busy: LeaseHolder } | { recent: LeaseHolder }> {
+  async tryAcquire(
+    connectionId: string,
+    options: { notStartedWithinMs?: number } = {},
+  ): Promise<{ lease: SyncLease } | { busy: LeaseHolder } | { recent: LeaseHolder }> {
     const claim = await this.claim(connectionId, null, options.notStartedWithinMs);
     return 'followed' in claim ? { busy: claim.followed.holder } : claim;
   }
@@ -69,7 +72,10 @@ export class SyncLeases {
    * successfully, that sync is returned instead: its data is what this one would have fetched.
    * If it failed or its holder vanished, the lease is taken and this sync runs after all.
    */
-  async acquireOrFollow(connectionId: string, onWait: (holder: LeaseHolder) => void): Promise<{ lease: SyncLease } | { followed: FollowedSync }> {
+  async acquireOrFollow(
+    connectionId: string,
+    onWait: (holder: LeaseHolder) => void,
+  ): Promise<{ lease: SyncLease } | { followed: FollowedSync }> {
     let following: string | null = null;
     for (;;) {
       const claim = await this.claim(connectionId, following);
@@ -87,17 +93,31 @@ export class SyncLeases {
     return this.db.transaction(async (db): Promise<Claim> => {
       // Another process may be claiming it right now; the row alone cannot serialize that on PostgreSQL.
       await db.lock(`sync lease:${workspaceId}:${connectionId}`);
-      const row = await db.get(db.qb.selectFrom('sync_leases').selectAll().where('workspace_id', '=', workspaceId).where('connection_id', '=', connectionId));
+      const row = await db.get(
+        db.qb
+          .selectFrom('sync_leases')
+          .selectAll()
+          .where('workspace_id', '=', workspaceId)
+          .where('connection_id', '=', connectionId),
+      );
       if (row) {
         const holder: LeaseHolder = { runId: row.run_id, pid: row.pid, host: row.host, startedAt: row.started_at };
         const held = row.finished_at === null && row.expires_at > this.now() && !holderIsGone(holder);
         if (held) return { busy: holder };
-        if (notStartedWithinMs !== undefined && Date.parse(row.started_at) > this.now() - notStartedWithinMs) return { recent: holder };
+        if (notStartedWithinMs !== undefined && Date.parse(row.started_at) > this.now() - notStartedWithinMs)
+          return { recent: holder };
         if (row.run_id === followingRunId && row.outcome === 'done' && row.summary !== null) {
-          return { followed: { holder, finishedAt: row.finished_at!, summary: JSON.parse(row.summary) as SyncSummary } };
+          return {
+            followed: { holder, finishedAt: row.finished_at!, summary: JSON.parse(row.summary) as SyncSummary },
+          };
         }
       }
-      const lease = { runId: randomUUID(), pid: process.pid, host: hostname(), startedAt: new Date(this.now()).toISOString() };
+      const lease = {
+        runId: randomUUID(),
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date(this.now()).toISOString(),
+      };
       const values = {
         workspace_id: workspaceId,
         connection_id: connectionId,
@@ -110,7 +130,16 @@ export class SyncLeases {
         outcome: null,
         summary: null,
       };
-      await db.run(db.qb.insertInto('sync_leases').values(values).onConflict((oc) => oc.columns(['workspace_id', 'connection_id']).doUpdateSet({ ...values, workspace_id: undefined, connection_id: undefined })));
+      await db.run(
+        db.qb
+          .insertInto('sync_leases')
+          .values(values)
+          .onConflict((oc) =>
+            oc
+              .columns(['workspace_id', 'connection_id'])
+              .doUpdateSet({ ...values, workspace_id: undefined, connection_id: undefined }),
+          ),
+      );
       return { lease: new SyncLease(this.db, workspaceId, connectionId, lease.runId, this.ttlMs, this.now) };
     });
   }
@@ -148,13 +177,25 @@ export class SyncLease {
   }
 
   private finish(outcome: 'done' | 'failed', summary: SyncSummary | null): Promise<void> {
-    return this.update({ finished_at: new Date(this.now()).toISOString(), outcome, summary: summary && JSON.stringify(summary), expires_at: this.now() });
+    return this.update({
+      finished_at: new Date(this.now()).toISOString(),
+      outcome,
+      summary: summary && JSON.stringify(summary),
+      expires_at: this.now(),
+    });
   }
 
   /** Only while the row is still ours: a holder that stalled past expiry must not touch its successor's lease. */
-  private async update(set: Partial<Pick<SyncLeaseTable, 'expires_at' | 'finished_at' | 'outcome' | 'summary'>>): Promise<void> {
+  private async update(
+    set: Partial<Pick<SyncLeaseTable, 'expires_at' | 'finished_at' | 'outcome' | 'summary'>>,
+  ): Promise<void> {
     await this.db.run(
-      this.db.qb.updateTable('sync_leases').set(set).where('workspace_id', '=', this.workspaceId).where('connection_id', '=', this.connectionId).where('run_id', '=', this.runId),
+      this.db.qb
+        .updateTable('sync_leases')
+        .set(set)
+        .where('workspace_id', '=', this.workspaceId)
+        .where('connection_id', '=', this.connectionId)
+        .where('run_id', '=', this.runId),
     );
   }
 }

@@ -42,7 +42,8 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
     let activated = 0;
     for (const workspaceId of await options.workspaces()) {
       const repository = new ConnectionRepository(options.db, workspaceId, options.connectionsKey);
-      activated += (await activatePendingInstallations({ db, inbox, workspaceId, repository, app, attempted, logger })).length;
+      activated += (await activatePendingInstallations({ db, inbox, workspaceId, repository, app, attempted, logger }))
+        .length;
     }
     return activated > 0;
   };
@@ -64,11 +65,29 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
       if ('recent' in claim) continue;
       if ('busy' in claim) {
         // Another process (a `sync` in a terminal, another `serve` on this file) is syncing it right now.
-        logger.info({ workspace: workspaceId, connection: connection.id, pid: claim.busy.pid, host: claim.busy.host, since: claim.busy.startedAt }, 'sync skipped: another sync of this connection is running');
+        logger.info(
+          {
+            workspace: workspaceId,
+            connection: connection.id,
+            pid: claim.busy.pid,
+            host: claim.busy.host,
+            since: claim.busy.startedAt,
+          },
+          'sync skipped: another sync of this connection is running',
+        );
         continue;
       }
       const client = clientFor(connection, repository, { now: options.now, logger });
-      const sync = new SentrySync({ client, organization: connection.orgSlug, workspaceId, connectionId: connection.id, db, since: options.since, now: options.now, logger });
+      const sync = new SentrySync({
+        client,
+        organization: connection.orgSlug,
+        workspaceId,
+        connectionId: connection.id,
+        db,
+        since: options.since,
+        now: options.now,
+        logger,
+      });
       try {
         const startedAt = new Date(options.now()).toISOString();
         const summary = await claim.lease.run(async () => {
@@ -76,11 +95,26 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
           return sync.reconcile();
         });
         logger.info(
-          { workspace: workspaceId, connection: connection.id, startedAt, streams: summary.streams, requests: summary.requests, rateLimited: summary.rateLimited, rateLimitWaitMs: summary.rateLimitWaitMs },
+          {
+            workspace: workspaceId,
+            connection: connection.id,
+            startedAt,
+            streams: summary.streams,
+            requests: summary.requests,
+            rateLimited: summary.rateLimited,
+            rateLimitWaitMs: summary.rateLimitWaitMs,
+          },
           'sync finished',
         );
       } catch (error) {
-        logger.error({ workspace: workspaceId, connection: connection.id, err: error instanceof Error ? error.message : String(error) }, 'sync failed; will retry next interval');
+        logger.error(
+          {
+            workspace: workspaceId,
+            connection: connection.id,
+            err: error instanceof Error ? error.message : String(error),
+          },
+          'sync failed; will retry next interval',
+        );
       }
     }
   };

@@ -19,7 +19,15 @@ import {
   type SentryReader,
 } from '../api/endpoints.js';
 import { SentryApiError } from '../api/errors.js';
-import { mapApiCommit, mapApiDeploy, mapApiIssue, mapApiMember, mapApiProject, mapApiRelease, mapApiTeam } from '../mapping/api.js';
+import {
+  mapApiCommit,
+  mapApiDeploy,
+  mapApiIssue,
+  mapApiMember,
+  mapApiProject,
+  mapApiRelease,
+  mapApiTeam,
+} from '../mapping/api.js';
 import type { Clock } from '../../time.js';
 import { isoTime, type Json } from '../mapping/values.js';
 import { SENTRY_SOURCE } from '../source.js';
@@ -87,7 +95,15 @@ export class SentrySync {
 
   constructor(private readonly options: SyncOptions) {
     this.checkpoints = new CheckpointStore(options.db, options.workspaceId, options.connectionId, options.now);
-    this.summary = { organization: options.organization, streams: {}, requests: 0, retries: 0, rateLimited: 0, rateLimitWaitMs: 0, durationMs: 0 };
+    this.summary = {
+      organization: options.organization,
+      streams: {},
+      requests: 0,
+      retries: 0,
+      rateLimited: 0,
+      rateLimitWaitMs: 0,
+      durationMs: 0,
+    };
   }
 
   private isoNow(): string {
@@ -132,7 +148,12 @@ export class SentrySync {
     return this.summary;
   }
 
-  private async commit(stream: SyncStream, records: MemoryRecord[], cursor: string | null, state: unknown): Promise<void> {
+  private async commit(
+    stream: SyncStream,
+    records: MemoryRecord[],
+    cursor: string | null,
+    state: unknown,
+  ): Promise<void> {
     const { db, workspaceId, connectionId } = this.options;
     await db.transaction(async (tx) => {
       await applyRecords(tx, workspaceId, SENTRY_SOURCE, records);
@@ -188,26 +209,47 @@ export class SentrySync {
 
   private nextIssueWindow(previous: IssueState | null): IssueState['window'] {
     const end = this.isoNow();
-    const start = previous?.syncedUntil ? new Date(Date.parse(previous.syncedUntil) - WINDOW_OVERLAP_MS).toISOString() : this.options.since;
+    const start = previous?.syncedUntil
+      ? new Date(Date.parse(previous.syncedUntil) - WINDOW_OVERLAP_MS).toISOString()
+      : this.options.since;
     return { start, end };
   }
 
-  private async syncIssues(stream: 'issues' | 'issues.reconcile', windowFor: (previous: IssueState | null) => IssueState['window']): Promise<void> {
+  private async syncIssues(
+    stream: 'issues' | 'issues.reconcile',
+    windowFor: (previous: IssueState | null) => IssueState['window'],
+  ): Promise<void> {
     const { client, organization } = this.options;
     const resumed = await this.resume<IssueState>(stream);
     const resuming = resumed.state?.phase === 'running';
     const window = resuming ? resumed.state!.window : windowFor(resumed.state);
     const syncedUntil = resumed.state?.syncedUntil;
     // `query` is always explicit: Sentry's default hides resolved and archived issues.
-    const pages = paginateIssues(client, organization, { query: '', sort: 'date', start: window.start, end: window.end, limit: 100 }, resuming ? resumed.cursor : null);
+    const pages = paginateIssues(
+      client,
+      organization,
+      { query: '', sort: 'date', start: window.start, end: window.end, limit: 100 },
+      resuming ? resumed.cursor : null,
+    );
     for await (const page of pages) {
       const syncedAt = this.isoNow();
       const bundles = await Promise.all(page.items.map((issue) => this.issueBundle(issue as Json)));
-      const records = bundles.flatMap(({ issue, event, activities }) => mapApiIssue(issue, syncedAt, { event, activities }));
-      await this.commit(stream, records, page.nextCursor, { phase: 'running', window, syncedUntil } satisfies IssueState);
+      const records = bundles.flatMap(({ issue, event, activities }) =>
+        mapApiIssue(issue, syncedAt, { event, activities }),
+      );
+      await this.commit(stream, records, page.nextCursor, {
+        phase: 'running',
+        window,
+        syncedUntil,
+      } satisfies IssueState);
       this.count(stream, page.items.length, false);
     }
-    await this.commit(stream, [], null, { phase: 'done', window, completedAt: this.isoNow(), syncedUntil: window.end } satisfies IssueState);
+    await this.commit(stream, [], null, {
+      phase: 'done',
+      window,
+      completedAt: this.isoNow(),
+      syncedUntil: window.end,
+    } satisfies IssueState);
     this.count(stream, 0, true);
   }
 
@@ -248,7 +290,10 @@ export class SentrySync {
           const record = mapApiRelease(release);
           const stored = await storedRelease(db, workspaceId, record.version);
           const recent = (record.createdAt ?? '') >= since || stored !== undefined;
-          const changed = !stored || stored.commit_count !== record.commitCount || Number(stored.deploys ?? 0) !== Number(release.deployCount ?? 0);
+          const changed =
+            !stored ||
+            stored.commit_count !== record.commitCount ||
+            Number(stored.deploys ?? 0) !== Number(release.deployCount ?? 0);
           if (!recent || !changed) return [record] as MemoryRecord[];
           return [record, ...(await this.releaseDetails(record.version, record.projects))];
         }),
@@ -287,4 +332,3 @@ function notFoundAs<T>(value: T): (error: unknown) => T {
     throw error;
   };
 }
-

@@ -12,7 +12,11 @@ export function createSentryProcessor(): DeliveryProcessor {
       throw new PermanentError(parsed.reason);
     }
     const event = parsed.event;
-    if (event.resource !== 'installation' && event.installationUuid && (await isInstallationDeleted(tx, row.workspace_id, event.installationUuid))) {
+    if (
+      event.resource !== 'installation' &&
+      event.installationUuid &&
+      (await isInstallationDeleted(tx, row.workspace_id, event.installationUuid))
+    ) {
       // An uninstalled integration's late deliveries are kept, not applied: uninstalling stops the data flow.
       return { skip: `installation ${event.installationUuid} was deleted` };
     }

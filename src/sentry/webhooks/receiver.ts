@@ -29,7 +29,8 @@ export const STORE_RETRY_AFTER_SECONDS = 10;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function newInstallationName(payload: Record<string, unknown>): string {
-  const slug = (payload.data as { installation?: { organization?: { slug?: unknown } } } | undefined)?.installation?.organization?.slug;
+  const slug = (payload.data as { installation?: { organization?: { slug?: unknown } } } | undefined)?.installation
+    ?.organization?.slug;
   return typeof slug === 'string' ? slug : 'installation';
 }
 
@@ -40,11 +41,22 @@ export type HeaderLookup = (name: string) => string | undefined;
  * Acknowledges one Sentry delivery: signature over the raw bytes, replay window, JSON check, then a
  * durable write to the inbox. Nothing else happens on this path; processing is the worker's.
  */
-export async function receiveSentryDelivery(options: ReceiverOptions, header: HeaderLookup, body: Uint8Array): Promise<ReceiverReply> {
-  if (!options.secrets.length) return { status: 401, body: { ok: false, error: 'no client secret is configured on this server (SENTRY_CLIENT_SECRET)' } };
+export async function receiveSentryDelivery(
+  options: ReceiverOptions,
+  header: HeaderLookup,
+  body: Uint8Array,
+): Promise<ReceiverReply> {
+  if (!options.secrets.length)
+    return {
+      status: 401,
+      body: { ok: false, error: 'no client secret is configured on this server (SENTRY_CLIENT_SECRET)' },
+    };
   const signature = header('sentry-hook-signature') ?? header('sentry-app-signature');
   if (!verifySignature(body, signature, options.secrets)) {
-    return { status: 401, body: { ok: false, error: signature ? 'signature does not match the body' : 'missing Sentry-Hook-Signature' } };
+    return {
+      status: 401,
+      body: { ok: false, error: signature ? 'signature does not match the body' : 'missing Sentry-Hook-Signature' },
+    };
   }
   const timestamp = checkTimestamp(header('sentry-hook-timestamp'), options.toleranceSeconds, options.now?.());
   if (!timestamp.ok) return { status: 401, body: { ok: false, error: timestamp.reason } };
@@ -63,10 +75,14 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
   } catch {
     return { status: 400, body: { ok: false, error: 'body is not valid JSON' } };
   }
-  const payload = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  const payload =
+    parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : null;
   if (!payload) return { status: 400, body: { ok: false, error: 'body must be a JSON object' } };
   const installation = payload.installation as { uuid?: unknown } | undefined;
-  const deliveryId = header('request-id') || createHash('sha256').update(resource).update('\n').update(body).digest('hex');
+  const deliveryId =
+    header('request-id') || createHash('sha256').update(resource).update('\n').update(body).digest('hex');
   try {
     const result = await options.enqueue({
       workspaceId: options.workspaceId,
@@ -76,7 +92,10 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
       action: typeof payload.action === 'string' ? payload.action : null,
       externalId: typeof installation?.uuid === 'string' ? installation.uuid : null,
       // A new installation's workspace (when there is one per installation) is named after its organization.
-      newInstallation: resource === 'installation' && payload.action === 'created' ? { name: newInstallationName(payload) } : undefined,
+      newInstallation:
+        resource === 'installation' && payload.action === 'created'
+          ? { name: newInstallationName(payload) }
+          : undefined,
       sentAt: timestamp.sentAt.toISOString(),
       body: text,
     });
@@ -97,7 +116,9 @@ export async function receiveSentryDelivery(options: ReceiverOptions, header: He
  * A Web-standard `(Request) => Promise<Response>` handler, for Next.js/Hono/any fetch-style route.
  * `maxBodyBytes` is enforced while reading, before the signature check.
  */
-export function createWebhookHandler(options: ReceiverOptions & { maxBodyBytes?: number }): (request: Request) => Promise<Response> {
+export function createWebhookHandler(
+  options: ReceiverOptions & { maxBodyBytes?: number },
+): (request: Request) => Promise<Response> {
   const maxBodyBytes = options.maxBodyBytes ?? 5 * 1024 * 1024;
   return async (request) => {
     if (request.method !== 'POST') return Response.json({ ok: false, error: 'method not allowed' }, { status: 405 });

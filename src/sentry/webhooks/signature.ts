@@ -9,7 +9,11 @@ export function signBody(secret: string, body: Uint8Array | string): string {
  * True when `signature` is the HMAC of `body` under any of `secrets` (several are accepted
  * so a secret can be rotated without downtime). Constant-time per candidate.
  */
-export function verifySignature(body: Uint8Array | string, signature: string | undefined, secrets: readonly string[]): boolean {
+export function verifySignature(
+  body: Uint8Array | string,
+  signature: string | undefined,
+  secrets: readonly string[],
+): boolean {
   if (!signature || !/^[0-9a-fA-F]{64}$/.test(signature)) return false;
   const given = Buffer.from(signature.toLowerCase(), 'hex');
   let ok = false;
@@ -24,11 +28,19 @@ export function verifySignature(body: Uint8Array | string, signature: string | u
 export type TimestampCheck = { ok: true; sentAt: Date } | { ok: false; reason: string };
 
 /** Replay window: `Sentry-Hook-Timestamp` is epoch seconds; reject when it is outside ±tolerance. */
-export function checkTimestamp(header: string | undefined, toleranceSeconds: number, now: number = Date.now()): TimestampCheck {
+export function checkTimestamp(
+  header: string | undefined,
+  toleranceSeconds: number,
+  now: number = Date.now(),
+): TimestampCheck {
   if (!header) return { ok: false, reason: 'missing Sentry-Hook-Timestamp' };
   const seconds = Number(header);
   if (!Number.isFinite(seconds)) return { ok: false, reason: 'Sentry-Hook-Timestamp is not a number' };
   const skew = Math.abs(now / 1000 - seconds);
-  if (skew > toleranceSeconds) return { ok: false, reason: `Sentry-Hook-Timestamp is ${Math.round(skew)}s from now (tolerance ${toleranceSeconds}s)` };
+  if (skew > toleranceSeconds)
+    return {
+      ok: false,
+      reason: `Sentry-Hook-Timestamp is ${Math.round(skew)}s from now (tolerance ${toleranceSeconds}s)`,
+    };
   return { ok: true, sentAt: new Date(seconds * 1000) };
 }

@@ -17,7 +17,14 @@ afterAll(async () => {
 describe('get_issue_context', () => {
   it('the fixture issue, with its comment-free context and Seer analysis', async () => {
     const issue = await call(client, 'get_issue_context', { issue: 'FRONT-END-9' });
-    expect(issue.structuredContent).toMatchObject({ id: '1170820242', title: 'ReferenceError: blooopy is not defined', project: 'front-end', status: 'unresolved', count: 1, userCount: 1 });
+    expect(issue.structuredContent).toMatchObject({
+      id: '1170820242',
+      title: 'ReferenceError: blooopy is not defined',
+      project: 'front-end',
+      status: 'unresolved',
+      count: 1,
+      userCount: 1,
+    });
     const seer = (issue.structuredContent as { seer: { stage: string; state: string }[] }).seer;
     expect(seer.map((s) => s.stage)).toEqual(expect.arrayContaining(['root_cause', 'solution', 'coding']));
     expect(text(issue)).toMatch(/^## FRONT-END-9: ReferenceError: blooopy is not defined/);
@@ -27,7 +34,14 @@ describe('get_issue_context', () => {
     const issue = service.data.issues.find((i) => i.assignedTo?.type === 'user' && i.count > 50)!;
     const result = await call(client, 'get_issue_context', { issue: issue.id });
     const user = service.data.users.find((u) => u.id === issue.assignedTo!.id)!;
-    expect(result.structuredContent).toMatchObject({ id: issue.id, shortId: issue.shortId, count: issue.count, userCount: issue.userCount, firstRelease: issue.firstRelease, assignee: { name: user.name } });
+    expect(result.structuredContent).toMatchObject({
+      id: issue.id,
+      shortId: issue.shortId,
+      count: issue.count,
+      userCount: issue.userCount,
+      firstRelease: issue.firstRelease,
+      assignee: { name: user.name },
+    });
   });
 
   it('the answer fits the token budget, and says how to see what was cut', async () => {

@@ -17,6 +17,8 @@ describe('get_release_context', () => {
   it('the issues a release introduced', async () => {
     const release = service.data.releases.find((r) => service.data.issues.some((i) => i.firstRelease === r.version))!;
     const releaseAnswer = await call(client, 'get_release_context', { version: release.version });
-    expect((releaseAnswer.structuredContent as { newIssues: { total: number } }).newIssues.total).toBe(service.data.issues.filter((i) => i.firstRelease === release.version).length);
+    expect((releaseAnswer.structuredContent as { newIssues: { total: number } }).newIssues.total).toBe(
+      service.data.issues.filter((i) => i.firstRelease === release.version).length,
+    );
   });
 });

@@ -26,9 +26,18 @@ describe('search_memory', () => {
   it('answers fit the token budget; what is cut is named, with a cursor to continue', async () => {
     const big = await call(client, 'search_memory', { query: 'error', limit: 50, maxTokens: 400 });
     expect(estimateTokens(text(big))).toBeLessThanOrEqual(400);
-    const content = big.structuredContent as { hits: { id: string }[]; nextCursor: string; truncated: { omitted: { results: number } } };
+    const content = big.structuredContent as {
+      hits: { id: string }[];
+      nextCursor: string;
+      truncated: { omitted: { results: number } };
+    };
     expect(content.truncated.omitted.results).toBeGreaterThan(0);
-    const next = await call(client, 'search_memory', { query: 'error', limit: 50, maxTokens: 400, cursor: content.nextCursor });
+    const next = await call(client, 'search_memory', {
+      query: 'error',
+      limit: 50,
+      maxTokens: 400,
+      cursor: content.nextCursor,
+    });
     const nextIds = (next.structuredContent as { hits: { id: string }[] }).hits.map((h) => h.id);
     expect(nextIds.some((id) => content.hits.some((h) => h.id === id))).toBe(false);
   });

@@ -15,8 +15,14 @@ afterAll(async () => {
 
 describe('get_timeline', () => {
   it('counts what happened in the window', async () => {
-    const timeline = await call(client, 'get_timeline', { since: '2026-11-13T00:00:00Z', until: '2026-11-20T00:00:00Z', kinds: ['deploy'] });
-    const deploys = service.data.releases.flatMap((r) => r.deploys).filter((d) => d.dateFinished >= '2026-11-13T00:00:00Z' && d.dateFinished < '2026-11-20T00:00:00Z');
+    const timeline = await call(client, 'get_timeline', {
+      since: '2026-11-13T00:00:00Z',
+      until: '2026-11-20T00:00:00Z',
+      kinds: ['deploy'],
+    });
+    const deploys = service.data.releases
+      .flatMap((r) => r.deploys)
+      .filter((d) => d.dateFinished >= '2026-11-13T00:00:00Z' && d.dateFinished < '2026-11-20T00:00:00Z');
     expect((timeline.structuredContent as { counts: Record<string, number> }).counts.deploy).toBe(deploys.length);
   });
 

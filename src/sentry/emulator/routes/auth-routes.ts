@@ -12,7 +12,10 @@ import { json, notFound, route, type Reply, type RequestContext, type Route } fr
 import type { EmulatorState } from '../state.js';
 import type { AccessToken } from '../tokens.js';
 
-export const JWT_BEARER_GRANTS = ['urn:sentry:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:jwt-bearer'];
+export const JWT_BEARER_GRANTS = [
+  'urn:sentry:params:oauth:grant-type:jwt-bearer',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+];
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -55,18 +58,30 @@ export function authRoutes(state: EmulatorState): Route[] {
       // The manual refresh replaces whatever token the installation had.
       tokens.revokeInstallation(installation.uuid);
       state.stats.refreshes += 1;
-      return json(installationTokenBody(tokens.issue('installation', { installationUuid: installation.uuid }), ctx.body.state), 201);
+      return json(
+        installationTokenBody(tokens.issue('installation', { installationUuid: installation.uuid }), ctx.body.state),
+        201,
+      );
     }
 
     if (grantType !== 'authorization_code' && grantType !== 'refresh_token') return detail(403, 'Invalid grant_type');
-    const missing = required(ctx.body, ['client_id', 'client_secret', grantType === 'authorization_code' ? 'code' : 'refresh_token']);
+    const missing = required(ctx.body, [
+      'client_id',
+      'client_secret',
+      grantType === 'authorization_code' ? 'code' : 'refresh_token',
+    ]);
     if (missing) return missing;
-    if (ctx.body.client_id !== app.clientId || ctx.body.client_secret !== app.clientSecret) return detail(401, 'Invalid Client ID / Secret pair');
+    if (ctx.body.client_id !== app.clientId || ctx.body.client_secret !== app.clientSecret)
+      return detail(401, 'Invalid Client ID / Secret pair');
 
     if (grantType === 'authorization_code') {
       const grant = tokens.consumeGrant(ctx.body.code as string);
-      if (!grant || grant.installationUuid !== installation.uuid) return detail(401, 'Could not find grant for given code');
-      return json(installationTokenBody(tokens.issue('installation', { installationUuid: installation.uuid }), ctx.body.state), 201);
+      if (!grant || grant.installationUuid !== installation.uuid)
+        return detail(401, 'Could not find grant for given code');
+      return json(
+        installationTokenBody(tokens.issue('installation', { installationUuid: installation.uuid }), ctx.body.state),
+        201,
+      );
     }
     const refreshed = tokens.refresh(ctx.body.refresh_token as string, installation.uuid);
     if (!refreshed) return detail(401, 'Given refresh token does not exist');
@@ -77,8 +92,10 @@ export function authRoutes(state: EmulatorState): Route[] {
   function updateInstallation(ctx: RequestContext): Reply {
     const installation = state.installations.get(ctx.params.uuid);
     if (!installation) return notFound('Installation not found');
-    if (ctx.token?.installationUuid !== installation.uuid) return detail(403, 'You do not have permission to perform this action.');
-    if (ctx.body.status !== 'installed') return json({ status: ["Invalid value 'status'. Only 'installed' is accepted."] }, 400);
+    if (ctx.token?.installationUuid !== installation.uuid)
+      return detail(403, 'You do not have permission to perform this action.');
+    if (ctx.body.status !== 'installed')
+      return json({ status: ["Invalid value 'status'. Only 'installed' is accepted."] }, 400);
     installation.status = 'installed';
     return json({
       app: { uuid: app.uuid, slug: app.slug },
@@ -107,14 +124,17 @@ export function authRoutes(state: EmulatorState): Route[] {
   function oauthToken(ctx: RequestContext): Reply {
     const body = ctx.body;
     const grantType = str(body.grant_type);
-    if (grantType !== 'authorization_code' && grantType !== 'refresh_token') return json({ error: 'unsupported_grant_type' }, 400);
-    if (body.client_id !== app.clientId || body.client_secret !== app.clientSecret) return json({ error: 'invalid_client' }, 401);
+    if (grantType !== 'authorization_code' && grantType !== 'refresh_token')
+      return json({ error: 'unsupported_grant_type' }, 400);
+    if (body.client_id !== app.clientId || body.client_secret !== app.clientSecret)
+      return json({ error: 'invalid_client' }, 401);
 
     let token: AccessToken | null;
     if (grantType === 'authorization_code') {
       const grant = str(body.code) ? tokens.consumeGrant(body.code as string) : null;
       if (!grant || grant.installationUuid !== null) return json({ error: 'invalid_grant' }, 400);
-      if (grant.redirectUri && str(body.redirect_uri) && body.redirect_uri !== grant.redirectUri) return json({ error: 'invalid_grant' }, 400);
+      if (grant.redirectUri && str(body.redirect_uri) && body.redirect_uri !== grant.redirectUri)
+        return json({ error: 'invalid_grant' }, 400);
       token = tokens.issue('oauth', { userId: grant.userId ?? undefined });
     } else {
       token = str(body.refresh_token) ? tokens.refresh(body.refresh_token as string, null) : null;

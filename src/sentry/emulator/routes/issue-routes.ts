@@ -43,13 +43,20 @@ export function issueRoutes(state: EmulatorState): Route[] {
     );
   };
 
-  const withIssue = (fn: (ctx: RequestContext, issue: IssueRecord) => Reply): Handler => (ctx) => {
-    const issue = store.findIssue(ctx.params.issueId);
-    return issue ? fn(ctx, issue) : notFound();
-  };
+  const withIssue =
+    (fn: (ctx: RequestContext, issue: IssueRecord) => Reply): Handler =>
+    (ctx) => {
+      const issue = store.findIssue(ctx.params.issueId);
+      return issue ? fn(ctx, issue) : notFound();
+    };
 
   const perIssue: [string, Handler][] = [
-    [':issueId/', withIssue((_ctx, issue) => json(serializeIssue(issue, store, { baseUrl: state.baseUrl, now: state.now(), detailed: true })))],
+    [
+      ':issueId/',
+      withIssue((_ctx, issue) =>
+        json(serializeIssue(issue, store, { baseUrl: state.baseUrl, now: state.now(), detailed: true })),
+      ),
+    ],
     [
       ':issueId/events/',
       withIssue((ctx, issue) => pagedReply(ctx, [...issue.events].reverse(), (e) => serializeEvent(e, issue, store))),
@@ -61,25 +68,28 @@ export function issueRoutes(state: EmulatorState): Route[] {
         return event ? json(serializeEvent(event, issue, store)) : notFound('Event not found');
       }),
     ],
-    [':issueId/activities/', withIssue((_ctx, issue) => json({ activity: [...issue.activity].reverse().map((a) => serializeActivity(a, store)) }))],
+    [
+      ':issueId/activities/',
+      withIssue((_ctx, issue) =>
+        json({ activity: [...issue.activity].reverse().map((a) => serializeActivity(a, store)) }),
+      ),
+    ],
     [':issueId/comments/', notesHandler()],
     [':issueId/notes/', notesHandler()],
   ];
 
   function notesHandler(): Handler {
     return withIssue((ctx, issue) =>
-      pagedReply(
-        ctx,
-        issue.activity.filter((a) => a.type === 'note').reverse(),
-        (a) => serializeActivity(a, store),
-      ),
+      pagedReply(ctx, issue.activity.filter((a) => a.type === 'note').reverse(), (a) => serializeActivity(a, store)),
     );
   }
 
   return [
     route('GET', '/api/0/organizations/:org/issues/', forOrg(state, listIssues)),
     // Issue routes exist both org-scoped (id or short id) and top-level, as in Sentry.
-    ...perIssue.map(([path, handler]) => route('GET', `/api/0/organizations/:org/issues/${path}`, forOrg(state, handler))),
+    ...perIssue.map(([path, handler]) =>
+      route('GET', `/api/0/organizations/:org/issues/${path}`, forOrg(state, handler)),
+    ),
     ...perIssue.map(([path, handler]) => route('GET', `/api/0/issues/${path}`, handler)),
   ];
 }

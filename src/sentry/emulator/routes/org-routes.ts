@@ -1,5 +1,11 @@
 import { json, route, type Route } from '../router.js';
-import { serializeEnvironment, serializeMember, serializeOrganization, serializeProject, serializeTeam } from '../serialize.js';
+import {
+  serializeEnvironment,
+  serializeMember,
+  serializeOrganization,
+  serializeProject,
+  serializeTeam,
+} from '../serialize.js';
 import type { EmulatorState } from '../state.js';
 import { forOrg, pagedReply } from './lists.js';
 
@@ -21,13 +27,25 @@ export function orgRoutes(state: EmulatorState): Route[] {
         }),
       ),
     ),
-    route('GET', '/api/0/organizations/:org/projects/', forOrg(state, (ctx) => pagedReply(ctx, store.data.projects, (p) => serializeProject(p, store)))),
-    route('GET', '/api/0/organizations/:org/teams/', forOrg(state, (ctx) => pagedReply(ctx, store.data.teams, serializeTeam))),
+    route(
+      'GET',
+      '/api/0/organizations/:org/projects/',
+      forOrg(state, (ctx) => pagedReply(ctx, store.data.projects, (p) => serializeProject(p, store))),
+    ),
+    route(
+      'GET',
+      '/api/0/organizations/:org/teams/',
+      forOrg(state, (ctx) => pagedReply(ctx, store.data.teams, serializeTeam)),
+    ),
     route(
       'GET',
       '/api/0/organizations/:org/members/',
       forOrg(state, (ctx) => pagedReply(ctx, store.data.members, (m) => serializeMember(m, store.user(m.userId)!))),
     ),
-    route('GET', '/api/0/organizations/:org/environments/', forOrg(state, () => json(store.data.environments.map(serializeEnvironment)))),
+    route(
+      'GET',
+      '/api/0/organizations/:org/environments/',
+      forOrg(state, () => json(store.data.environments.map(serializeEnvironment))),
+    ),
   ];
 }

@@ -1,5 +1,11 @@
 import { json, notFound, route, type Route, type RequestContext } from '../router.js';
-import { newGroupsByRelease, serializeCommit, serializeCommitFile, serializeDeploy, serializeRelease } from '../serialize.js';
+import {
+  newGroupsByRelease,
+  serializeCommit,
+  serializeCommitFile,
+  serializeDeploy,
+  serializeRelease,
+} from '../serialize.js';
 import type { EmulatorState } from '../state.js';
 import type { ReleaseRecord } from '../model.js';
 import { forOrg, pagedReply, projectFilter } from './lists.js';
@@ -30,7 +36,9 @@ export function releaseRoutes(state: EmulatorState): Route[] {
     route(
       'GET',
       '/api/0/organizations/:org/releases/:version/',
-      withRelease((_ctx, release) => json(serializeRelease(release, store, newGroupsByRelease(store).get(release.version) ?? 0))),
+      withRelease((_ctx, release) =>
+        json(serializeRelease(release, store, newGroupsByRelease(store).get(release.version) ?? 0)),
+      ),
     ),
     route(
       'GET',
