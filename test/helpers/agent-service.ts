@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import { createMcpServer } from '../../src/agent/server.js';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { createApiKey } from '../../src/memory/api-keys.js';
@@ -72,3 +73,17 @@ export async function call(client: Client, name: string, args: Record<string, un
 
 /** A tool result's markdown. */
 export const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+
+/** The agent service and an in-process client of it, started before the calling file's tests and closed after them. */
+export function agentFixture(): { service: AgentService; client: Client } {
+  const fixture = {} as { service: AgentService; client: Client };
+  beforeAll(async () => {
+    fixture.service = await startAgentService();
+    fixture.client = await toolClient(fixture.service);
+  });
+  afterAll(async () => {
+    await fixture.client.close();
+    await fixture.service.close();
+  });
+  return fixture;
+}

@@ -1,22 +1,12 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { estimateTokens } from '../../../src/agent/budget.js';
-import { call, startAgentService, text, toolClient, type AgentService } from '../../helpers/agent-service.js';
+import { agentFixture, call, text } from '../../helpers/agent-service.js';
 
-let service: AgentService;
-let client: Client;
-beforeAll(async () => {
-  service = await startAgentService();
-  client = await toolClient(service);
-});
-afterAll(async () => {
-  await client.close();
-  await service.close();
-});
+const fx = agentFixture();
 
 describe('get_issue_context', () => {
   it('the fixture issue, with its comment-free context and Seer analysis', async () => {
-    const issue = await call(client, 'get_issue_context', { issue: 'FRONT-END-9' });
+    const issue = await call(fx.client, 'get_issue_context', { issue: 'FRONT-END-9' });
     expect(issue.structuredContent).toMatchObject({
       id: '1170820242',
       title: 'ReferenceError: blooopy is not defined',
@@ -31,9 +21,9 @@ describe('get_issue_context', () => {
   });
 
   it('on an emulator issue: counts, releases and assignee as Sentry has them', async () => {
-    const issue = service.data.issues.find((i) => i.assignedTo?.type === 'user' && i.count > 50)!;
-    const result = await call(client, 'get_issue_context', { issue: issue.id });
-    const user = service.data.users.find((u) => u.id === issue.assignedTo!.id)!;
+    const issue = fx.service.data.issues.find((i) => i.assignedTo?.type === 'user' && i.count > 50)!;
+    const result = await call(fx.client, 'get_issue_context', { issue: issue.id });
+    const user = fx.service.data.users.find((u) => u.id === issue.assignedTo!.id)!;
     expect(result.structuredContent).toMatchObject({
       id: issue.id,
       shortId: issue.shortId,
@@ -45,15 +35,15 @@ describe('get_issue_context', () => {
   });
 
   it('the answer fits the token budget, and says how to see what was cut', async () => {
-    const busy = service.data.issues.find((i) => i.activity.filter((a) => a.type === 'note').length >= 2)!;
-    const small = await call(client, 'get_issue_context', { issue: busy.id, maxTokens: 200 });
+    const busy = fx.service.data.issues.find((i) => i.activity.filter((a) => a.type === 'note').length >= 2)!;
+    const small = await call(fx.client, 'get_issue_context', { issue: busy.id, maxTokens: 200 });
     expect(estimateTokens(text(small))).toBeLessThanOrEqual(200);
     expect(text(small)).toContain(busy.shortId);
     expect((small.structuredContent as { truncated: { hint: string } }).truncated.hint).toMatch(/maxTokens/);
   });
 
   it('an issue not in memory is a tool error that says so', async () => {
-    const unknown = await call(client, 'get_issue_context', { issue: 'NOPE-1' });
+    const unknown = await call(fx.client, 'get_issue_context', { issue: 'NOPE-1' });
     expect(unknown.isError).toBe(true);
     expect(text(unknown)).toMatch(/no issue "NOPE-1" in memory/);
   });

@@ -1,22 +1,12 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { estimateTokens } from '../../../src/agent/budget.js';
-import { call, startAgentService, text, toolClient, type AgentService } from '../../helpers/agent-service.js';
+import { agentFixture, call, text } from '../../helpers/agent-service.js';
 
-let service: AgentService;
-let client: Client;
-beforeAll(async () => {
-  service = await startAgentService();
-  client = await toolClient(service);
-});
-afterAll(async () => {
-  await client.close();
-  await service.close();
-});
+const fx = agentFixture();
 
 describe('search_memory', () => {
   it('finds the fixture issue', async () => {
-    const search = await call(client, 'search_memory', { query: 'blooopy' });
+    const search = await call(fx.client, 'search_memory', { query: 'blooopy' });
     expect(search.isError).toBeFalsy();
     const hit = (search.structuredContent as { hits: { issueId: string; shortId: string }[] }).hits[0];
     expect(hit).toMatchObject({ issueId: '1170820242', shortId: 'FRONT-END-9' });
@@ -24,7 +14,7 @@ describe('search_memory', () => {
   });
 
   it('answers fit the token budget; what is cut is named, with a cursor to continue', async () => {
-    const big = await call(client, 'search_memory', { query: 'error', limit: 50, maxTokens: 400 });
+    const big = await call(fx.client, 'search_memory', { query: 'error', limit: 50, maxTokens: 400 });
     expect(estimateTokens(text(big))).toBeLessThanOrEqual(400);
     const content = big.structuredContent as {
       hits: { id: string }[];
@@ -32,7 +22,7 @@ describe('search_memory', () => {
       truncated: { omitted: { results: number } };
     };
     expect(content.truncated.omitted.results).toBeGreaterThan(0);
-    const next = await call(client, 'search_memory', {
+    const next = await call(fx.client, 'search_memory', {
       query: 'error',
       limit: 50,
       maxTokens: 400,
@@ -43,7 +33,7 @@ describe('search_memory', () => {
   });
 
   it('bad input comes back as a tool error that says what to change', async () => {
-    const badLimit = await call(client, 'search_memory', { query: 'error', limit: 500 });
+    const badLimit = await call(fx.client, 'search_memory', { query: 'error', limit: 500 });
     expect(badLimit.isError).toBe(true);
     expect(text(badLimit)).toMatch(/limit/);
   });
