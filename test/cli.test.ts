@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_WORKSPACE } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { webhookFixtures } from './helpers/fixtures.js';
+import { applyWebhookFixtures } from './helpers/runtime.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 
@@ -10,20 +10,7 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   const runtime = await openRuntime({ db: db.location });
-  const sentAt = '2026-11-20T10:00:00.000Z';
-  for (const fixture of webhookFixtures()) {
-    await runtime.inbox.enqueue({
-      workspaceId: DEFAULT_WORKSPACE,
-      source: 'sentry',
-      deliveryId: fixture.name,
-      resource: fixture.resource,
-      action: fixture.action,
-      externalId: null,
-      sentAt,
-      body: fixture.raw,
-    });
-  }
-  await runtime.worker.drain();
+  await applyWebhookFixtures(runtime);
   await runtime.close();
 });
 afterAll(async () => {

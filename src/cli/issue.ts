@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { issueContextTool } from '../agent/tools/issue-context.js';
+import { getIssueTimeline } from '../memory/context/issue-context.js';
 import { dbOption, jsonOption, printJson, withStore } from './options.js';
-import { intArg, runTool } from './run-tool.js';
+import { intArg, runToolOn } from './run-tool.js';
 
 export function issueCommand(): Command {
   return new Command('issue')
@@ -12,15 +13,18 @@ export function issueCommand(): Command {
     .option('--max-tokens <n>', 'token budget of the answer (default 2000)', intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
-    .action(async (ref: string, flags) => {
-      const answer = await runTool(flags, issueContextTool, { issue: ref, maxTokens: flags.maxTokens });
-      if (!flags.json) return console.log(answer.markdown);
-      // Scripts also get the issue's whole timeline (every observation, not only status changes).
-      await withStore(flags, async (store, workspaceId) =>
+    .action(async (ref: string, flags) =>
+      withStore(flags, async (store, workspaceId) => {
+        const answer = await runToolOn(store, workspaceId, issueContextTool, {
+          issue: ref,
+          maxTokens: flags.maxTokens,
+        });
+        if (!flags.json) return console.log(answer.markdown);
+        // Scripts also get the issue's whole timeline (every observation, not only status changes).
         printJson({
           ...answer.structured,
-          timeline: (await store.issue(workspaceId, answer.structured.id))?.timeline ?? [],
-        }),
-      );
-    });
+          timeline: await getIssueTimeline(store.db, workspaceId, answer.structured.id),
+        });
+      }),
+    );
 }

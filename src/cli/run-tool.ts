@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { parseToolInput, type AgentTool, type ToolAnswer } from '../agent/tool.js';
 import type { ConfigFlags } from '../config.js';
+import type { MemoryStore } from '../memory/store.js';
 import { systemClock } from '../time.js';
 import { withStore } from './options.js';
 
@@ -13,11 +14,19 @@ export async function runTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   tool: AgentTool<I, O>,
   input: Record<string, unknown>,
 ): Promise<ToolAnswer<z.infer<z.ZodObject<O>>>> {
-  return withStore(flags, (store, workspaceId) =>
-    tool.run(
-      { db: store.db, workspaceId, now: systemClock },
-      parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input),
-    ),
+  return withStore(flags, (store, workspaceId) => runToolOn(store, workspaceId, tool, input));
+}
+
+/** runTool on a store the command already has open. */
+export function runToolOn<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  store: MemoryStore,
+  workspaceId: string,
+  tool: AgentTool<I, O>,
+  input: Record<string, unknown>,
+): Promise<ToolAnswer<z.infer<z.ZodObject<O>>>> {
+  return tool.run(
+    { db: store.db, workspaceId, now: systemClock },
+    parseToolInput(tool as unknown as AgentTool<I, z.ZodRawShape>, input),
   );
 }
 

@@ -13,13 +13,14 @@ export function statusCommand(): Command {
     .action(async (flags) => {
       await withStore(flags, async (store, workspaceId, config) => {
         const inbox = new Inbox(store.db);
+        const activity = await inbox.activity(workspaceId);
         const status = {
           db: describeLocation(config.db),
-          inbox: await inbox.countsByState(workspaceId),
-          lastDeliveryAt: await inbox.lastReceivedAt(workspaceId),
+          inbox: activity.counts,
+          lastDeliveryAt: activity.lastReceivedAt,
           records: await store.counts(workspaceId),
           problems: await inbox.problems(workspaceId, 10),
-          ...(await getOverview(store.db, workspaceId, await inbox.activity(workspaceId), systemClock())),
+          ...(await getOverview(store.db, workspaceId, activity, systemClock())),
         };
         if (flags.json) return printJson(status);
         console.log(`database: ${status.db}`);

@@ -368,10 +368,9 @@ export class Inbox {
     );
   }
 
-  /** What a status answer needs from the inbox: when the last delivery came, and what waits or failed. */
-  async activity(workspaceId: string): Promise<{ lastReceivedAt: string | null; pending: number; dead: number }> {
-    const counts = await this.countsByState(workspaceId);
-    return { lastReceivedAt: await this.lastReceivedAt(workspaceId), pending: counts.pending, dead: counts.dead };
+  /** What a status answer needs from the inbox: when the last delivery came, and how many are in each state. */
+  async activity(workspaceId: string): Promise<{ lastReceivedAt: string | null; counts: Record<InboxState, number> }> {
+    return { lastReceivedAt: await this.lastReceivedAt(workspaceId), counts: await this.countsByState(workspaceId) };
   }
 
   async lastReceivedAt(workspaceId: string): Promise<string | null> {

@@ -8,8 +8,7 @@ import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { createApiKey } from '../../src/memory/api-keys.js';
 import type { EmulatorData } from '../../src/sentry/emulator/index.js';
 import { EPOCH, emulatorRecords, seededOrganization } from './emulator-memory.js';
-import { webhookFixtures } from './fixtures.js';
-import { startTestService, type TestService } from './runtime.js';
+import { applyWebhookFixtures, startTestService, type TestService } from './runtime.js';
 
 export const OTHER_WORKSPACE = 'other';
 
@@ -34,20 +33,7 @@ export async function startAgentService(): Promise<AgentService> {
   const other = seededOrganization({ seed: 99, projects: 2, issues: 40 });
   await runtime.store.apply(DEFAULT_WORKSPACE, 'sentry', emulatorRecords(main.store));
   await runtime.store.apply(OTHER_WORKSPACE, 'sentry', emulatorRecords(other.store));
-  const sentAt = '2026-11-20T10:00:00.000Z';
-  for (const fixture of webhookFixtures()) {
-    await runtime.inbox.enqueue({
-      workspaceId: DEFAULT_WORKSPACE,
-      source: 'sentry',
-      deliveryId: fixture.name,
-      resource: fixture.resource,
-      action: fixture.action,
-      externalId: null,
-      sentAt,
-      body: fixture.raw,
-    });
-  }
-  await runtime.worker.drain();
+  await applyWebhookFixtures(runtime);
   const keys = {
     default: (await createApiKey(runtime.store.db, DEFAULT_WORKSPACE, 'test')).key,
     other: (await createApiKey(runtime.store.db, OTHER_WORKSPACE, 'test')).key,

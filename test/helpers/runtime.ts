@@ -6,6 +6,7 @@ import { signBody } from '../../src/sentry/webhooks/signature.js';
 import type { Engine } from '../../src/memory/database.js';
 import type { Clock } from '../../src/time.js';
 import { createTestDatabase } from './database.js';
+import { webhookFixtures } from './fixtures.js';
 
 export const SECRET = 'test-client-secret';
 
@@ -93,4 +94,22 @@ export function deliver(
     payload: body,
     headers: { ...sentryHeaders(resource, body, options), ...options.headers },
   });
+}
+
+/** Every Sentry webhook fixture through the inbox and the worker into the default workspace, as sent on 20 November. */
+export async function applyWebhookFixtures(runtime: Runtime): Promise<void> {
+  const sentAt = '2026-11-20T10:00:00.000Z';
+  for (const fixture of webhookFixtures()) {
+    await runtime.inbox.enqueue({
+      workspaceId: DEFAULT_WORKSPACE,
+      source: 'sentry',
+      deliveryId: fixture.name,
+      resource: fixture.resource,
+      action: fixture.action,
+      externalId: null,
+      sentAt,
+      body: fixture.raw,
+    });
+  }
+  await runtime.worker.drain();
 }

@@ -20,8 +20,7 @@ export interface Overview {
 /** What the inbox says about a workspace's deliveries: the memory's own tables cannot tell. */
 export interface DeliveryActivity {
   lastReceivedAt: string | null;
-  pending: number;
-  dead: number;
+  counts: { pending: number; dead: number };
 }
 
 /** Connected organizations and projects, and how fresh the memory is given its deliveries' activity. */
@@ -74,7 +73,7 @@ export async function getOverview(
     projects,
     freshness: {
       lastWebhookAt,
-      inbox: { pending: deliveries.pending, dead: deliveries.dead },
+      inbox: { pending: deliveries.counts.pending, dead: deliveries.counts.dead },
       syncs,
       newestIssueActivity:
         projects
