@@ -277,7 +277,7 @@ async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecor
 }
 
 async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecord): Promise<void> {
-  await upsert(db, 'events', ['workspace_id', 'id'], {
+  const row: Row<'events'> = {
     workspace_id: workspaceId,
     id: r.id,
     issue_id: r.issueId,
@@ -295,7 +295,30 @@ async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecor
     url: r.url,
     tags: toJson(r.tags),
     top_frames: toJson(r.topFrames),
-  });
+  };
+  // An event is counted (tag values, event rates) once: when this insert is the one that stores it,
+  // whichever path (webhook, sync) brings it and however many workers race on it.
+  if (!(await insertNew(db, 'events', row))) {
+    await upsert(db, 'events', ['workspace_id', 'id'], row);
+    return;
+  }
+  if (r.issueId === null) return;
+}
+
+/** Inserts `row` unless its key is stored already; whether it did. */
+async function insertNew<T extends keyof Database>(db: MemoryDatabase, table: T, row: Row<T>): Promise<boolean> {
+  const values = row as Record<string, unknown>;
+  const columns = Object.keys(values);
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  const statement = prepared(db, `insert new ${table} (${columns.join()})`, (qb) =>
+    qb
+      .insertInto(table)
+      .values(Object.fromEntries(columns.map((column) => [column, null])) as any)
+      .onConflict((oc) => oc.doNothing())
+      .returning(sql<number>`1`.as('inserted')),
+  );
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  return (await db.get(statement(...columns.map((column) => values[column])))) !== undefined;
 }
 
 async function applyComment(db: MemoryDatabase, workspaceId: string, r: CommentRecord): Promise<void> {
