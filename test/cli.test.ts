@@ -88,6 +88,15 @@ describe('sentry-memory CLI', () => {
     expect(issue.timeline.every((t: { occurredAt: string }) => typeof t.occurredAt === 'string')).toBe(true);
   });
 
+  it('issue --as-of: the issue then; a time before it existed exits 2 and says when it appeared', () => {
+    const then = runCli(['issue', 'FRONT-END-9', '--as-of', '2020-01-01T00:00:00Z', '--db', db.location, '--json']);
+    expect(then.status).toBe(0);
+    expect(JSON.parse(then.stdout)).toMatchObject({ status: 'unresolved', asOf: { at: '2020-01-01T00:00:00.000Z' } });
+    const early = runCli(['issue', 'FRONT-END-9', '--as-of', '2019-01-01T00:00:00Z', '--db', db.location]);
+    expect(early.status).toBe(2);
+    expect(early.stderr).toMatch(/first seen 2019-08-19T20:58:37.391Z/);
+  });
+
   it('issue: unknown id exits 1 with a message', () => {
     const { status, stderr } = runCli(['issue', 'NOPE-1', '--db', db.location]);
     expect(status).toBe(1);

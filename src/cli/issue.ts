@@ -10,6 +10,7 @@ export function issueCommand(): Command {
       'one issue in context: impact, releases, status history, comments, alerts, Seer, suspect deploys and commits',
     )
     .argument('<issue>', 'issue id, short id (e.g. FRONT-END-9) or Sentry issue URL')
+    .option('--as-of <time>', 'the issue as it was then: ISO time or a duration before now (7d)')
     .option('--max-tokens <n>', 'token budget of the answer (default 2000)', intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
@@ -17,6 +18,7 @@ export function issueCommand(): Command {
       withStore(flags, async (store, workspaceId) => {
         const answer = await runToolOn(store, workspaceId, issueContextTool, {
           issue: ref,
+          asOf: flags.asOf,
           maxTokens: flags.maxTokens,
         });
         if (!flags.json) return console.log(answer.markdown);

@@ -315,6 +315,21 @@ export interface IssueFacetTable {
   issue_id: string;
 }
 
+/**
+ * What an issue was: one row per past value of a field (see memory/history.ts), for answers as of a
+ * time. `version` orders a field's rows like the merge orders its values; `at` is when it became true.
+ */
+export interface IssueHistoryTable {
+  workspace_id: string;
+  issue_id: string;
+  field: 'status' | 'assignee' | 'priority' | 'counts' | 'comment';
+  /** The comment id for `comment` rows, else ''. */
+  ref: string;
+  version: string;
+  at: string;
+  value: string;
+}
+
 export interface ApiKeyTable {
   id: string;
   workspace_id: string;
@@ -353,4 +368,5 @@ export interface Database {
   agent_fts_vocab: AgentFtsVocabTable;
   issue_facets: IssueFacetTable;
   api_keys: ApiKeyTable;
+  issue_history: IssueHistoryTable;
 }

@@ -14,6 +14,7 @@ import type {
   ReleaseRecord,
 } from './records.js';
 import type { Database, IssueTable } from './schema.js';
+import { recordCommentHistory, recordIssueHistory } from './history.js';
 import { indexObservation } from './search-index.js';
 import { prepared, type MemoryDatabase } from './database.js';
 import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
@@ -273,6 +274,7 @@ async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecor
       row.assignee_version = version;
     }
   }
+  await recordIssueHistory(db, workspaceId, r, current);
   await upsert(db, 'issues', ['workspace_id', 'id'], row, current);
 }
 
@@ -338,6 +340,7 @@ async function applyComment(db: MemoryDatabase, workspaceId: string, r: CommentR
     deleted: newer ? Number(r.body.value.deleted) : (current?.deleted ?? 0),
     version: newer ? version : current!.version,
   };
+  await recordCommentHistory(db, workspaceId, r, current?.version);
   await upsert(db, 'comments', ['workspace_id', 'id'], row, current);
 }
 

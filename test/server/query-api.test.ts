@@ -76,6 +76,12 @@ describe('/api/v1 with API keys', () => {
     const unknownParam = await get('/api/v1/search?q=error&colour=red');
     expect(unknownParam.status).toBe(400);
     expect((await get('/api/v1/search')).status).toBe(400);
+    const then = await get(`/api/v1/issues/FRONT-END-9?asOf=2020-01-01T00:00:00.000Z`);
+    expect(await then.json()).toMatchObject({ id: '1170820242', asOf: { at: '2020-01-01T00:00:00.000Z' } });
+    const tooEarly = await get('/api/v1/issues/FRONT-END-9?asOf=2019-01-01T00:00:00.000Z');
+    expect(tooEarly.status).toBe(400);
+    expect((await tooEarly.json()).error).toMatch(/did not exist yet at 2019-01-01T00:00:00.000Z/);
+    expect((await get('/api/v1/issues/FRONT-END-9?asOf=last-tuesday')).status).toBe(400);
     const missing = await get('/api/v1/issues/NOPE-1');
     expect(missing.status).toBe(404);
     expect((await missing.json()).error).toMatch(/no issue "NOPE-1"/);

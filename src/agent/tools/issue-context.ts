@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { getIssueContext, type IssueContext } from '../../memory/context/issue-context.js';
 import { clip } from '../../text.js';
 import type { Section } from '../budget.js';
-import { askForMoreTokens, at, count, defineTool, fitAnswer, maxTokensInput, truncationOutput } from '../tool.js';
+import {
+  askForMoreTokens,
+  at,
+  count,
+  defineTool,
+  fitAnswer,
+  maxTokensInput,
+  timeArg,
+  timeInput,
+  truncationOutput,
+} from '../tool.js';
 
 const nullableString = z.string().nullable();
 
@@ -14,9 +24,11 @@ export const issueContextTool = defineTool({
     'how bad (events, users, trend), since when and in which release, status history, assignee and team, comments, alerts,',
     'Seer root cause / solution / PR, suspect deploys (of its project shortly before it appeared or regressed) and suspect commits',
     '(of its first or regression release, touching files in its frames). Never returns full stack traces.',
+    'With asOf: status, assignee, priority, counts and comments as they were at that time.',
   ].join(' '),
   inputSchema: {
     issue: z.string().min(1).describe('Issue id (6507376925), short id (CHECKOUT-API-7) or Sentry issue URL'),
+    asOf: timeInput('The issue as it was at this time'),
     maxTokens: maxTokensInput,
   },
   outputSchema: {
@@ -93,10 +105,17 @@ export const issueContextTool = defineTool({
         reason: z.string(),
       }),
     ),
+    asOf: z
+      .object({ at: z.string(), knownFrom: nullableString.describe('Earliest time the history holds') })
+      .nullable()
+      .describe('Set when the answer is of a past time'),
     truncated: truncationOutput,
   },
   async run(ctx, input) {
-    const issue = await getIssueContext(ctx.db, ctx.workspaceId, input.issue, ctx.now());
+    const now = ctx.now();
+    const issue = await getIssueContext(ctx.db, ctx.workspaceId, input.issue, now, {
+      asOf: timeArg('asOf', input.asOf, now),
+    });
     // The project id is for programs (MemoryStore.issue); agents know the project by its slug.
     const { projectId: _projectId, ...shown } = issue;
     const sections = issueSections(issue);
@@ -128,6 +147,11 @@ export function issueHead(issue: IssueContext): string[] {
     : 'nobody';
   const lines = [
     `## ${issue.shortId ?? issue.id}: ${issue.title ?? '(untitled)'}`,
+    ...(issue.asOf
+      ? [
+          `- **As of ${at(issue.asOf.at)}**${issue.asOf.knownFrom && issue.asOf.knownFrom > issue.asOf.at ? ` (history recorded from ${at(issue.asOf.knownFrom)}: earlier status reads as an issue's start)` : ''}: status, assignee, priority, counts and comments as they were then`,
+        ]
+      : []),
     `- **Status:** ${status} · **level** ${issue.level ?? '?'} · **type** ${issue.type ?? '?'} · **project** ${issue.project ?? '?'} · id ${issue.id}`,
     `- **Impact:** ${count(issue.count)} events, ${count(issue.userCount)} users · trend: ${issue.trend.label}${issue.trend.eventsPerDay !== null ? ` (~${issue.trend.eventsPerDay}/day)` : ''}`,
     `- **Seen:** first ${at(issue.firstSeen)}${issue.firstRelease ? ` in ${issue.firstRelease}` : ''} · last ${at(issue.lastSeen)}${issue.lastRelease ? ` in ${issue.lastRelease}` : ''}${issue.environments.length ? ` · envs: ${issue.environments.join(', ')}` : ''}`,

@@ -1,5 +1,6 @@
 import type { Actor, StackFrame } from '../records.js';
 import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
+import { issueAsOf, type AsOf } from './as-of.js';
 import { resolveIssue } from './issue-ref.js';
 import { samePath } from './paths.js';
 
@@ -57,20 +58,28 @@ export interface IssueContext {
     files: string[];
     reason: 'first release' | 'regression release';
   }[];
+  /** Set when the context is of a past time. */
+  asOf: AsOf | null;
 }
 
 /** What is stored of an issue: its context without the trend, the one part that depends on when it is asked. */
-export type IssueFacts = Omit<IssueContext, 'trend'>;
+export type IssueFacts = Omit<IssueContext, 'trend' | 'asOf'>;
 
-/** Everything the memory knows about one issue, most important first. `now` drives the trend label. */
+/**
+ * Everything the memory knows about one issue, most important first. `now` drives the trend; with
+ * `asOf`, the issue as it was then (see as-of.ts), its trend at that time.
+ */
 export async function getIssueContext(
   db: MemoryDatabase,
   workspaceId: string,
   ref: string,
   now: number,
+  options: { asOf?: string } = {},
 ): Promise<IssueContext> {
   const facts = await getIssueFacts(db, workspaceId, ref);
-  return { ...facts, trend: trendOf(facts, now) };
+  if (options.asOf === undefined) return { ...facts, trend: trendOf(facts, now), asOf: null };
+  const then = await issueAsOf(db, workspaceId, facts, options.asOf, (actor) => assigneeOf(db, workspaceId, actor));
+  return { ...then, trend: trendOf(then, Math.min(now, Date.parse(options.asOf))) };
 }
 
 /** Every observation of an issue, oldest first: its whole history, where the context keeps only status changes. */
@@ -154,7 +163,7 @@ export async function getIssueFacts(db: MemoryDatabase, workspaceId: string, ref
     lastSeen: issue.last_seen,
     firstRelease: issue.first_release,
     lastRelease: issue.last_release,
-    assignee: await assigneeOf(db, workspaceId, issue),
+    assignee: await assigneeOf(db, workspaceId, actorOf(issue)),
     topFrames: frames.map((f) => ({ function: f.function, filename: f.filename, lineNo: f.lineNo })),
     latestEvent: latestEvent
       ? {
@@ -261,30 +270,40 @@ export function trendOf(
   return { label, eventsPerDay };
 }
 
+function actorOf(issue: {
+  assignee_type: string | null;
+  assignee_id: string | null;
+  assignee_name: string | null;
+  assignee_email: string | null;
+}): Actor | null {
+  if (!issue.assignee_id) return null;
+  return {
+    type: issue.assignee_type === 'team' ? 'team' : 'user',
+    id: issue.assignee_id,
+    name: issue.assignee_name,
+    email: issue.assignee_email,
+  };
+}
+
+/** The assignee with their teams, and the name or e-mail the assignment left out from the member or team. */
 async function assigneeOf(
   db: MemoryDatabase,
   workspaceId: string,
-  issue: {
-    assignee_type: string | null;
-    assignee_id: string | null;
-    assignee_name: string | null;
-    assignee_email: string | null;
-  },
+  actor: Actor | null,
 ): Promise<IssueContext['assignee']> {
-  if (!issue.assignee_id) return null;
-  const type = issue.assignee_type === 'team' ? 'team' : 'user';
-  if (type === 'team') {
+  if (!actor) return null;
+  if (actor.type === 'team') {
     const team = await db.get(
       db.qb
         .selectFrom('teams')
         .select(['slug', 'name'])
         .where('workspace_id', '=', workspaceId)
-        .where('id', '=', issue.assignee_id),
+        .where('id', '=', actor.id),
     );
     return {
-      type,
-      id: issue.assignee_id,
-      name: issue.assignee_name ?? team?.slug ?? null,
+      type: 'team',
+      id: actor.id,
+      name: actor.name ?? team?.slug ?? null,
       email: null,
       teams: team?.slug ? [team.slug] : [],
     };
@@ -294,13 +313,13 @@ async function assigneeOf(
       .selectFrom('members')
       .select(['name', 'email', 'teams'])
       .where('workspace_id', '=', workspaceId)
-      .where('id', '=', issue.assignee_id),
+      .where('id', '=', actor.id),
   );
   return {
-    type,
-    id: issue.assignee_id,
-    name: issue.assignee_name ?? member?.name ?? null,
-    email: issue.assignee_email ?? member?.email ?? null,
+    type: 'user',
+    id: actor.id,
+    name: actor.name ?? member?.name ?? null,
+    email: actor.email ?? member?.email ?? null,
     teams: member ? (JSON.parse(member.teams) as string[]) : [],
   };
 }

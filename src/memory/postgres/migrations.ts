@@ -306,6 +306,38 @@ INSERT INTO inbox_bodies (workspace_id, seq, body) SELECT workspace_id, seq, bod
 ALTER TABLE inbox DROP COLUMN body;
 `,
   },
+  {
+    id: 8,
+    name: 'issue history for answers as of a time',
+    // Seeded with what each issue is now, so a memory from before this migration answers from its present on.
+    sql: `
+CREATE TABLE issue_history (
+  workspace_id ${TEXT} NOT NULL, issue_id ${TEXT} NOT NULL, field ${TEXT} NOT NULL, ref ${TEXT} NOT NULL,
+  version ${TEXT} NOT NULL, at ${TEXT} NOT NULL, value jsonb NOT NULL,
+  PRIMARY KEY (workspace_id, issue_id, field, ref, version)
+);
+INSERT INTO issue_history
+  SELECT workspace_id, id, 'status', '', status_version, split_part(status_version, '|', 1),
+         jsonb_build_object('status', status, 'substatus', substatus)
+    FROM issues WHERE status_version IS NOT NULL;
+INSERT INTO issue_history
+  SELECT workspace_id, id, 'assignee', '', assignee_version, split_part(assignee_version, '|', 1),
+         CASE WHEN assignee_id IS NULL THEN 'null'::jsonb
+              ELSE jsonb_build_object('type', assignee_type, 'id', assignee_id, 'name', assignee_name, 'email', assignee_email) END
+    FROM issues WHERE assignee_version IS NOT NULL;
+INSERT INTO issue_history
+  SELECT workspace_id, id, 'priority', '', snapshot_at || '|' || to_jsonb(priority)::text, snapshot_at, to_jsonb(priority)
+    FROM issues WHERE priority IS NOT NULL;
+INSERT INTO issue_history
+  SELECT workspace_id, id, 'counts', '', snapshot_at, snapshot_at,
+         jsonb_build_object('count', count, 'userCount', user_count, 'lastSeen', last_seen)
+    FROM issues WHERE count IS NOT NULL;
+INSERT INTO issue_history
+  SELECT workspace_id, issue_id, 'comment', id, version, split_part(version, '|', 1),
+         jsonb_build_object('text', text, 'deleted', deleted <> 0)
+    FROM comments;
+`,
+  },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

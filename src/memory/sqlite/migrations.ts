@@ -202,6 +202,38 @@ INSERT INTO inbox_bodies (seq, workspace_id, body) SELECT seq, workspace_id, bod
 ALTER TABLE inbox DROP COLUMN body;
 `,
   },
+  {
+    id: 13,
+    name: 'issue history for answers as of a time',
+    // Seeded with what each issue is now, so a memory from before this migration answers from its present on.
+    sql: `
+CREATE TABLE issue_history (
+  workspace_id TEXT NOT NULL, issue_id TEXT NOT NULL, field TEXT NOT NULL, ref TEXT NOT NULL,
+  version TEXT NOT NULL, at TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, issue_id, field, ref, version)
+) WITHOUT ROWID;
+INSERT INTO issue_history
+  SELECT workspace_id, id, 'status', '', status_version, substr(status_version, 1, instr(status_version, '|') - 1),
+         json_object('status', status, 'substatus', substatus)
+    FROM issues WHERE status_version IS NOT NULL;
+INSERT INTO issue_history
+  SELECT workspace_id, id, 'assignee', '', assignee_version, substr(assignee_version, 1, instr(assignee_version, '|') - 1),
+         CASE WHEN assignee_id IS NULL THEN 'null'
+              ELSE json_object('type', assignee_type, 'id', assignee_id, 'name', assignee_name, 'email', assignee_email) END
+    FROM issues WHERE assignee_version IS NOT NULL;
+INSERT INTO issue_history
+  SELECT workspace_id, id, 'priority', '', snapshot_at || '|' || json_quote(priority), snapshot_at, json_quote(priority)
+    FROM issues WHERE priority IS NOT NULL;
+INSERT INTO issue_history
+  SELECT workspace_id, id, 'counts', '', snapshot_at, snapshot_at,
+         json_object('count', count, 'userCount', user_count, 'lastSeen', last_seen)
+    FROM issues WHERE count IS NOT NULL;
+INSERT INTO issue_history
+  SELECT workspace_id, issue_id, 'comment', id, version, substr(version, 1, instr(version, '|') - 1),
+         json_object('text', text, 'deleted', json(CASE deleted WHEN 0 THEN 'false' ELSE 'true' END))
+    FROM comments;
+`,
+  },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

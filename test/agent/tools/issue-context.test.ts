@@ -47,4 +47,23 @@ describe('get_issue_context', () => {
     expect(unknown.isError).toBe(true);
     expect(text(unknown)).toMatch(/no issue "NOPE-1" in memory/);
   });
+
+  it('asOf: the issue as it was then, from its history — before and after Sentry resolved it', async () => {
+    const issue = fx.service.data.issues.find(
+      (i) => i.status === 'resolved' && i.activity.filter((a) => a.type.startsWith('set_')).length === 1,
+    )!;
+    const resolvedAt = Date.parse(issue.activity.find((a) => a.type === 'set_resolved')!.dateCreated);
+    const asOf = (ms: number) =>
+      call(fx.client, 'get_issue_context', { issue: issue.id, asOf: new Date(ms).toISOString() });
+    const before = await asOf(resolvedAt - 60_000);
+    expect(before.structuredContent).toMatchObject({
+      status: 'unresolved',
+      asOf: { at: new Date(resolvedAt - 60_000).toISOString() },
+    });
+    expect(text(before)).toMatch(/As of /);
+    expect((await asOf(resolvedAt + 60_000)).structuredContent).toMatchObject({ status: 'resolved' });
+    const beforeItExisted = await asOf(Date.parse(issue.firstSeen) - 60_000);
+    expect(beforeItExisted.isError).toBe(true);
+    expect(text(beforeItExisted)).toMatch(/did not exist yet/);
+  });
 });
