@@ -35,15 +35,19 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(too
   return tool;
 }
 
-export const maxTokensInput = z
-  .number()
-  .int()
-  .min(MIN_MAX_TOKENS)
-  .max(MAX_MAX_TOKENS)
-  .optional()
-  .describe(
-    `Token budget for the answer (default ${DEFAULT_MAX_TOKENS}). Least important parts are cut first; raise it to see more.`,
-  );
+/** The `maxTokens` argument of a tool whose answers default to `defaultTokens`. */
+export const maxTokensInputOf = (defaultTokens: number) =>
+  z
+    .number()
+    .int()
+    .min(MIN_MAX_TOKENS)
+    .max(MAX_MAX_TOKENS)
+    .optional()
+    .describe(
+      `Token budget for the answer (default ${defaultTokens}). Least important parts are cut first; raise it to see more.`,
+    );
+
+export const maxTokensInput = maxTokensInputOf(DEFAULT_MAX_TOKENS);
 
 export const timeInput = (what: string) =>
   z.string().optional().describe(`${what}: ISO date/time or a duration before now such as 30m, 24h, 7d, 2w`);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { issueContextTool } from '../agent/tools/issue-context.js';
+import { ISSUE_CONTEXT_TOKENS, issueContextTool } from '../agent/tools/issue-context.js';
 import { getIssueTimeline } from '../memory/context/issue-context.js';
 import { dbOption, jsonOption, printJson, withStore } from './options.js';
 import { intArg, runToolOn } from './run-tool.js';
@@ -11,7 +11,7 @@ export function issueCommand(): Command {
     )
     .argument('<issue>', 'issue id, short id (e.g. FRONT-END-9) or Sentry issue URL')
     .option('--as-of <time>', 'the issue as it was then: ISO time or a duration before now (7d)')
-    .option('--max-tokens <n>', 'token budget of the answer (default 2000)', intArg)
+    .option('--max-tokens <n>', `token budget of the answer (default ${ISSUE_CONTEXT_TOKENS})`, intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (ref: string, flags) =>

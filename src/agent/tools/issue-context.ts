@@ -8,13 +8,15 @@ import {
   count,
   defineTool,
   fitAnswer,
-  maxTokensInput,
+  maxTokensInputOf,
   timeArg,
   timeInput,
   truncationOutput,
 } from '../tool.js';
 
 const nullableString = z.string().nullable();
+/** An issue's default answer: the head and the most telling sections, small enough to ask about several issues. */
+export const ISSUE_CONTEXT_TOKENS = 1500;
 
 export const issueContextTool = defineTool({
   name: 'get_issue_context',
@@ -29,7 +31,7 @@ export const issueContextTool = defineTool({
   inputSchema: {
     issue: z.string().min(1).describe('Issue id (6507376925), short id (CHECKOUT-API-7) or Sentry issue URL'),
     asOf: timeInput('The issue as it was at this time'),
-    maxTokens: maxTokensInput,
+    maxTokens: maxTokensInputOf(ISSUE_CONTEXT_TOKENS),
   },
   outputSchema: {
     id: z.string(),
@@ -119,7 +121,12 @@ export const issueContextTool = defineTool({
     // The project id is for programs (MemoryStore.issue); agents know the project by its slug.
     const { projectId: _projectId, ...shown } = issue;
     const sections = issueSections(issue);
-    const { markdown, keep, truncated } = fitAnswer(issueHead(issue), sections, input.maxTokens, askForMoreTokens);
+    const { markdown, keep, truncated } = fitAnswer(
+      issueHead(issue),
+      sections,
+      input.maxTokens ?? ISSUE_CONTEXT_TOKENS,
+      askForMoreTokens,
+    );
     return {
       markdown,
       structured: {
