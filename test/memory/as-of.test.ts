@@ -145,6 +145,19 @@ describe('an issue as of a time', () => {
     expect([now.status, now.assignee?.id, now.comments.length]).toEqual([last.status, last.assignee, 2]);
   });
 
+  it('from an API sync alone, the status then follows the transitions of the activity log', async () => {
+    const synced = await startTestService({ now: () => clock });
+    try {
+      await syncFor(emu, synced.runtime.store).run();
+      for (const moment of moments) {
+        const then = await getIssueContext(synced.runtime.store.db, ws, issueId, clock, { asOf: moment.at });
+        expect(then.status, moment.at).toBe(moment.status);
+      }
+    } finally {
+      await synced.close();
+    }
+  });
+
   it('before the issue existed is an error that says when it appeared', async () => {
     const before = new Date(Date.parse(firstSeen) - MINUTE).toISOString();
     const failure = getIssueContext(service.runtime.store.db, ws, issueId, clock, { asOf: before });

@@ -40,14 +40,13 @@ export async function issueAsOf(
     null,
   );
   // Rows are in version order, so the last one at or before `at` of each field (and comment) is its value then.
-  const then = new Map<string, { field: HistoryField; ref: string; value: unknown }>();
+  const then = new Map<string, { field: HistoryField; ref: string; at: string; value: unknown }>();
   for (const row of rows)
-    if (row.at <= at)
-      then.set(`${row.field}\u0000${row.ref}`, { field: row.field, ref: row.ref, value: JSON.parse(row.value) });
+    if (row.at <= at) then.set(`${row.field}\u0000${row.ref}`, { ...row, value: JSON.parse(row.value) });
   const value = <F extends HistoryField>(field: F): HistoryValues[F] | undefined =>
     then.get(`${field}\u0000`)?.value as HistoryValues[F] | undefined;
 
-  const status = value('status') ?? { status: 'unresolved', substatus: 'new' };
+  const status = statusThen(then.get(`status\u0000`), facts.statusHistory, at);
   const counts = value('counts');
   const commentsThen = [...then.values()].filter((v) => v.field === 'comment');
   const latestEvent = await db.get(
@@ -85,6 +84,29 @@ export async function issueAsOf(
     suspectDeploys: facts.suspectDeploys.filter((d) => d.finishedAt <= at),
     asOf: { at, knownFrom },
   };
+}
+
+/** What a status change on the timeline says the status became; its substatus only where the change names it. */
+const STATUS_AFTER: Record<string, HistoryValues['status']> = {
+  'issue.created': { status: 'unresolved', substatus: 'new' },
+  'issue.resolved': { status: 'resolved', substatus: null },
+  'issue.unresolved': { status: 'unresolved', substatus: null },
+  'issue.regressed': { status: 'unresolved', substatus: 'regressed' },
+  'issue.ignored': { status: 'ignored', substatus: null },
+};
+
+/**
+ * The status then: the history's value, unless the timeline holds a later change before `at` — a
+ * source that reports only an issue's present (an API sync) still logs each transition it read.
+ */
+function statusThen(
+  row: { at: string; value: unknown } | undefined,
+  timeline: IssueFacts['statusHistory'],
+  at: string,
+): HistoryValues['status'] {
+  const change = timeline.filter((h) => h.occurredAt <= at && STATUS_AFTER[h.type]).at(-1);
+  if (change && (!row || change.occurredAt > row.at)) return STATUS_AFTER[change.type];
+  return (row?.value as HistoryValues['status'] | undefined) ?? STATUS_AFTER['issue.created'];
 }
 
 /** The comments that existed (and were not deleted) then, with their text of then, newest first. */
