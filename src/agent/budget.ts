@@ -22,6 +22,11 @@ export interface Section {
   lines: string[];
   /** Lower is more important; sections are shown in the order given, but cut by priority. */
   priority: number;
+  /**
+   * A reading that means nothing in part (a trend, a verdict per deploy): shown whole or left out,
+   * and leaving it out does not stop smaller sections of lower priority from being shown.
+   */
+  whole?: boolean;
 }
 
 export interface Fitted {
@@ -46,6 +51,14 @@ export function fitToBudget(
   const kept: Record<string, number> = Object.fromEntries(sections.map((s) => [s.key, 0]));
   let full = false;
   for (const section of [...sections].sort((a, b) => a.priority - b.priority)) {
+    if (section.whole) {
+      const cost = estimateTokens(`\n### ${section.heading}\n${section.lines.join('\n')}\n`);
+      if (!full && section.lines.length && used + cost <= maxTokens) {
+        used += cost;
+        kept[section.key] = section.lines.length;
+      }
+      continue;
+    }
     for (const line of section.lines) {
       const cost = estimateTokens(`${kept[section.key] === 0 ? `\n### ${section.heading}\n` : ''}${line}\n`);
       if (full || used + cost > maxTokens) {
