@@ -315,6 +315,26 @@ export interface IssueFacetTable {
   issue_id: string;
 }
 
+/** Tag distributions per issue (see issue-tags-schema.ts). */
+export interface IssueTagKeyTable {
+  workspace_id: string;
+  issue_id: string;
+  key: string;
+  name: string | null;
+  /** Events with this key: the kept values' counts plus `other`. */
+  total: number;
+  other: number;
+  synced_at: string | null;
+}
+
+export interface IssueTagValueTable {
+  workspace_id: string;
+  issue_id: string;
+  key: string;
+  value: string;
+  count: number;
+}
+
 export interface ApiKeyTable {
   id: string;
   workspace_id: string;
@@ -353,4 +373,6 @@ export interface Database {
   agent_fts_vocab: AgentFtsVocabTable;
   issue_facets: IssueFacetTable;
   api_keys: ApiKeyTable;
+  issue_tag_keys: IssueTagKeyTable;
+  issue_tag_values: IssueTagValueTable;
 }

@@ -15,6 +15,7 @@ import type {
 } from './records.js';
 import type { Database, IssueTable } from './schema.js';
 import { indexObservation } from './search-index.js';
+import { applyIssueTags, countEventTags } from './issue-tags.js';
 import { prepared, type MemoryDatabase } from './database.js';
 import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
 
@@ -40,6 +41,9 @@ export async function applyRecords(
         break;
       case 'event':
         await applyEvent(db, workspaceId, record);
+        break;
+      case 'issue_tags':
+        await applyIssueTags(db, workspaceId, record);
         break;
       case 'comment':
         await applyComment(db, workspaceId, record);
@@ -302,7 +306,7 @@ async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecor
     await upsert(db, 'events', ['workspace_id', 'id'], row);
     return;
   }
-  if (r.issueId === null) return;
+  if (r.issueId !== null) await countEventTags(db, workspaceId, r.issueId, r.occurredAt, r.tags);
 }
 
 /** Inserts `row` unless its key is stored already; whether it did. */
