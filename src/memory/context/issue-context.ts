@@ -1,6 +1,7 @@
 import type { Actor, StackFrame } from '../records.js';
 import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
 import { resolveIssue } from './issue-ref.js';
+import { affectedValues, type AffectedValue } from './issue-tags.js';
 import { samePath } from './paths.js';
 
 const HOUR = 3_600_000;
@@ -37,6 +38,8 @@ export interface IssueContext {
   topFrames: { function: string | null; filename: string | null; lineNo: number | null }[];
   latestEvent: { id: string; occurredAt: string; release: string | null; environment: string | null } | null;
   environments: string[];
+  /** Who is affected: tag values most of its events share, or far above its project's usual mix. */
+  affected: AffectedValue[];
   statusHistory: { type: string; occurredAt: string; summary: string; release: string | null }[];
   comments: { id: string; author: string | null; createdAt: string | null; text: string }[];
   alerts: { id: string; source: string; title: string; state: string; startedAt: string | null }[];
@@ -60,7 +63,7 @@ export interface IssueContext {
 }
 
 /** What is stored of an issue: its context without the trend, the one part that depends on when it is asked. */
-export type IssueFacts = Omit<IssueContext, 'trend'>;
+export type IssueFacts = Omit<IssueContext, 'trend' | 'affected'>;
 
 /** Everything the memory knows about one issue, most important first. `now` drives the trend label. */
 export async function getIssueContext(
@@ -70,7 +73,11 @@ export async function getIssueContext(
   now: number,
 ): Promise<IssueContext> {
   const facts = await getIssueFacts(db, workspaceId, ref);
-  return { ...facts, trend: trendOf(facts, now) };
+  return {
+    ...facts,
+    trend: trendOf(facts, now),
+    affected: await affectedValues(db, workspaceId, facts.id, facts.projectId),
+  };
 }
 
 /** Every observation of an issue, oldest first: its whole history, where the context keeps only status changes. */
