@@ -28,7 +28,7 @@ export function issueTagHandlers(): [string, (ctx: RequestContext, issue: IssueR
   ];
 }
 
-function serializeTag(tag: ReturnType<typeof issueTagCounts>[number]) {
+export function serializeTag(tag: ReturnType<typeof issueTagCounts>[number]) {
   return {
     key: tag.key,
     name: tagKeyName(tag.key),
@@ -38,7 +38,7 @@ function serializeTag(tag: ReturnType<typeof issueTagCounts>[number]) {
   };
 }
 
-function serializeValue(key: string, v: TagValueCount) {
+export function serializeValue(key: string, v: TagValueCount) {
   return { key, name: v.value, value: v.value, count: v.count, lastSeen: v.lastSeen, firstSeen: v.firstSeen };
 }
 
