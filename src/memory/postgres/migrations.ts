@@ -307,7 +307,7 @@ INSERT INTO inbox_bodies (workspace_id, seq, body) SELECT workspace_id, seq, bod
 ALTER TABLE inbox DROP COLUMN body;
 `,
   },
-  { id: 5, name: 'tag distributions per issue', sql: issueTagsSql(TEXT) },
+  { id: 5, name: 'tag distributions per issue', sql: issueTagsSql(TEXT, 'bigint') },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

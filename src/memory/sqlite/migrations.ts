@@ -203,7 +203,7 @@ INSERT INTO inbox_bodies (seq, workspace_id, body) SELECT seq, workspace_id, bod
 ALTER TABLE inbox DROP COLUMN body;
 `,
   },
-  { id: 10, name: 'tag distributions per issue', sql: issueTagsSql('TEXT') },
+  { id: 10, name: 'tag distributions per issue', sql: issueTagsSql('TEXT', 'INTEGER') },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {
