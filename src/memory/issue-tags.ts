@@ -14,9 +14,7 @@ export async function applyIssueTags(db: MemoryDatabase, workspaceId: string, r:
   const current = await snapshotTime(db, workspaceId, r.issueId);
   if (current !== null && r.observedAt <= current) return;
   for (const table of ['issue_tag_values', 'issue_tag_keys'] as const)
-    await db.run(
-      db.qb.deleteFrom(table).where('workspace_id', '=', workspaceId).where('issue_id', '=', r.issueId),
-    );
+    await db.run(db.qb.deleteFrom(table).where('workspace_id', '=', workspaceId).where('issue_id', '=', r.issueId));
   for (const tag of r.keys) {
     const kept = [...tag.values]
       .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))
@@ -101,7 +99,9 @@ async function addTags(
         .insertInto('issue_tag_keys')
         .values({ ...issue, key, name: null, total: 1, other: 0, synced_at: snapshot })
         .onConflict((oc) =>
-          oc.columns(['workspace_id', 'issue_id', 'key']).doUpdateSet((eb) => ({ total: eb('issue_tag_keys.total', '+', 1) })),
+          oc
+            .columns(['workspace_id', 'issue_id', 'key'])
+            .doUpdateSet((eb) => ({ total: eb('issue_tag_keys.total', '+', 1) })),
         ),
     );
     const counted = await db.run(

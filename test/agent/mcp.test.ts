@@ -14,7 +14,14 @@ afterAll(async () => {
   await service.close();
 });
 
-const TOOLS = ['search_memory', 'get_issue_context', 'get_issue_tags', 'get_timeline', 'get_release_context', 'get_memory_status'];
+const TOOLS = [
+  'search_memory',
+  'get_issue_context',
+  'get_issue_tags',
+  'get_timeline',
+  'get_release_context',
+  'get_memory_status',
+];
 
 async function connect(transport: 'stdio' | 'http', key = service.keys.default): Promise<Client> {
   const client = new Client({ name: 'sentry-memory-test', version: '1.0.0' });

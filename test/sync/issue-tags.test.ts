@@ -22,7 +22,10 @@ interface ApiTag {
 }
 
 /** An issue's tag counts as the emulator's API gives them: `/tags/`, and `/tags/{key}/values/` where top values are cut off. */
-async function apiCounts(emu: Emulator, issueId: string): Promise<Map<string, { total: number; values: Map<string, number> }>> {
+async function apiCounts(
+  emu: Emulator,
+  issueId: string,
+): Promise<Map<string, { total: number; values: Map<string, number> }>> {
   const base = `/api/0/organizations/${emu.orgSlug}/issues/${issueId}/tags/`;
   const counts = new Map<string, { total: number; values: Map<string, number> }>();
   for (const tag of await getJson<ApiTag[]>(emu, base)) {
@@ -161,7 +164,10 @@ describe('the request budget', () => {
     try {
       const budget = 5;
       const before = emu.stats.requests;
-      const summary = await syncFor(emu, service.runtime.store, { tagRequestBudget: budget, streams: ['issues'] }).run();
+      const summary = await syncFor(emu, service.runtime.store, {
+        tagRequestBudget: budget,
+        streams: ['issues'],
+      }).run();
       const tags = summary.issueTags!;
       expect(tags.fetched).toBeGreaterThan(0);
       expect(tags.fetched).toBeLessThanOrEqual(budget);

@@ -6,5 +6,12 @@ import { statusTool } from './status.js';
 import { timelineTool } from './timeline.js';
 
 /** Every agent capability, in the order clients list them. */
-export const agentTools = [searchTool, issueContextTool, issueTagsTool, timelineTool, releaseContextTool, statusTool] as const;
+export const agentTools = [
+  searchTool,
+  issueContextTool,
+  issueTagsTool,
+  timelineTool,
+  releaseContextTool,
+  statusTool,
+] as const;
 export { issueContextTool, issueTagsTool, releaseContextTool, searchTool, statusTool, timelineTool };

@@ -124,7 +124,15 @@ export const issueContextTool = defineTool({
 });
 
 /** Sections as the budget names them in "left out" notes. */
-type SectionKey = 'frames' | 'who is affected' | 'seer' | 'suspect commits' | 'suspect deploys' | 'status changes' | 'alerts' | 'comments';
+type SectionKey =
+  | 'frames'
+  | 'who is affected'
+  | 'seer'
+  | 'suspect commits'
+  | 'suspect deploys'
+  | 'status changes'
+  | 'alerts'
+  | 'comments';
 
 export function issueHead(issue: IssueContext): string[] {
   const status = `${issue.status ?? 'unknown'}${issue.substatus ? ` (${issue.substatus.replaceAll('_', ' ')})` : ''}`;

@@ -106,7 +106,9 @@ export async function affectedValues(
   const { tags } = await getIssueTags(db, workspaceId, issueId, { limit: 3 });
   const candidates = tags
     .filter((t) => t.total >= MIN_EVENTS && !NOT_WHO_OR_WHERE.has(t.key))
-    .flatMap((t) => t.values.filter((v) => v.share >= 0.2).map((v) => ({ key: t.key, value: v.value, share: v.share })));
+    .flatMap((t) =>
+      t.values.filter((v) => v.share >= 0.2).map((v) => ({ key: t.key, value: v.value, share: v.share })),
+    );
   if (!candidates.length) return [];
   const mix = projectId ? await projectMix(db, workspaceId, projectId, candidates) : new Map<string, number>();
   return candidates
@@ -131,7 +133,9 @@ async function projectMix(
     db.all(
       db.qb
         .selectFrom('issue_tag_keys as k')
-        .innerJoin('issues as i', (j) => j.onRef('i.workspace_id', '=', 'k.workspace_id').onRef('i.id', '=', 'k.issue_id'))
+        .innerJoin('issues as i', (j) =>
+          j.onRef('i.workspace_id', '=', 'k.workspace_id').onRef('i.id', '=', 'k.issue_id'),
+        )
         .select((eb) => ['k.key', eb.fn.sum<number>('k.total').as('total')])
         .where('k.workspace_id', '=', workspaceId)
         .where('i.project_id', '=', projectId)
@@ -141,7 +145,9 @@ async function projectMix(
     db.all(
       db.qb
         .selectFrom('issue_tag_values as v')
-        .innerJoin('issues as i', (j) => j.onRef('i.workspace_id', '=', 'v.workspace_id').onRef('i.id', '=', 'v.issue_id'))
+        .innerJoin('issues as i', (j) =>
+          j.onRef('i.workspace_id', '=', 'v.workspace_id').onRef('i.id', '=', 'v.issue_id'),
+        )
         .select((eb) => ['v.key', 'v.value', eb.fn.sum<number>('v.count').as('count')])
         .where('v.workspace_id', '=', workspaceId)
         .where('i.project_id', '=', projectId)

@@ -147,7 +147,11 @@ export async function getIssueActivities(
 }
 
 /** Every tag key of an issue with its top values (not paginated by Sentry). */
-export async function getIssueTags(client: SentryReader, organizationSlug: string, issueId: string): Promise<IssueTag[]> {
+export async function getIssueTags(
+  client: SentryReader,
+  organizationSlug: string,
+  issueId: string,
+): Promise<IssueTag[]> {
   const path = `${issuePath(organizationSlug, issueId)}/tags/`;
   const data = (await client.get<unknown>(path)).data;
   return (Array.isArray(data) ? data : [data]).map((item) => parseItem(client, path, issueTagSchema, item));

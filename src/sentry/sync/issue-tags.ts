@@ -50,7 +50,10 @@ export async function syncIssueTags(options: {
     for (const tag of tags.filter(topValuesCutOff)) {
       if (budget < 1) break;
       budget -= 1;
-      values.set(tag.key, await getIssueTagValues(client, organization, issueId, tag.key, VALUES_PAGE).catch(notFoundAs([])));
+      values.set(
+        tag.key,
+        await getIssueTagValues(client, organization, issueId, tag.key, VALUES_PAGE).catch(notFoundAs([])),
+      );
     }
     await db.transaction((tx) =>
       applyRecords(tx, workspaceId, SENTRY_SOURCE, [mapApiIssueTags(issueId, tags, values, observedAt)]),

@@ -37,9 +37,7 @@ describe('get_issue_tags', () => {
       const stored = got.tags.find((t) => t.key === tag.key)!;
       expect(stored.total).toBe(tag.total);
       const kept = tag.values.slice(0, 20);
-      expect(stored.values).toEqual(
-        kept.map((v) => ({ value: v.value, count: v.count, share: v.count / tag.total })),
-      );
+      expect(stored.values).toEqual(kept.map((v) => ({ value: v.value, count: v.count, share: v.count / tag.total })));
       expect(stored.other).toBe(tag.total - kept.reduce((sum, v) => sum + v.count, 0));
     }
     expect(text(answer)).toMatch(/### browser \(\d+ events\)\n- Firefox 127\.0: 9\d%/);
@@ -55,7 +53,13 @@ describe('get_issue_tags', () => {
         name: 'Browser',
         total: browser.total,
         other: 0,
-        values: [{ value: browser.values[0].value, count: browser.values[0].count, share: browser.values[0].count / browser.total }],
+        values: [
+          {
+            value: browser.values[0].value,
+            count: browser.values[0].count,
+            share: browser.values[0].count / browser.total,
+          },
+        ],
       },
     ]);
     const http = await fetch(`${fx.service.url}/api/v1/issues/${issue.shortId}/tags?key=browser&limit=1`, {
@@ -92,12 +96,15 @@ describe('get_issue_context: who is affected', () => {
     const { issue, browser, projectShare } = dominatedIssue();
     expect(projectShare).toBeLessThan(0.5);
     const answer = await call(fx.client, 'get_issue_context', { issue: issue.id });
-    const affected = (answer.structuredContent as { affected: { key: string; value: string; share: number; projectShare: number }[] })
-      .affected;
+    const affected = (
+      answer.structuredContent as { affected: { key: string; value: string; share: number; projectShare: number }[] }
+    ).affected;
     const hit = affected.find((a) => a.key === 'browser')!;
     expect(hit).toMatchObject({ value: browser.values[0].value, share: browser.values[0].count / browser.total });
     expect(hit.projectShare).toBeCloseTo(projectShare, 6);
-    expect(text(answer)).toMatch(/### Who is affected\n(- .*\n)*- browser \*\*Firefox 127\.0\*\*: 9\d% of events \(project: \d+%\)/);
+    expect(text(answer)).toMatch(
+      /### Who is affected\n(- .*\n)*- browser \*\*Firefox 127\.0\*\*: 9\d% of events \(project: \d+%\)/,
+    );
     expect(estimateTokens(text(answer))).toBeLessThanOrEqual(1500);
   });
 });
