@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { createMcpServer } from '../src/agent/server.js';
 import type { IssueRecord, MemoryRecord, ObservationRecord, ObservationType } from '../src/memory/records.js';
 import { MemoryStore } from '../src/memory/store.js';
+import { ensureIssueTags, issueTagFootprint } from './issue-tags.js';
 import {
   ERROR_TEMPLATES,
   PROJECT_BLUEPRINTS,
@@ -279,6 +280,8 @@ export interface AgentBenchResult {
   capabilities: Record<string, { n: number; p50Ms: number; p99Ms: number; maxMs: number }>;
   bareFts: Record<string, { n: number; p50Ms: number; p99Ms: number; maxMs: number }>;
   rssMB: number;
+  /** What tag distributions cost on disk (SQLite pages of their tables and indexes). */
+  issueTags: Awaited<ReturnType<typeof issueTagFootprint>>;
   /** The generated memory, for the footprint bench: its file, workspace and a sample to query. */
   database: { path: string; workspaceId: string; issueIds: string[]; releases: string[] };
 }
@@ -453,6 +456,12 @@ export async function runAgentBench(
     call('get_release_context', { version: releases[i % releases.length] }),
   );
   capabilities.status = await measure('status', 100, () => call('get_memory_status', {}));
+  await ensureIssueTags(store, WS, log);
+  capabilities.issue_tags = await measure('tags', 500, (i) =>
+    call('get_issue_tags', { issue: sample[i % sample.length].id }),
+  );
+  const issueTags = await issueTagFootprint(db);
+  log(`tag counts: ${issueTags.bytesPerIssue} bytes per issue, ${issueTags.bytesPerEvent} bytes per event counted`);
   const rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
   await client.close();
   ftsFile.close();
@@ -464,6 +473,7 @@ export async function runAgentBench(
     capabilities,
     bareFts,
     rssMB,
+    issueTags,
     database: { path, workspaceId: WS, issueIds: sample.map((s) => s.id), releases },
   };
 }

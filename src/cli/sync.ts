@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { ConfigError } from '../config.js';
 import { SentrySync, SYNC_STREAMS, type SyncProgress, type SyncStream, type SyncSummary } from '../sentry/sync/sync.js';
@@ -7,6 +7,13 @@ import { SyncLeases } from '../sentry/sync/lease.js';
 import { openConnections } from './connections.js';
 import { dbOption, jsonOption, parseDuration, parseSince, printJson, withStore } from './options.js';
 import { systemClock } from '../time.js';
+import { intArg } from './run-tool.js';
+
+function budgetArg(value: string): number {
+  const n = intArg(value);
+  if (!(n >= 0)) throw new InvalidArgumentError('a whole number of requests, 0 or more');
+  return n;
+}
 
 /** One line rewritten in place on a terminal; silent when stderr is not one. */
 function progressReporter(orgSlug: string): (p: SyncProgress) => void {
@@ -36,6 +43,7 @@ export function syncCommand(): Command {
     .description('backfill and reconcile memory from the Sentry REST API (every connected organization)')
     .option('--since <when>', 'how far back the first backfill reaches', '90d')
     .option('--streams <list>', `comma-separated subset of ${SYNC_STREAMS.join(',')},issues.reconcile`)
+    .option('--tag-requests <n>', 'requests each run may spend on issue tag distributions (default 100)', budgetArg)
     .option('--watch', 'keep running: incremental sync and reconcile every --interval')
     .option('--interval <duration>', 'with --watch: time between runs, e.g. 5m', '5m')
     .addOption(dbOption())
@@ -86,6 +94,7 @@ export function syncCommand(): Command {
               since,
               now: systemClock,
               streams,
+              tagRequestBudget: flags.tagRequests,
               onProgress: flags.json ? undefined : progressReporter(connection.orgSlug),
               logger,
             });

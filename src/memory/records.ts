@@ -84,6 +84,17 @@ export interface EventRecord {
   topFrames: StackFrame[];
 }
 
+/**
+ * An issue's tag distributions as the source counted them at `observedAt`: per key, the events that
+ * carry it (`total`) and its most frequent values. Events stored later than `observedAt` add to it.
+ */
+export interface IssueTagsRecord {
+  kind: 'issue_tags';
+  issueId: string;
+  observedAt: IsoTime;
+  keys: { key: string; name: string | null; total: number; values: { value: string; count: number }[] }[];
+}
+
 export interface CommentRecord {
   kind: 'comment';
   id: string;
@@ -250,6 +261,7 @@ export interface ObservationRecord {
 export type MemoryRecord =
   | IssueRecord
   | EventRecord
+  | IssueTagsRecord
   | CommentRecord
   | AlertRecord
   | InsightRecord

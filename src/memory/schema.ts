@@ -330,6 +330,26 @@ export interface IssueHistoryTable {
   value: string;
 }
 
+/** Tag distributions per issue (see issue-tags-schema.ts). */
+export interface IssueTagKeyTable {
+  workspace_id: string;
+  issue_id: string;
+  key: string;
+  name: string | null;
+  /** Events with this key: the kept values' counts plus `other`. */
+  total: number;
+  other: number;
+  synced_at: string | null;
+}
+
+export interface IssueTagValueTable {
+  workspace_id: string;
+  issue_id: string;
+  key: string;
+  value: string;
+  count: number;
+}
+
 export interface ApiKeyTable {
   id: string;
   workspace_id: string;
@@ -369,4 +389,6 @@ export interface Database {
   issue_facets: IssueFacetTable;
   api_keys: ApiKeyTable;
   issue_history: IssueHistoryTable;
+  issue_tag_keys: IssueTagKeyTable;
+  issue_tag_values: IssueTagValueTable;
 }

@@ -1,6 +1,7 @@
 import { engineOf, type MemoryDatabase } from './database.js';
 import { NotInMemoryError } from './context/errors.js';
 import { getIssueFacts, getIssueTimeline, type IssueFacts } from './context/issue-context.js';
+import { getIssueTags, type IssueTags } from './context/issue-tags.js';
 import type { MemoryRecord } from './records.js';
 import { searchMemory, type SearchQuery, type SearchResult } from './context/search.js';
 import { PostgresDatabase } from './postgres/database.js';
@@ -64,6 +65,20 @@ export class MemoryStore {
         insights: [...seer].reverse(),
         timeline: await getIssueTimeline(this.db, workspaceId, facts.id),
       };
+    } catch (error) {
+      if (error instanceof NotInMemoryError) return null;
+      throw error;
+    }
+  }
+
+  /** Who and where the issue `ref` names is hit: its tag values and their shares, or null when it is not in memory. */
+  async issueTags(
+    workspaceId: string,
+    ref: string,
+    options?: { key?: string; limit?: number },
+  ): Promise<IssueTags | null> {
+    try {
+      return await getIssueTags(this.db, workspaceId, ref, options);
     } catch (error) {
       if (error instanceof NotInMemoryError) return null;
       throw error;

@@ -2,7 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { agentError } from '../agent/errors.js';
 import { parseToolInput, type AgentTool, type ToolContext } from '../agent/tool.js';
-import { issueContextTool, releaseContextTool, searchTool, statusTool, timelineTool } from '../agent/tools/index.js';
+import {
+  issueContextTool,
+  issueTagsTool,
+  releaseContextTool,
+  searchTool,
+  statusTool,
+  timelineTool,
+} from '../agent/tools/index.js';
 
 type AnyTool = AgentTool<z.ZodRawShape, z.ZodRawShape>;
 type Query = Record<string, string | string[] | undefined>;
@@ -59,6 +66,10 @@ export async function queryApiRoutes(
   app.get(
     '/api/v1/issues/:issue',
     answer(issueContextTool as unknown as AnyTool, (request) => ({ issue: params(request).issue })),
+  );
+  app.get(
+    '/api/v1/issues/:issue/tags',
+    answer(issueTagsTool as unknown as AnyTool, (request) => ({ issue: params(request).issue })),
   );
   app.get('/api/v1/timeline', answer(timelineTool as unknown as AnyTool));
   app.get(

@@ -14,7 +14,14 @@ afterAll(async () => {
   await service.close();
 });
 
-const TOOLS = ['search_memory', 'get_issue_context', 'get_timeline', 'get_release_context', 'get_memory_status'];
+const TOOLS = [
+  'search_memory',
+  'get_issue_context',
+  'get_issue_tags',
+  'get_timeline',
+  'get_release_context',
+  'get_memory_status',
+];
 
 async function connect(transport: 'stdio' | 'http', key = service.keys.default): Promise<Client> {
   const client = new Client({ name: 'sentry-memory-test', version: '1.0.0' });
@@ -46,7 +53,7 @@ describe.each(['stdio', 'http'] as const)('MCP over %s, with the official SDK cl
     await client.close();
   });
 
-  it('lists the five tools with descriptions, input and output schemas', async () => {
+  it('lists the tools with descriptions, input and output schemas', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual(TOOLS);
     for (const tool of tools) {

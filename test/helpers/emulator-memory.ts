@@ -1,3 +1,7 @@
+import { issueTagSchema, issueTagValueSchema } from '../../src/sentry/api/schemas.js';
+import { issueTagCounts } from '../../src/sentry/emulator/tags.js';
+import { serializeTag, serializeValue } from '../../src/sentry/emulator/routes/tag-routes.js';
+import { mapApiIssueTags } from '../../src/sentry/mapping/issue-tags.js';
 import {
   mapApiCommit,
   mapApiDeploy,
@@ -82,6 +86,18 @@ export function emulatorRecords(store: Store, syncedAt = new Date(EPOCH).toISOSt
         activities: issue.activity.map((a) => serializeActivity(a, store)),
       }),
     );
+    records.push(issueTagsRecord(issue, syncedAt));
   }
   return records;
+}
+
+/** The issue's tags as a sync reads them: the keys with their top values, and every value of each key. */
+export function issueTagsRecord(issue: EmulatorData['issues'][number], syncedAt: string): MemoryRecord {
+  const tags = issueTagCounts(issue);
+  return mapApiIssueTags(
+    issue.id,
+    tags.map((t) => issueTagSchema.parse(serializeTag(t))),
+    new Map(tags.map((t) => [t.key, t.values.map((v) => issueTagValueSchema.parse(serializeValue(t.key, v)))])),
+    syncedAt,
+  );
 }

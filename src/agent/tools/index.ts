@@ -1,9 +1,17 @@
 import { issueContextTool } from './issue-context.js';
+import { issueTagsTool } from './issue-tags.js';
 import { releaseContextTool } from './release-context.js';
 import { searchTool } from './search.js';
 import { statusTool } from './status.js';
 import { timelineTool } from './timeline.js';
 
 /** Every agent capability, in the order clients list them. */
-export const agentTools = [searchTool, issueContextTool, timelineTool, releaseContextTool, statusTool] as const;
-export { issueContextTool, releaseContextTool, searchTool, statusTool, timelineTool };
+export const agentTools = [
+  searchTool,
+  issueContextTool,
+  issueTagsTool,
+  timelineTool,
+  releaseContextTool,
+  statusTool,
+] as const;
+export { issueContextTool, issueTagsTool, releaseContextTool, searchTool, statusTool, timelineTool };

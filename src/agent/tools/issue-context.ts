@@ -13,6 +13,7 @@ import {
   timeInput,
   truncationOutput,
 } from '../tool.js';
+import { affectedSection } from './issue-tags.js';
 
 const nullableString = z.string().nullable();
 /** An issue's default answer: the head and the most telling sections, small enough to ask about several issues. */
@@ -69,6 +70,9 @@ export const issueContextTool = defineTool({
       .object({ id: z.string(), occurredAt: z.string(), release: nullableString, environment: nullableString })
       .nullable(),
     environments: z.array(z.string()),
+    affected: z
+      .array(z.object({ key: z.string(), value: z.string(), share: z.number(), projectShare: z.number().nullable() }))
+      .describe('Who is affected: tag values most events share, or far above the project’s usual mix'),
     statusHistory: z.array(
       z.object({ type: z.string(), occurredAt: z.string(), summary: z.string(), release: nullableString }),
     ),
@@ -132,6 +136,7 @@ export const issueContextTool = defineTool({
       structured: {
         ...shown,
         topFrames: keep('frames', issue.topFrames),
+        affected: keep('who is affected', issue.affected),
         seer: keep('seer', issue.seer),
         suspectCommits: keep('suspect commits', issue.suspectCommits),
         suspectDeploys: keep('suspect deploys', issue.suspectDeploys),
@@ -145,7 +150,15 @@ export const issueContextTool = defineTool({
 });
 
 /** Sections as the budget names them in "left out" notes. */
-type SectionKey = 'frames' | 'seer' | 'suspect commits' | 'suspect deploys' | 'status changes' | 'alerts' | 'comments';
+type SectionKey =
+  | 'frames'
+  | 'who is affected'
+  | 'seer'
+  | 'suspect commits'
+  | 'suspect deploys'
+  | 'status changes'
+  | 'alerts'
+  | 'comments';
 
 export function issueHead(issue: IssueContext): string[] {
   const status = `${issue.status ?? 'unknown'}${issue.substatus ? ` (${issue.substatus.replaceAll('_', ' ')})` : ''}`;
@@ -173,6 +186,7 @@ export function issueHead(issue: IssueContext): string[] {
 
 function issueSections(issue: IssueContext): (Section & { key: SectionKey })[] {
   return [
+    affectedSection(issue),
     {
       key: 'frames',
       heading: 'Top in-app frames',

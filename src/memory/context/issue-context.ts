@@ -2,6 +2,7 @@ import type { Actor, StackFrame } from '../records.js';
 import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
 import { issueAsOf, type AsOf } from './as-of.js';
 import { resolveIssue } from './issue-ref.js';
+import { affectedValues, type AffectedValue } from './issue-tags.js';
 import { samePath } from './paths.js';
 
 const HOUR = 3_600_000;
@@ -38,6 +39,8 @@ export interface IssueContext {
   topFrames: { function: string | null; filename: string | null; lineNo: number | null }[];
   latestEvent: { id: string; occurredAt: string; release: string | null; environment: string | null } | null;
   environments: string[];
+  /** Who is affected: tag values most of its events share, or far above its project's usual mix. */
+  affected: AffectedValue[];
   statusHistory: { type: string; occurredAt: string; summary: string; release: string | null }[];
   comments: { id: string; author: string | null; createdAt: string | null; text: string }[];
   alerts: { id: string; source: string; title: string; state: string; startedAt: string | null }[];
@@ -63,7 +66,7 @@ export interface IssueContext {
 }
 
 /** What is stored of an issue: its context without the trend, the one part that depends on when it is asked. */
-export type IssueFacts = Omit<IssueContext, 'trend' | 'asOf'>;
+export type IssueFacts = Omit<IssueContext, 'trend' | 'asOf' | 'affected'>;
 
 /**
  * Everything the memory knows about one issue, most important first. `now` drives the trend; with
@@ -77,9 +80,10 @@ export async function getIssueContext(
   options: { asOf?: string } = {},
 ): Promise<IssueContext> {
   const facts = await getIssueFacts(db, workspaceId, ref);
-  if (options.asOf === undefined) return { ...facts, trend: trendOf(facts, now), asOf: null };
+  const affected = await affectedValues(db, workspaceId, facts.id, facts.projectId);
+  if (options.asOf === undefined) return { ...facts, trend: trendOf(facts, now), affected, asOf: null };
   const then = await issueAsOf(db, workspaceId, facts, options.asOf, (actor) => assigneeOf(db, workspaceId, actor));
-  return { ...then, trend: trendOf(then, Math.min(now, Date.parse(options.asOf))) };
+  return { ...then, trend: trendOf(then, Math.min(now, Date.parse(options.asOf))), affected };
 }
 
 /** Every observation of an issue, oldest first: its whole history, where the context keeps only status changes. */

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { issueTagsSql } from '../issue-tags-schema.js';
 import {
   insightRef,
   ISSUE_FACETS_BY_ISSUE,
@@ -306,6 +307,7 @@ INSERT INTO inbox_bodies (workspace_id, seq, body) SELECT workspace_id, seq, bod
 ALTER TABLE inbox DROP COLUMN body;
 `,
   },
+  { id: 5, name: 'tag distributions per issue', sql: issueTagsSql(TEXT, 'bigint') },
   {
     id: 8,
     name: 'issue history for answers as of a time',

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from '../shared-sql.js';
+import { issueTagsSql } from '../issue-tags-schema.js';
 import { readSideMigrationSql } from './read-side-migration.js';
 import { searchIndexMigrationSql } from './search-index-migration.js';
 
@@ -202,6 +203,7 @@ INSERT INTO inbox_bodies (seq, workspace_id, body) SELECT seq, workspace_id, bod
 ALTER TABLE inbox DROP COLUMN body;
 `,
   },
+  { id: 10, name: 'tag distributions per issue', sql: issueTagsSql('TEXT', 'INTEGER') },
   {
     id: 13,
     name: 'issue history for answers as of a time',

@@ -9,6 +9,8 @@ import {
   environmentSchema,
   eventSchema,
   issueSchema,
+  issueTagSchema,
+  issueTagValueSchema,
   memberSchema,
   organizationSchema,
   projectSchema,
@@ -21,6 +23,8 @@ import {
   type Environment,
   type Issue,
   type IssueEvent,
+  type IssueTag,
+  type IssueTagValue,
   type Member,
   type Organization,
   type Project,
@@ -140,6 +144,30 @@ export async function getIssueActivities(
 ): Promise<Activity[]> {
   const path = `${issuePath(organizationSlug, issueId)}/activities/`;
   return parseItem(client, path, activityListSchema, (await client.get<unknown>(path)).data).activity;
+}
+
+/** Every tag key of an issue with its top values (not paginated by Sentry). */
+export async function getIssueTags(
+  client: SentryReader,
+  organizationSlug: string,
+  issueId: string,
+): Promise<IssueTag[]> {
+  const path = `${issuePath(organizationSlug, issueId)}/tags/`;
+  const data = (await client.get<unknown>(path)).data;
+  return (Array.isArray(data) ? data : [data]).map((item) => parseItem(client, path, issueTagSchema, item));
+}
+
+/** The first page of one key's values for an issue, most frequent first: what `topValues` cut off. */
+export async function getIssueTagValues(
+  client: SentryReader,
+  organizationSlug: string,
+  issueId: string,
+  key: string,
+  limit: number,
+): Promise<IssueTagValue[]> {
+  const path = `${issuePath(organizationSlug, issueId)}/tags/${encodeURIComponent(key)}/values/`;
+  const data = (await client.get<unknown>(path, { sort: '-count', per_page: limit })).data;
+  return (Array.isArray(data) ? data : []).map((item) => parseItem(client, path, issueTagValueSchema, item));
 }
 
 export function paginateReleases(

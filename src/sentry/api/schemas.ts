@@ -165,3 +165,22 @@ export type Release = z.output<typeof releaseSchema>;
 export type Deploy = z.output<typeof deploySchema>;
 export type Commit = z.output<typeof commitSchema>;
 export type CommitFile = z.output<typeof commitFileSchema>;
+
+/** One value of an issue's tag (`topValues` items, and the values endpoint's items). */
+export const issueTagValueSchema = z.looseObject({
+  value: z.union([z.string(), z.number()]).transform(String).nullish().catch(null),
+  count: numeric,
+  lastSeen: text,
+  firstSeen: text,
+});
+
+/** One key of `/issues/{id}/tags/`: events with it (`totalValues`) and its most frequent values. */
+export const issueTagSchema = z.looseObject({
+  key: z.string().min(1),
+  name: text,
+  totalValues: numeric,
+  topValues: z.array(issueTagValueSchema).nullish().catch(null),
+});
+
+export type IssueTag = z.output<typeof issueTagSchema>;
+export type IssueTagValue = z.output<typeof issueTagValueSchema>;

@@ -17,6 +17,10 @@ const MECHANISM: Record<ProjectRecord['runtime'], string> = {
   go: 'generic',
 };
 
+const CLIENT_OS = ['Windows 10', 'Windows 10', 'macOS 14.5', 'iOS 17.5', 'Android 14'];
+/** A custom tag, as apps set them (`Sentry.setTag('plan', …)`). */
+const PLANS = ['free', 'free', 'team', 'business'];
+
 /** One occurrence of an issue: same stack (that is what grouped it), fresh id, time and user. */
 export function newEvent(rng: Prng, input: NewEventInput): EventRecord {
   const { issue, project, release, environment } = input;
@@ -40,6 +44,9 @@ export function newEvent(rng: Prng, input: NewEventInput): EventRecord {
   else tags.push({ key: 'server_name', value: `${project.slug}-${rng.hex(5)}` });
   if (requestUrl) tags.push({ key: 'url', value: requestUrl });
   tags.push({ key: 'user', value: `id:${userNumber}` });
+  // Derived from the user, not drawn: a user keeps one OS and plan, and the seed's sequence stays put.
+  tags.push({ key: 'os', value: project.runtime === 'browser' ? CLIENT_OS[userNumber % CLIENT_OS.length] : 'Linux' });
+  tags.push({ key: 'plan', value: PLANS[userNumber % PLANS.length] });
   tags.sort((a, b) => a.key.localeCompare(b.key));
 
   return {

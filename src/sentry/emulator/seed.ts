@@ -14,6 +14,7 @@ import {
   type Runtime,
 } from './catalog.js';
 import { newEvent } from './events.js';
+import { shapeTagDistributions } from './tags.js';
 import type {
   ActivityRecord,
   CommitRecord,
@@ -64,6 +65,7 @@ export function seedOrganization(opts: SeedOptions): SeededOrganization {
   const environments = ENVIRONMENTS.map((name, i) => ({ id: String(i + 1), name }));
   const releases = projects.flatMap((p) => seedReleases(root.fork(`releases:${p.slug}`), ids, p, users, epoch));
   const issues = seedIssues(root.fork('issues'), ids, { projects, releases, users, teams, epoch, total: opts.issues });
+  shapeTagDistributions(opts.seed, issues, projects);
 
   return { data: { organization, users, teams, members, projects, environments, releases, issues }, ids };
 }

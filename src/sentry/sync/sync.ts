@@ -3,6 +3,7 @@ import type { MemoryRecord } from '../../memory/records.js';
 import type { MemoryDatabase } from '../../memory/database.js';
 import { storedIssue, storedRelease } from '../../memory/stored.js';
 import { applyRecords } from '../../memory/writer.js';
+import { syncIssueTags, type IssueTagsSummary } from './issue-tags.js';
 import type { ApiStats, Page } from '../api/client.js';
 import {
   getIssueActivities,
@@ -56,6 +57,8 @@ export interface SyncOptions {
   now: Clock;
   onProgress?: (progress: SyncProgress) => void;
   logger?: Logger;
+  /** Requests each issue stream may spend on tag distributions (default DEFAULT_TAG_REQUEST_BUDGET). */
+  tagRequestBudget?: number;
 }
 
 export interface SyncSummary {
@@ -67,6 +70,8 @@ export interface SyncSummary {
   /** Time requests were held back by rate limits (429 pauses and pacing to Sentry's budget); part of `durationMs`. */
   rateLimitWaitMs: number;
   durationMs: number;
+  /** Tag distributions: issues whose tags were read, and stale ones left for a later sync by the request budget. */
+  issueTags?: IssueTagsSummary;
 }
 
 /** Re-read issues active this recently: status and assignment changes do not move `lastSeen`. */
@@ -103,6 +108,7 @@ export class SentrySync {
       rateLimited: 0,
       rateLimitWaitMs: 0,
       durationMs: 0,
+      issueTags: { fetched: 0, skippedForBudget: 0 },
     };
   }
 
@@ -251,6 +257,10 @@ export class SentrySync {
       syncedUntil: window.end,
     } satisfies IssueState);
     this.count(stream, 0, true);
+    const tags = await syncIssueTags({ ...this.options, since: window.start, now: () => this.options.now() });
+    const counted = (this.summary.issueTags ??= { fetched: 0, skippedForBudget: 0 });
+    counted.fetched += tags.fetched;
+    counted.skippedForBudget += tags.skippedForBudget;
   }
 
   /**

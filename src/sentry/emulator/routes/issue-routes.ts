@@ -5,6 +5,7 @@ import { json, notFound, route, type Handler, type Reply, type RequestContext, t
 import { serializeActivity, serializeEvent, serializeIssue } from '../serialize.js';
 import type { EmulatorState } from '../state.js';
 import { forOrg, pagedReply, projectFilter } from './lists.js';
+import { issueTagHandlers } from './tag-routes.js';
 
 /** The issue list (search, sort, keyset cursors) and per-issue details, events, activity, notes. */
 export function issueRoutes(state: EmulatorState): Route[] {
@@ -74,6 +75,7 @@ export function issueRoutes(state: EmulatorState): Route[] {
         json({ activity: [...issue.activity].reverse().map((a) => serializeActivity(a, store)) }),
       ),
     ],
+    ...issueTagHandlers().map(([path, fn]): [string, Handler] => [path, withIssue(fn)]),
     [':issueId/comments/', notesHandler()],
     [':issueId/notes/', notesHandler()],
   ];
