@@ -309,7 +309,7 @@ ALTER TABLE inbox DROP COLUMN body;
   },
   { id: 5, name: 'tag distributions per issue', sql: issueTagsSql(TEXT, 'bigint') },
   {
-    id: 8,
+    id: 6,
     name: 'issue history for answers as of a time',
     // Seeded with what each issue is now, so a memory from before this migration answers from its present on.
     sql: `

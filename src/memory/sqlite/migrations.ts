@@ -205,7 +205,7 @@ ALTER TABLE inbox DROP COLUMN body;
   },
   { id: 10, name: 'tag distributions per issue', sql: issueTagsSql('TEXT', 'INTEGER') },
   {
-    id: 13,
+    id: 11,
     name: 'issue history for answers as of a time',
     // Seeded with what each issue is now, so a memory from before this migration answers from its present on.
     sql: `
