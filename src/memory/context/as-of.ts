@@ -2,7 +2,7 @@ import type { Actor } from '../records.js';
 import type { MemoryDatabase } from '../database.js';
 import type { HistoryField, HistoryValues } from '../history.js';
 import { QueryError } from './errors.js';
-import type { IssueFacts } from './issue-context.js';
+import { newestEvent, type IssueFacts } from './issue-context.js';
 
 /** How far back the answer's history reaches: before `knownFrom`, fields the history has no row for fall back to an issue's start. */
 export interface AsOf {
@@ -49,16 +49,7 @@ export async function issueAsOf(
   const status = statusThen(then.get(`status\u0000`), facts.statusHistory, at);
   const counts = value('counts');
   const commentsThen = [...then.values()].filter((v) => v.field === 'comment');
-  const latestEvent = await db.get(
-    db.qb
-      .selectFrom('events')
-      .select(['id', 'occurred_at', 'release', 'environment'])
-      .where('workspace_id', '=', workspaceId)
-      .where('issue_id', '=', facts.id)
-      .where('occurred_at', '<=', at)
-      .orderBy('occurred_at', 'desc')
-      .limit(1),
-  );
+  const latestEvent = (await newestEvent(db, workspaceId, facts.id, at))?.event ?? null;
   return {
     ...facts,
     status: status.status,
@@ -67,16 +58,9 @@ export async function issueAsOf(
     priority: value('priority') ?? null,
     count: counts?.count ?? null,
     userCount: counts?.userCount ?? null,
-    lastSeen: counts?.lastSeen ?? latestEvent?.occurred_at ?? null,
+    lastSeen: counts?.lastSeen ?? latestEvent?.occurredAt ?? null,
     lastRelease: latestEvent?.release ?? null,
-    latestEvent: latestEvent
-      ? {
-          id: latestEvent.id,
-          occurredAt: latestEvent.occurred_at,
-          release: latestEvent.release,
-          environment: latestEvent.environment,
-        }
-      : null,
+    latestEvent,
     statusHistory: facts.statusHistory.filter((h) => h.occurredAt <= at),
     comments: await commentsAt(db, workspaceId, commentsThen),
     alerts: facts.alerts.filter((a) => a.startedAt !== null && a.startedAt <= at),

@@ -110,16 +110,8 @@ export async function getIssueFacts(db: MemoryDatabase, workspaceId: string, ref
   const issue = (await db.get(
     db.qb.selectFrom('issues').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id),
   ))!;
-  const latestEvent = await db.get(
-    db.qb
-      .selectFrom('events')
-      .select(['id', 'occurred_at', 'release', 'environment', 'top_frames'])
-      .where('workspace_id', '=', workspaceId)
-      .where('issue_id', '=', id)
-      .orderBy('occurred_at', 'desc')
-      .limit(1),
-  );
-  const frames = inAppFrames(issue.top_frames, latestEvent?.top_frames ?? null);
+  const newest = await newestEvent(db, workspaceId, id);
+  const frames = inAppFrames(issue.top_frames, newest?.topFrames ?? null);
   const statusHistory = await db.all(
     db.qb
       .selectFrom('observations')
@@ -169,14 +161,7 @@ export async function getIssueFacts(db: MemoryDatabase, workspaceId: string, ref
     lastRelease: issue.last_release,
     assignee: await assigneeOf(db, workspaceId, actorOf(issue)),
     topFrames: frames.map((f) => ({ function: f.function, filename: f.filename, lineNo: f.lineNo })),
-    latestEvent: latestEvent
-      ? {
-          id: latestEvent.id,
-          occurredAt: latestEvent.occurred_at,
-          release: latestEvent.release,
-          environment: latestEvent.environment,
-        }
-      : null,
+    latestEvent: newest?.event ?? null,
     environments,
     statusHistory: statusHistory.map((h) => ({
       type: h.type,
@@ -237,6 +222,27 @@ export async function getIssueFacts(db: MemoryDatabase, workspaceId: string, ref
       issue.first_release,
       regressions.map((r) => r.release).filter((r): r is string => r !== null),
     ),
+  };
+}
+
+/** The issue's newest event (at or before `until`, when given) and its frames as stored. */
+export async function newestEvent(
+  db: MemoryDatabase,
+  workspaceId: string,
+  issueId: string,
+  until?: string,
+): Promise<{ event: NonNullable<IssueContext['latestEvent']>; topFrames: string } | null> {
+  let query = db.qb
+    .selectFrom('events')
+    .select(['id', 'occurred_at', 'release', 'environment', 'top_frames'])
+    .where('workspace_id', '=', workspaceId)
+    .where('issue_id', '=', issueId);
+  if (until !== undefined) query = query.where('occurred_at', '<=', until);
+  const row = await db.get(query.orderBy('occurred_at', 'desc').limit(1));
+  if (!row) return null;
+  return {
+    event: { id: row.id, occurredAt: row.occurred_at, release: row.release, environment: row.environment },
+    topFrames: row.top_frames,
   };
 }
 
