@@ -95,6 +95,21 @@ export interface IssueTagsRecord {
   keys: { key: string; name: string | null; total: number; values: { value: string; count: number }[] }[];
 }
 
+/**
+ * An issue's events per hour or per day as the source counted them at `observedAt` (Sentry's
+ * `stats`): every bucket from the first one given on, zeros included or left out. Events stored later
+ * than `observedAt` add to it.
+ */
+export interface IssueStatsRecord {
+  kind: 'issue_stats';
+  issueId: string;
+  observedAt: IsoTime;
+  resolution: 'hour' | 'day';
+  /** Where the source's buckets begin: the first bucket's start. */
+  coveredFrom: IsoTime;
+  buckets: { start: IsoTime; count: number }[];
+}
+
 export interface CommentRecord {
   kind: 'comment';
   id: string;
@@ -262,6 +277,7 @@ export type MemoryRecord =
   | IssueRecord
   | EventRecord
   | IssueTagsRecord
+  | IssueStatsRecord
   | CommentRecord
   | AlertRecord
   | InsightRecord

@@ -350,6 +350,24 @@ export interface IssueTagValueTable {
   count: number;
 }
 
+export interface IssueEventCountTable {
+  workspace_id: string;
+  issue_id: string;
+  resolution: 'hour' | 'day';
+  /** The bucket's start (ISO). */
+  start: string;
+  source: number;
+  received: number;
+}
+
+export interface IssueCountSnapshotTable {
+  workspace_id: string;
+  issue_id: string;
+  resolution: 'hour' | 'day';
+  covered_from: string;
+  taken_at: string;
+}
+
 export interface ApiKeyTable {
   id: string;
   workspace_id: string;
@@ -391,4 +409,6 @@ export interface Database {
   issue_history: IssueHistoryTable;
   issue_tag_keys: IssueTagKeyTable;
   issue_tag_values: IssueTagValueTable;
+  issue_event_counts: IssueEventCountTable;
+  issue_count_snapshots: IssueCountSnapshotTable;
 }

@@ -16,6 +16,7 @@ import type {
 import type { Database, IssueTable } from './schema.js';
 import { recordCommentHistory, recordIssueHistory } from './history.js';
 import { indexObservation } from './search-index.js';
+import { applyIssueStats, countEvent } from './event-counts.js';
 import { applyIssueTags, countEventTags } from './issue-tags.js';
 import { prepared, type MemoryDatabase } from './database.js';
 import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
@@ -45,6 +46,9 @@ export async function applyRecords(
         break;
       case 'issue_tags':
         await applyIssueTags(db, workspaceId, record);
+        break;
+      case 'issue_stats':
+        await applyIssueStats(db, workspaceId, record);
         break;
       case 'comment':
         await applyComment(db, workspaceId, record);
@@ -308,7 +312,9 @@ async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecor
     await upsert(db, 'events', ['workspace_id', 'id'], row);
     return;
   }
-  if (r.issueId !== null) await countEventTags(db, workspaceId, r.issueId, r.occurredAt, r.tags);
+  if (r.issueId === null) return;
+  await countEventTags(db, workspaceId, r.issueId, r.occurredAt, r.tags);
+  await countEvent(db, workspaceId, r.issueId, r.occurredAt);
 }
 
 /** Inserts `row` unless its key is stored already; whether it did. */

@@ -192,7 +192,6 @@ describe('issue context', () => {
       firstSeen: issue.firstSeen,
       firstRelease: issue.firstRelease,
       lastRelease: issue.lastRelease,
-      trend: { label: 'regressed' },
     });
     const inApp = issue.events
       .at(-1)!
@@ -291,7 +290,7 @@ describe('release context and overview', () => {
         data.issues.filter((i) => i.firstRelease === b.version).length -
         data.issues.filter((i) => i.firstRelease === a.version).length,
     )[0];
-    const context = await getReleaseContext(store.db, ws, release.version);
+    const context = await getReleaseContext(store.db, ws, release.version, EPOCH);
     const introduced = data.issues.filter((i) => i.firstRelease === release.version);
     expect(context.newIssues.total).toBe(introduced.length);
     expect(context.newIssues.top.map((i) => i.id).sort()).toEqual(
@@ -304,9 +303,9 @@ describe('release context and overview', () => {
     expect(context.commits.map((c) => c.id).sort()).toEqual(release.commits.map((c) => c.id).sort());
     const short = release.version.split('@')[1];
     if (data.releases.filter((r) => r.version.endsWith(`@${short}`)).length === 1)
-      expect((await getReleaseContext(store.db, ws, short)).version).toBe(release.version);
-    else await expect(getReleaseContext(store.db, ws, short)).rejects.toThrow(/names several releases/);
-    await expect(getReleaseContext(store.db, ws, 'nope@0.0.0')).rejects.toThrow(NotInMemoryError);
+      expect((await getReleaseContext(store.db, ws, short, EPOCH)).version).toBe(release.version);
+    else await expect(getReleaseContext(store.db, ws, short, EPOCH)).rejects.toThrow(/names several releases/);
+    await expect(getReleaseContext(store.db, ws, 'nope@0.0.0', EPOCH)).rejects.toThrow(NotInMemoryError);
   });
 
   it('overview: every project with its issue count', async () => {

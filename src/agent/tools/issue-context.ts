@@ -51,7 +51,18 @@ export const issueContextTool = defineTool({
     substatus: nullableString,
     count: z.number().nullable(),
     userCount: z.number().nullable(),
-    trend: z.object({ label: z.string(), eventsPerDay: z.number().nullable() }),
+    trend: z
+      .object({
+        direction: z.enum(['new', 'rising', 'falling', 'steady', 'quiet']),
+        last24h: z.number().nullable(),
+        previous24h: z.number().nullable(),
+        last7d: z.number().nullable(),
+        previous7d: z.number().nullable(),
+        quietSince: nullableString,
+        series: z.array(z.number()).describe('Events per UTC day, oldest first, today last'),
+        summary: z.string(),
+      })
+      .describe('Event rate: the last 24 h vs the 24 h before, the last 7 days vs the 7 before'),
     firstSeen: nullableString,
     lastSeen: nullableString,
     firstRelease: nullableString,
@@ -111,6 +122,18 @@ export const issueContextTool = defineTool({
         reason: z.string(),
       }),
     ),
+    deploys: z
+      .array(
+        z.object({
+          release: z.string(),
+          environment: z.string(),
+          finishedAt: z.string(),
+          perHourBefore: z.number(),
+          perHourAfter: z.number(),
+          verdict: z.enum(['worse', 'better', 'gone', 'unchanged']),
+        }),
+      )
+      .describe('Its events per hour in the 24 h before vs after each recent deploy of its project, newest first'),
     asOf: z
       .object({ at: z.string(), knownFrom: nullableString.describe('Earliest time the history holds') })
       .nullable()
@@ -140,6 +163,7 @@ export const issueContextTool = defineTool({
         seer: keep('seer', issue.seer),
         suspectCommits: keep('suspect commits', issue.suspectCommits),
         suspectDeploys: keep('suspect deploys', issue.suspectDeploys),
+        deploys: keep('before and after deploys', issue.deploys),
         statusHistory: keep('status changes', [...issue.statusHistory].reverse()),
         alerts: keep('alerts', issue.alerts),
         comments: keep('comments', issue.comments),
@@ -156,6 +180,7 @@ type SectionKey =
   | 'seer'
   | 'suspect commits'
   | 'suspect deploys'
+  | 'before and after deploys'
   | 'status changes'
   | 'alerts'
   | 'comments';
@@ -173,7 +198,8 @@ export function issueHead(issue: IssueContext): string[] {
         ]
       : []),
     `- **Status:** ${status} · **level** ${issue.level ?? '?'} · **type** ${issue.type ?? '?'} · **project** ${issue.project ?? '?'} · id ${issue.id}`,
-    `- **Impact:** ${count(issue.count)} events, ${count(issue.userCount)} users · trend: ${issue.trend.label}${issue.trend.eventsPerDay !== null ? ` (~${issue.trend.eventsPerDay}/day)` : ''}`,
+    `- **Impact:** ${count(issue.count)} events, ${count(issue.userCount)} users`,
+    `- **Trend:** ${trendLine(issue.trend)}`,
     `- **Seen:** first ${at(issue.firstSeen)}${issue.firstRelease ? ` in ${issue.firstRelease}` : ''} · last ${at(issue.lastSeen)}${issue.lastRelease ? ` in ${issue.lastRelease}` : ''}${issue.environments.length ? ` · envs: ${issue.environments.join(', ')}` : ''}`,
   ];
   if (issue.errorType || issue.message)
@@ -184,9 +210,34 @@ export function issueHead(issue: IssueContext): string[] {
   return lines;
 }
 
+function trendLine(trend: IssueContext['trend']): string {
+  const counts =
+    trend.last24h !== null
+      ? ` · 24 h: ${count(trend.last24h)} (day before: ${count(trend.previous24h)}) · 7 d: ${count(trend.last7d)} (week before: ${count(trend.previous7d)})`
+      : '';
+  return `**${trend.direction}** — ${trend.summary}${counts}`;
+}
+
+const VERDICT_WORDS: Record<IssueContext['deploys'][number]['verdict'], string> = {
+  worse: '**worse**',
+  better: '**better**',
+  gone: '**gone**',
+  unchanged: 'unchanged',
+};
+
 function issueSections(issue: IssueContext): (Section & { key: SectionKey })[] {
   return [
     affectedSection(issue),
+    {
+      key: 'before and after deploys',
+      heading: 'Before and after deploys (events per hour, newest first)',
+      priority: 2,
+      whole: true,
+      lines: issue.deploys.map(
+        (d) =>
+          `- ${d.release} to ${d.environment} (${at(d.finishedAt)}): ${d.perHourBefore}/h → ${d.perHourAfter}/h, ${VERDICT_WORDS[d.verdict]}`,
+      ),
+    },
     {
       key: 'frames',
       heading: 'Top in-app frames',

@@ -4,6 +4,16 @@ import { clip } from '../../text.js';
 import type { Section } from '../budget.js';
 import { askForMoreTokens, at, count, defineTool, fitAnswer, maxTokensInput, truncationOutput } from '../tool.js';
 
+const impacted = z.array(
+  z.object({
+    id: z.string(),
+    shortId: z.string().nullable(),
+    title: z.string().nullable(),
+    perHourBefore: z.number(),
+    perHourAfter: z.number(),
+  }),
+);
+
 const transition = z.object({
   occurredAt: z.string(),
   issueId: z.string().nullable(),
@@ -16,7 +26,8 @@ export const releaseContextTool = defineTool({
   title: 'Release context',
   description: [
     'One release by version: where and when it was deployed, the issues first seen in it (biggest first), regressions after its',
-    'deploys (until the next release of its projects), issues resolved in it, and its commits.',
+    'deploys (until the next release of its projects), issues resolved in it, and its commits. Per deploy, the issues',
+    'that got worse, appeared, got better or went quiet in the 24 h after it.',
     'Use it for "what did release X break" or "which release introduced this".',
   ].join(' '),
   inputSchema: {
@@ -40,6 +51,10 @@ export const releaseContextTool = defineTool({
         startedAt: z.string().nullable(),
         finishedAt: z.string().nullable(),
         url: z.string().nullable(),
+        effects: z
+          .object({ worse: impacted, appeared: impacted, better: impacted, gone: impacted })
+          .nullable()
+          .describe('Issues of its projects by how their events per hour changed in the 24 h after it'),
       }),
     ),
     nextRelease: z.object({ version: z.string(), createdAt: z.string().nullable() }).nullable(),
@@ -71,7 +86,7 @@ export const releaseContextTool = defineTool({
     truncated: truncationOutput,
   },
   async run(ctx, input) {
-    const release = await getReleaseContext(ctx.db, ctx.workspaceId, input.version);
+    const release = await getReleaseContext(ctx.db, ctx.workspaceId, input.version, ctx.now());
     const { markdown, keep, truncated } = fitAnswer(
       releaseHead(release),
       releaseSections(release),
@@ -113,24 +128,49 @@ function releaseSections(r: ReleaseContext): Section[] {
       lines: r.deploys.map((d) => `- ${d.environment}: finished ${at(d.finishedAt)}${d.url ? ` (${d.url})` : ''}`),
     },
     {
+      key: 'after each deploy',
+      heading: 'After each deploy (events per hour, 24 h before → after)',
+      priority: 2,
+      whole: true,
+      lines: r.deploys.flatMap((d) => impactLines(d)),
+    },
+    {
       key: 'new issues',
       heading: `New issues first seen in it (${count(r.newIssues.total)}, biggest first)`,
-      priority: 2,
+      priority: 3,
       lines: r.newIssues.top.map(
         (i) =>
           `- **${i.shortId ?? i.id}** ${clip(i.title ?? '', 120)} — ${i.status ?? '?'}, ${count(i.count)} events, ${count(i.userCount)} users — id ${i.id}`,
       ),
     },
-    { key: 'regressions', heading: 'Regressions after its deploys', priority: 3, lines: r.regressions.map(event) },
-    { key: 'resolved', heading: 'Resolved in it', priority: 4, lines: r.resolved.map(event) },
+    { key: 'regressions', heading: 'Regressions after its deploys', priority: 4, lines: r.regressions.map(event) },
+    { key: 'resolved', heading: 'Resolved in it', priority: 5, lines: r.resolved.map(event) },
     {
       key: 'commits',
       heading: 'Commits',
-      priority: 5,
+      priority: 6,
       lines: r.commits.map(
         (c) =>
           `- ${c.id.slice(0, 12)} "${clip(c.message ?? '', 100)}" by ${c.author ?? '?'}${c.files.length ? ` (${c.files.join(', ')})` : ''}`,
       ),
     },
   ];
+}
+
+const IMPACT_WORDS = { worse: 'worse', appeared: 'appeared', better: 'better', gone: 'went quiet' } as const;
+/** Issues named per kind of change in the answer's text; the structured answer has up to ten. */
+const SHOWN_PER_KIND = 3;
+
+function impactLines(d: ReleaseContext['deploys'][number]): string[] {
+  if (!d.effects) return [];
+  const kinds = (Object.keys(IMPACT_WORDS) as (keyof typeof IMPACT_WORDS)[]).filter((k) => d.effects![k].length);
+  if (!kinds.length) return [`- ${d.environment}: no issue changed`];
+  return kinds.map((kind) => {
+    const list = d.effects![kind];
+    const named = list
+      .slice(0, SHOWN_PER_KIND)
+      .map((i) => `${i.shortId ?? i.id} (${i.perHourBefore}/h → ${i.perHourAfter}/h)`)
+      .join(', ');
+    return `- ${d.environment}, ${IMPACT_WORDS[kind]}: ${named}${list.length > SHOWN_PER_KIND ? ` and ${list.length - SHOWN_PER_KIND} more` : ''}`;
+  });
 }

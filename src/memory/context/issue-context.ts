@@ -1,12 +1,12 @@
 import type { Actor, StackFrame } from '../records.js';
 import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
 import { issueAsOf, type AsOf } from './as-of.js';
+import { deployEffects, issueSeries, trendOf, type DeployEffect, type IssueTrend } from './event-trend.js';
 import { resolveIssue } from './issue-ref.js';
 import { affectedValues, type AffectedValue } from './issue-tags.js';
 import { samePath } from './paths.js';
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 /** A deploy is a suspect when it finished at most this long before the issue appeared or regressed. */
 export const SUSPECT_DEPLOY_WINDOW_MS = 48 * HOUR;
 const MAX_FRAMES = 5;
@@ -29,7 +29,8 @@ export interface IssueContext {
   substatus: string | null;
   count: number | null;
   userCount: number | null;
-  trend: { label: 'new' | 'escalating' | 'regressed' | 'active' | 'ongoing' | 'quiet'; eventsPerDay: number | null };
+  /** Where its event rate is heading, from the hourly and daily counts. */
+  trend: IssueTrend;
   firstSeen: string | null;
   lastSeen: string | null;
   firstRelease: string | null;
@@ -61,12 +62,14 @@ export interface IssueContext {
     files: string[];
     reason: 'first release' | 'regression release';
   }[];
+  /** Its rate before and after each recent deploy of its project, newest first. */
+  deploys: DeployEffect[];
   /** Set when the context is of a past time. */
   asOf: AsOf | null;
 }
 
-/** What is stored of an issue: its context without the trend, the one part that depends on when it is asked. */
-export type IssueFacts = Omit<IssueContext, 'trend' | 'asOf' | 'affected'>;
+/** What is stored of an issue: its context without the parts that depend on when it is asked and on other tables. */
+export type IssueFacts = Omit<IssueContext, 'trend' | 'deploys' | 'asOf' | 'affected'>;
 
 /**
  * Everything the memory knows about one issue, most important first. `now` drives the trend; with
@@ -81,9 +84,25 @@ export async function getIssueContext(
 ): Promise<IssueContext> {
   const facts = await getIssueFacts(db, workspaceId, ref);
   const affected = await affectedValues(db, workspaceId, facts.id, facts.projectId);
-  if (options.asOf === undefined) return { ...facts, trend: trendOf(facts, now), affected, asOf: null };
-  const then = await issueAsOf(db, workspaceId, facts, options.asOf, (actor) => assigneeOf(db, workspaceId, actor));
-  return { ...then, trend: trendOf(then, Math.min(now, Date.parse(options.asOf))), affected };
+  const then =
+    options.asOf === undefined
+      ? { ...facts, asOf: null }
+      : await issueAsOf(db, workspaceId, facts, options.asOf, (actor) => assigneeOf(db, workspaceId, actor));
+  const at = options.asOf === undefined ? now : Math.min(now, Date.parse(options.asOf));
+  const series = await issueSeries(db, workspaceId, facts.id, at);
+  const projectKeys = [facts.project, facts.projectId].filter((p): p is string => p !== null);
+  return {
+    ...then,
+    trend: trendOf(series, then, at),
+    deploys: await deployEffects(
+      db,
+      workspaceId,
+      { projectKeys, environments: facts.environments, firstSeen: facts.firstSeen },
+      series,
+      at,
+    ),
+    affected,
+  };
 }
 
 /** Every observation of an issue, oldest first: its whole history, where the context keeps only status changes. */
@@ -259,25 +278,6 @@ function inAppFrames(issueFrames: string | null, eventFrames: string | null): St
       return true;
     })
     .slice(0, MAX_FRAMES);
-}
-
-/** Sentry's own substatus says most; otherwise how recently it was seen. */
-export function trendOf(
-  issue: Pick<IssueFacts, 'substatus' | 'firstSeen' | 'lastSeen' | 'count'>,
-  now: number,
-): IssueContext['trend'] {
-  const first = issue.firstSeen ? Date.parse(issue.firstSeen) : null;
-  const last = issue.lastSeen ? Date.parse(issue.lastSeen) : null;
-  const days = first !== null && last !== null ? Math.max(1, (last - first) / DAY) : null;
-  const eventsPerDay = issue.count !== null && days !== null ? Math.round((issue.count / days) * 10) / 10 : null;
-  let label: IssueContext['trend']['label'];
-  if (issue.substatus === 'escalating') label = 'escalating';
-  else if (issue.substatus === 'regressed') label = 'regressed';
-  else if (issue.substatus === 'new' || (first !== null && now - first < 7 * DAY)) label = 'new';
-  else if (last !== null && now - last < DAY) label = 'active';
-  else if (last !== null && now - last < 7 * DAY) label = 'ongoing';
-  else label = 'quiet';
-  return { label, eventsPerDay };
 }
 
 function actorOf(issue: {

@@ -1,9 +1,13 @@
 import { sql } from 'kysely';
 import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
+import { bucketStart, DAY_MS, eventSeries, HOUR_MS } from '../event-counts.js';
 import { NotInMemoryError, QueryError } from './errors.js';
+import { deployWindow, judge } from './event-trend.js';
 import { observationInProjects } from './timeline.js';
 
 const MAX_ISSUES = 25;
+/** Issues named per deploy and kind of change. */
+const MAX_IMPACTED = 10;
 
 export interface ReleaseIssue {
   id: string;
@@ -29,6 +33,8 @@ export interface ReleaseContext {
     startedAt: string | null;
     finishedAt: string | null;
     url: string | null;
+    /** What changed after it for its projects' issues; null for a deploy under an hour old or unfinished. */
+    effects: DeployImpact | null;
   }[];
   /** The release deployed after this one to the same projects, which bounds "after its deploys". */
   nextRelease: { version: string; createdAt: string | null } | null;
@@ -36,6 +42,24 @@ export interface ReleaseContext {
   regressions: { occurredAt: string; issueId: string | null; shortId: string | null; summary: string }[];
   resolved: { occurredAt: string; issueId: string | null; shortId: string | null; summary: string }[];
   commits: { id: string; message: string | null; author: string | null; files: string[] }[];
+}
+
+export interface ImpactedIssue {
+  id: string;
+  shortId: string | null;
+  title: string | null;
+  perHourBefore: number;
+  perHourAfter: number;
+}
+
+/** Issues of the deploy's projects, seen in its environment, by how their rate changed after it. */
+export interface DeployImpact {
+  worse: ImpactedIssue[];
+  /** First seen after the deploy. */
+  appeared: ImpactedIssue[];
+  better: ImpactedIssue[];
+  /** Events before, none after. */
+  gone: ImpactedIssue[];
 }
 
 /** Finds a release by full version (`checkout-api@2.14.0`), or by its short version when that is unambiguous. */
@@ -69,7 +93,13 @@ export async function resolveRelease(db: MemoryDatabase, workspaceId: string, re
   throw new NotInMemoryError(`no release "${version}" in memory: pass a full version such as project@1.2.3`);
 }
 
-export async function getReleaseContext(db: MemoryDatabase, workspaceId: string, ref: string): Promise<ReleaseContext> {
+/** The release `ref` names; `now` bounds the judgement of its deploys (an hour old at least, 24 h after at most). */
+export async function getReleaseContext(
+  db: MemoryDatabase,
+  workspaceId: string,
+  ref: string,
+  now: number,
+): Promise<ReleaseContext> {
   const version = await resolveRelease(db, workspaceId, ref);
   const release = (await db.get(
     db.qb.selectFrom('releases').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', version),
@@ -124,13 +154,18 @@ export async function getReleaseContext(db: MemoryDatabase, workspaceId: string,
     createdAt: release.created_at,
     releasedAt: release.released_at,
     commitCount: release.commit_count,
-    deploys: deploys.map((d) => ({
-      id: d.id,
-      environment: d.environment,
-      startedAt: d.started_at,
-      finishedAt: d.finished_at,
-      url: d.url,
-    })),
+    deploys: await Promise.all(
+      deploys.map(async (d) => ({
+        id: d.id,
+        environment: d.environment,
+        startedAt: d.started_at,
+        finishedAt: d.finished_at,
+        url: d.url,
+        effects: d.finished_at
+          ? await deployImpact(db, workspaceId, projects, d.environment, d.finished_at, now)
+          : null,
+      })),
+    ),
     nextRelease: nextRelease ? { version: nextRelease.version, createdAt: nextRelease.created_at } : null,
     newIssues: {
       total: Number(newTotal?.n ?? 0),
@@ -230,4 +265,99 @@ async function regressionsAfter(
     })
     .sort((a, b) => b.occurredAt.localeCompare(a.occurredAt))
     .slice(0, MAX_ISSUES);
+}
+
+/**
+ * Every issue of `projects` seen in `environment` with events in the day before or after the deploy
+ * (its daily counts name them), judged as the issue context judges one deploy; the biggest changes first.
+ */
+async function deployImpact(
+  db: MemoryDatabase,
+  workspaceId: string,
+  projects: string[],
+  environment: string,
+  finishedAt: string,
+  now: number,
+): Promise<DeployImpact | null> {
+  const at = Date.parse(finishedAt);
+  if (!projects.length || at > now - HOUR_MS) return null;
+  const nearby = (
+    await db.all(
+      db.qb
+        .selectFrom('deploys')
+        .select(['environment', 'finished_at'])
+        .where('workspace_id', '=', workspaceId)
+        .where('environment', '=', environment)
+        .where('finished_at', '>=', new Date(at - DAY_MS).toISOString())
+        .where('finished_at', '<=', new Date(at + DAY_MS).toISOString())
+        .where(jsonArrayHasAny(db.engine, 'deploys.projects', projects))
+        .orderBy('finished_at'),
+    )
+  ).map((d) => ({ environment: d.environment, at: Date.parse(d.finished_at!) }));
+  const { from, until } = deployWindow(
+    nearby,
+    Math.max(
+      0,
+      nearby.findIndex((d) => d.at === at),
+    ),
+    now,
+  );
+  const issues = await db.all(
+    db.qb
+      .selectFrom('issue_event_counts as c')
+      .innerJoin('issues as i', (join) =>
+        join.onRef('i.workspace_id', '=', 'c.workspace_id').onRef('i.id', '=', 'c.issue_id'),
+      )
+      .select(['i.id', 'i.short_id', 'i.title', 'i.first_seen'])
+      .distinct()
+      .where('c.workspace_id', '=', workspaceId)
+      .where('c.resolution', '=', 'day')
+      .where('c.start', '>=', bucketStart('day', from))
+      .where('c.start', '<', new Date(until).toISOString())
+      .where((eb) => eb.or([eb('i.project_slug', 'in', projects), eb('i.project_id', 'in', projects)]))
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('issue_facets as f')
+            .select('f.issue_id')
+            .whereRef('f.workspace_id', '=', 'i.workspace_id')
+            .whereRef('f.issue_id', '=', 'i.id')
+            .where('f.facet', '=', 'environment')
+            .where('f.value', '=', environment),
+        ),
+      ),
+  );
+  const series = await eventSeries(
+    db,
+    workspaceId,
+    issues.map((i) => i.id),
+    from,
+  );
+  const impact: DeployImpact = { worse: [], appeared: [], better: [], gone: [] };
+  const change = new Map<ImpactedIssue, number>();
+  for (const issue of issues) {
+    const judged = judge(series.get(issue.id)!, at, from, until);
+    const firstSeen = issue.first_seen ? Date.parse(issue.first_seen) : null;
+    const group =
+      firstSeen !== null && firstSeen >= at && firstSeen < until
+        ? 'appeared'
+        : judged.verdict === 'unchanged'
+          ? null
+          : judged.verdict;
+    if (!group) continue;
+    const entry = {
+      id: issue.id,
+      shortId: issue.short_id,
+      title: issue.title,
+      perHourBefore: judged.perHourBefore,
+      perHourAfter: judged.perHourAfter,
+    };
+    change.set(entry, Math.abs(judged.perHourAfter - judged.perHourBefore));
+    impact[group].push(entry);
+  }
+  for (const list of Object.values(impact) as ImpactedIssue[][]) {
+    list.sort((a, b) => change.get(b)! - change.get(a)! || (a.id < b.id ? -1 : 1));
+    list.splice(MAX_IMPACTED);
+  }
+  return impact;
 }

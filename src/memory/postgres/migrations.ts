@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { eventCountsSql } from '../event-counts-schema.js';
 import { issueTagsSql } from '../issue-tags-schema.js';
 import {
   insightRef,
@@ -340,6 +341,7 @@ INSERT INTO issue_history
     FROM comments;
 `,
   },
+  { id: 7, name: 'event counts per issue per hour and day', sql: eventCountsSql(TEXT, 'bigint') },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

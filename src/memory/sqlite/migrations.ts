@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from '../shared-sql.js';
+import { eventCountsSql } from '../event-counts-schema.js';
 import { issueTagsSql } from '../issue-tags-schema.js';
 import { readSideMigrationSql } from './read-side-migration.js';
 import { searchIndexMigrationSql } from './search-index-migration.js';
@@ -236,6 +237,7 @@ INSERT INTO issue_history
     FROM comments;
 `,
   },
+  { id: 12, name: 'event counts per issue per hour and day', sql: eventCountsSql('TEXT', 'INTEGER') },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

@@ -46,6 +46,8 @@ export interface IssueListParams {
   query: string;
   /** Relative window such as `14d`; overrides start/end on Sentry's side. */
   statsPeriod?: string;
+  /** The `stats` each issue carries: `24h` (hourly, Sentry's default), `14d` (daily), `auto`, or '' for none. */
+  groupStatsPeriod?: '' | '24h' | '14d' | 'auto';
   /** ISO-8601 bounds of the window. */
   start?: string;
   end?: string;
@@ -115,6 +117,7 @@ export function paginateIssues(
   const query: Query = {
     query: params.query,
     statsPeriod: params.statsPeriod,
+    groupStatsPeriod: params.groupStatsPeriod,
     start: params.start,
     end: params.end,
     sort: params.sort,

@@ -1,3 +1,4 @@
+import type { TrendScenarioIssue } from './trends.js';
 import type { Runtime } from './catalog.js';
 
 /**
@@ -185,4 +186,6 @@ export interface EmulatorData {
   environments: EnvironmentRecord[];
   releases: ReleaseRecord[];
   issues: IssueRecord[];
+  /** Seeded issues whose events follow a known shape (trends.ts), for tests and demos. */
+  trendScenarios: TrendScenarioIssue[];
 }

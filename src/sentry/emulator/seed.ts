@@ -15,6 +15,7 @@ import {
 } from './catalog.js';
 import { newEvent } from './events.js';
 import { shapeTagDistributions } from './tags.js';
+import { shapeEventTrends } from './trends.js';
 import type {
   ActivityRecord,
   CommitRecord,
@@ -66,8 +67,19 @@ export function seedOrganization(opts: SeedOptions): SeededOrganization {
   const releases = projects.flatMap((p) => seedReleases(root.fork(`releases:${p.slug}`), ids, p, users, epoch));
   const issues = seedIssues(root.fork('issues'), ids, { projects, releases, users, teams, epoch, total: opts.issues });
   shapeTagDistributions(opts.seed, issues, projects);
-
-  return { data: { organization, users, teams, members, projects, environments, releases, issues }, ids };
+  const data = {
+    organization,
+    users,
+    teams,
+    members,
+    projects,
+    environments,
+    releases,
+    issues,
+    trendScenarios: [],
+  };
+  shapeEventTrends(opts.seed, data, epoch);
+  return { data, ids };
 }
 
 /** Monotonic numeric ids shaped like Sentry's (16-digit project/team ids, 10-digit issue ids). */

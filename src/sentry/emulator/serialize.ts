@@ -300,8 +300,10 @@ function statsBuckets(issue: IssueRecord, now: number, bucketMs: number, buckets
   const start = end - (buckets - 1) * bucketMs;
   const series: [number, number][] = Array.from({ length: buckets }, (_, i) => [(start + i * bucketMs) / 1000, 0]);
   for (const event of issue.events) {
-    const idx = Math.floor((Date.parse(event.dateCreated) - start) / bucketMs);
-    if (idx >= 0 && idx < buckets) series[idx][1] += 1;
+    const at = Date.parse(event.dateCreated);
+    const idx = Math.floor((at - start) / bucketMs);
+    // Sentry counts what it has received: none of a seeded event that is still ahead of the clock.
+    if (idx >= 0 && idx < buckets && at <= now) series[idx][1] += 1;
   }
   return series;
 }
@@ -324,6 +326,21 @@ export interface IssueSerializeOptions {
   now: number;
   /** The details endpoint adds activity, seenBy, participants and 30d stats. */
   detailed?: boolean;
+  /** The list's `groupStatsPeriod`: hourly for a day (the default), daily for 14 days, or none. */
+  groupStatsPeriod?: '24h' | '14d' | '';
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+function listStats(
+  issue: IssueRecord,
+  now: number,
+  period: IssueSerializeOptions['groupStatsPeriod'],
+): Json | undefined {
+  if (period === '') return undefined;
+  if (period === '14d') return { '14d': statsBuckets(issue, now, DAY_MS, 14) };
+  return { '24h': statsBuckets(issue, now, HOUR_MS, 24) };
 }
 
 export function serializeIssue(issue: IssueRecord, store: Store, opts: IssueSerializeOptions): Json {
@@ -367,7 +384,7 @@ export function serializeIssue(issue: IssueRecord, store: Store, opts: IssueSeri
     lastSeen: issue.lastSeen,
     firstRelease: releaseRef(issue.firstRelease, store),
     lastRelease: releaseRef(issue.lastRelease, store),
-    stats: { '24h': statsBuckets(issue, opts.now, 3_600_000, 24) },
+    stats: listStats(issue, opts.now, opts.groupStatsPeriod),
   };
   if (!opts.detailed) return base;
   return {
@@ -380,8 +397,8 @@ export function serializeIssue(issue: IssueRecord, store: Store, opts: IssueSeri
     pluginContexts: [],
     userReportCount: 0,
     stats: {
-      '24h': statsBuckets(issue, opts.now, 3_600_000, 24),
-      '30d': statsBuckets(issue, opts.now, 86_400_000, 30),
+      '24h': statsBuckets(issue, opts.now, HOUR_MS, 24),
+      '30d': statsBuckets(issue, opts.now, DAY_MS, 30),
     },
     participants: [],
   };

@@ -10,6 +10,7 @@ import type {
   TeamRecord,
 } from '../../memory/records.js';
 import { mapEvent } from './event.js';
+import { mapApiIssueStats } from './issue-stats.js';
 import { issueLabel, issueSeenInEvent, mapIssue } from './issue.js';
 import { issueTransition, observation } from './observations.js';
 import { arr, count, isoTime, obj, str, text, truncate, type Json } from './values.js';
@@ -71,7 +72,7 @@ export function mapApiIssue(
   }
   const label = issueLabel(record);
   const project = obj(issue.project);
-  const records: MemoryRecord[] = [record];
+  const records: MemoryRecord[] = [record, ...mapApiIssueStats(record.id, issue.stats, syncedAt)];
   if (record.projectId)
     records.push({
       kind: 'project',

@@ -78,6 +78,7 @@ export interface SyncSummary {
 export const DEFAULT_RECONCILE_WINDOW_MS = 14 * 24 * 3600 * 1000;
 /** Incremental windows overlap the last one a little, for clock skew and late-arriving events. */
 const WINDOW_OVERLAP_MS = 5 * 60 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
 
 interface ListState {
   phase: 'running' | 'done';
@@ -230,11 +231,13 @@ export class SentrySync {
     const resuming = resumed.state?.phase === 'running';
     const window = resuming ? resumed.state!.window : windowFor(resumed.state);
     const syncedUntil = resumed.state?.syncedUntil;
-    // `query` is always explicit: Sentry's default hides resolved and archived issues.
+    // `query` is always explicit: Sentry's default hides resolved and archived issues. The issues'
+    // event counts come with the list: daily for a window longer than a day, else hourly.
+    const groupStatsPeriod = Date.parse(window.end) - Date.parse(window.start) > DAY_MS ? '14d' : '24h';
     const pages = paginateIssues(
       client,
       organization,
-      { query: '', sort: 'date', start: window.start, end: window.end, limit: 100 },
+      { query: '', sort: 'date', start: window.start, end: window.end, limit: 100, groupStatsPeriod },
       resuming ? resumed.cursor : null,
     );
     for await (const page of pages) {

@@ -24,6 +24,7 @@ export function issueRoutes(state: EmulatorState): Route[] {
     const projects = projectFilter(ctx);
     const environments = params.getAll('environment').filter(Boolean);
     const [start, end] = timeWindow(ctx, now);
+    const groupStatsPeriod = parseGroupStatsPeriod(params.get('groupStatsPeriod'));
 
     const key = SORT_KEYS[sort];
     const rows = store.data.issues
@@ -38,7 +39,7 @@ export function issueRoutes(state: EmulatorState): Route[] {
       .sort((a, b) => key(b) - key(a) || Number(b.id) - Number(a.id));
     const page = paginateByKey(rows, key, limit, parseCursor(params.get('cursor')));
     return json(
-      page.items.map((issue) => serializeIssue(issue, store, { baseUrl: state.baseUrl, now })),
+      page.items.map((issue) => serializeIssue(issue, store, { baseUrl: state.baseUrl, now, groupStatsPeriod })),
       200,
       { Link: linkHeader(ctx.url, page), 'X-Hits': String(rows.length), 'X-Max-Hits': String(rows.length) },
     );
@@ -101,6 +102,13 @@ function parseLimit(raw: string | null): number {
   if (raw === null || raw === '') return MAX_PER_PAGE;
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new BadRequest('Invalid limit parameter.');
   return Math.min(MAX_PER_PAGE, Number(raw));
+}
+
+/** Sentry's choices; `auto` picks by the window, which the emulator answers hourly. */
+function parseGroupStatsPeriod(raw: string | null): '24h' | '14d' | '' {
+  if (raw === null || raw === '24h' || raw === 'auto') return '24h';
+  if (raw === '' || raw === '14d') return raw;
+  throw new BadRequest(`Invalid groupStatsPeriod: ${raw}`);
 }
 
 /** `statsPeriod=14d` or `start`/`end` (ISO); without either there is no time restriction. */

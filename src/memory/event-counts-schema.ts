@@ -1,0 +1,29 @@
+/**
+ * Event counts per issue per hour and per day. `source` is what the source (Sentry's `stats`) counted
+ * in the bucket when it was last read; `received` is the stored events after that time (all of them
+ * while there is no snapshot). `issue_count_snapshots` holds the spans the source's counts cover, one
+ * row per unbroken run of snapshots (each one began before the previous one was read).
+ * `text` and `integer` are the engine's types. The migration counts the events already stored.
+ */
+export function eventCountsSql(text: string, integer: string): string {
+  return `
+CREATE TABLE issue_event_counts (
+  workspace_id ${text} NOT NULL, issue_id ${text} NOT NULL, resolution ${text} NOT NULL, start ${text} NOT NULL,
+  source ${integer} NOT NULL, received ${integer} NOT NULL,
+  PRIMARY KEY (workspace_id, issue_id, resolution, start)
+);
+-- Per deploy (release context): every issue's counts around one time.
+CREATE INDEX issue_event_counts_by_time ON issue_event_counts (workspace_id, resolution, start);
+CREATE TABLE issue_count_snapshots (
+  workspace_id ${text} NOT NULL, issue_id ${text} NOT NULL, resolution ${text} NOT NULL,
+  covered_from ${text} NOT NULL, taken_at ${text} NOT NULL,
+  PRIMARY KEY (workspace_id, issue_id, resolution, covered_from)
+);
+INSERT INTO issue_event_counts (workspace_id, issue_id, resolution, start, source, received)
+  SELECT workspace_id, issue_id, 'hour', substr(occurred_at, 1, 13) || ':00:00.000Z', 0, count(*)
+    FROM events WHERE issue_id IS NOT NULL GROUP BY workspace_id, issue_id, substr(occurred_at, 1, 13);
+INSERT INTO issue_event_counts (workspace_id, issue_id, resolution, start, source, received)
+  SELECT workspace_id, issue_id, 'day', substr(occurred_at, 1, 10) || 'T00:00:00.000Z', 0, count(*)
+    FROM events WHERE issue_id IS NOT NULL GROUP BY workspace_id, issue_id, substr(occurred_at, 1, 10);
+`;
+}

@@ -1,0 +1,219 @@
+import type { MemoryDatabase } from './database.js';
+import type { IssueStatsRecord } from './records.js';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+/** Buckets older than this are dropped when a snapshot arrives: the trend and the deploys look back 30 days. */
+const KEPT_MS = 31 * DAY_MS;
+
+export type Resolution = 'hour' | 'day';
+const RESOLUTIONS: readonly Resolution[] = ['hour', 'day'];
+const BUCKET_MS: Record<Resolution, number> = { hour: HOUR_MS, day: DAY_MS };
+
+/** The start of the bucket `at` falls in (ISO). */
+export function bucketStart(resolution: Resolution, at: string | number): string {
+  const ms = typeof at === 'number' ? at : Date.parse(at);
+  return new Date(Math.floor(ms / BUCKET_MS[resolution]) * BUCKET_MS[resolution]).toISOString();
+}
+
+/**
+ * A snapshot of the source's counts replaces the buckets it covers and re-adds the stored events
+ * newer than its time, so no event is counted twice; an older snapshot than the one stored is ignored.
+ * A snapshot that begins before the previous one was read extends its span; otherwise it starts a new one.
+ */
+export async function applyIssueStats(db: MemoryDatabase, workspaceId: string, r: IssueStatsRecord): Promise<void> {
+  await db.lock(`event-counts:${workspaceId}:${r.issueId}`);
+  const key = { workspace_id: workspaceId, issue_id: r.issueId, resolution: r.resolution };
+  const spans = db.qb
+    .selectFrom('issue_count_snapshots')
+    .where('workspace_id', '=', workspaceId)
+    .where('issue_id', '=', r.issueId)
+    .where('resolution', '=', r.resolution);
+  const latest = await db.get(spans.select(['covered_from', 'taken_at']).orderBy('taken_at', 'desc').limit(1));
+  if (latest && r.observedAt <= latest.taken_at) return;
+  const span = db.qb
+    .deleteFrom('issue_count_snapshots')
+    .where('workspace_id', '=', workspaceId)
+    .where('issue_id', '=', r.issueId)
+    .where('resolution', '=', r.resolution);
+  const continues = latest && latest.taken_at >= r.coveredFrom;
+  if (continues) await db.run(span.where('covered_from', '=', latest.covered_from));
+  await db.run(span.where('taken_at', '<', new Date(Date.parse(r.observedAt) - KEPT_MS).toISOString()));
+  await db.run(
+    db.qb
+      .insertInto('issue_count_snapshots')
+      .values({
+        ...key,
+        covered_from: continues && latest.covered_from < r.coveredFrom ? latest.covered_from : r.coveredFrom,
+        taken_at: r.observedAt,
+      })
+      .onConflict((oc) =>
+        oc.columns(['workspace_id', 'issue_id', 'resolution', 'covered_from']).doUpdateSet({ taken_at: r.observedAt }),
+      ),
+  );
+  const buckets = db.qb
+    .deleteFrom('issue_event_counts')
+    .where('workspace_id', '=', workspaceId)
+    .where('issue_id', '=', r.issueId)
+    .where('resolution', '=', r.resolution);
+  await db.run(buckets.where('start', '>=', r.coveredFrom));
+  await db.run(buckets.where('start', '<', new Date(Date.parse(r.observedAt) - KEPT_MS).toISOString()));
+  const counted = r.buckets.filter((b) => b.count > 0 && b.start >= r.coveredFrom);
+  if (counted.length)
+    await db.run(
+      db.qb
+        .insertInto('issue_event_counts')
+        .values(counted.map((b) => ({ ...key, start: b.start, source: b.count, received: 0 }))),
+    );
+  const later = await db.all(
+    db.qb
+      .selectFrom('events')
+      .select('occurred_at')
+      .where('workspace_id', '=', workspaceId)
+      .where('issue_id', '=', r.issueId)
+      .where('occurred_at', '>', r.observedAt),
+  );
+  for (const event of later) await addReceived(db, workspaceId, r.issueId, r.resolution, event.occurred_at);
+}
+
+/** A newly stored event, in each resolution whose snapshot does not count it yet. */
+export async function countEvent(
+  db: MemoryDatabase,
+  workspaceId: string,
+  issueId: string,
+  occurredAt: string,
+): Promise<void> {
+  await db.lock(`event-counts:${workspaceId}:${issueId}`);
+  const snapshots = await db.all(
+    db.qb
+      .selectFrom('issue_count_snapshots')
+      .select(['resolution', (eb) => eb.fn.max('taken_at').as('taken_at')])
+      .where('workspace_id', '=', workspaceId)
+      .where('issue_id', '=', issueId)
+      .groupBy('resolution'),
+  );
+  for (const resolution of RESOLUTIONS) {
+    const snapshot = snapshots.find((s) => s.resolution === resolution);
+    if (!snapshot || occurredAt > snapshot.taken_at)
+      await addReceived(db, workspaceId, issueId, resolution, occurredAt);
+  }
+}
+
+async function addReceived(
+  db: MemoryDatabase,
+  workspaceId: string,
+  issueId: string,
+  resolution: Resolution,
+  occurredAt: string,
+): Promise<void> {
+  await db.run(
+    db.qb
+      .insertInto('issue_event_counts')
+      .values({
+        workspace_id: workspaceId,
+        issue_id: issueId,
+        resolution,
+        start: bucketStart(resolution, occurredAt),
+        source: 0,
+        received: 1,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['workspace_id', 'issue_id', 'resolution', 'start'])
+          .doUpdateSet((eb) => ({ received: eb('issue_event_counts.received', '+', 1) })),
+      ),
+  );
+}
+
+/**
+ * One issue's counts as the memory knows them. An hour the source's hourly counts cover (from their
+ * first bucket to when they were read) is taken from them; else an hour its daily counts cover, as
+ * the day's count spread evenly over its hours; else the stored events counted in it (all of them
+ * with no snapshot, or after both).
+ */
+export class EventSeries {
+  private readonly hours = new Map<number, number>();
+  private readonly days = new Map<number, number>();
+  private readonly covered: Record<Resolution, { from: number; until: number }[]> = { hour: [], day: [] };
+
+  /** The source's counts of `resolution` cover [coveredFrom, takenAt]. */
+  snapshot(resolution: Resolution, coveredFrom: string, takenAt: string): void {
+    const from = Date.parse(coveredFrom);
+    this.covered[resolution].push({
+      from: resolution === 'day' ? Math.floor(from / DAY_MS) * DAY_MS : from,
+      until: Date.parse(takenAt),
+    });
+  }
+
+  /** A bucket's count (starting at `start`, epoch ms). */
+  add(resolution: Resolution, start: number, count: number): void {
+    (resolution === 'hour' ? this.hours : this.days).set(start, count);
+  }
+
+  /** Whether anything at all was counted (a snapshot or an event). */
+  get known(): boolean {
+    return (
+      this.hours.size > 0 || this.days.size > 0 || this.covered.hour !== undefined || this.covered.day !== undefined
+    );
+  }
+
+  /** Events in [from, to), in epoch ms; partial hours count in proportion. */
+  count(from: number, to: number): number {
+    let total = 0;
+    for (let h = Math.floor(from / HOUR_MS) * HOUR_MS; h < to; h += HOUR_MS) {
+      const part = (Math.min(to, h + HOUR_MS) - Math.max(from, h)) / HOUR_MS;
+      total += this.hour(h) * part;
+    }
+    return total;
+  }
+
+  /** The source's count of the UTC day starting at `day` when a daily snapshot covers all of it; else null. */
+  day(day: number): number | null {
+    const whole = this.covered.day.some((s) => day >= s.from && day + DAY_MS <= s.until);
+    return whole ? (this.days.get(day) ?? 0) : null;
+  }
+
+  private hour(h: number): number {
+    const within = (spans: { from: number; until: number }[]) => spans.some((s) => h >= s.from && h < s.until);
+    if (within(this.covered.hour)) return this.hours.get(h) ?? 0;
+    if (within(this.covered.day)) return (this.days.get(Math.floor(h / DAY_MS) * DAY_MS) ?? 0) / 24;
+    return this.hours.get(h) ?? 0;
+  }
+}
+
+/** The counts of `issueIds` from `since` on, one series per issue (an empty one for an issue with none). */
+export async function eventSeries(
+  db: MemoryDatabase,
+  workspaceId: string,
+  issueIds: readonly string[],
+  since: number,
+): Promise<Map<string, EventSeries>> {
+  const result = new Map<string, EventSeries>();
+  if (!issueIds.length) return result;
+  const [rows, snapshots] = await Promise.all([
+    db.all(
+      db.qb
+        .selectFrom('issue_event_counts')
+        .select(['issue_id', 'resolution', 'start', 'source', 'received'])
+        .where('workspace_id', '=', workspaceId)
+        .where('issue_id', 'in', issueIds)
+        .where('start', '>=', bucketStart('day', since)),
+    ),
+    db.all(
+      db.qb
+        .selectFrom('issue_count_snapshots')
+        .select(['issue_id', 'resolution', 'covered_from', 'taken_at'])
+        .where('workspace_id', '=', workspaceId)
+        .where('issue_id', 'in', issueIds),
+    ),
+  ]);
+  const series = (id: string) => {
+    if (!result.has(id)) result.set(id, new EventSeries());
+    return result.get(id)!;
+  };
+  for (const id of issueIds) series(id);
+  for (const s of snapshots) series(s.issue_id).snapshot(s.resolution, s.covered_from, s.taken_at);
+  for (const row of rows)
+    series(row.issue_id).add(row.resolution, Date.parse(row.start), Number(row.source) + Number(row.received));
+  return result;
+}
