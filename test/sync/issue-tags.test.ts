@@ -21,7 +21,7 @@ interface ApiTag {
   topValues: { value: string; count: number }[];
 }
 
-/** An issue's tag counts as the emulator's API gives them: `/tags/`, and `/tags/{key}/values/` where top values are cut off. */
+/** An issue's tag counts as the emulator's API gives them: `/tags/`, plus `/tags/{key}/values/` where top values are cut off. */
 async function apiCounts(
   emu: Emulator,
   issueId: string,
@@ -30,10 +30,13 @@ async function apiCounts(
   const counts = new Map<string, { total: number; values: Map<string, number> }>();
   for (const tag of await getJson<ApiTag[]>(emu, base)) {
     const shown = tag.topValues.reduce((sum, v) => sum + v.count, 0);
-    const values =
-      shown < tag.totalValues
+    // Both lists name values: with ties at the cut, `topValues` and the values page can name different ones.
+    const values = [
+      ...tag.topValues,
+      ...(shown < tag.totalValues
         ? await getJson<{ value: string; count: number }[]>(emu, `${base}${tag.key}/values/?sort=-count&per_page=100`)
-        : tag.topValues;
+        : []),
+    ];
     counts.set(tag.key, { total: tag.totalValues, values: new Map(values.map((v) => [v.value, v.count])) });
   }
   return counts;

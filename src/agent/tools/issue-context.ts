@@ -198,8 +198,7 @@ export function issueHead(issue: IssueContext): string[] {
         ]
       : []),
     `- **Status:** ${status} · **level** ${issue.level ?? '?'} · **type** ${issue.type ?? '?'} · **project** ${issue.project ?? '?'} · id ${issue.id}`,
-    `- **Impact:** ${count(issue.count)} events, ${count(issue.userCount)} users`,
-    `- **Trend:** ${trendLine(issue.trend)}`,
+    `- **Impact:** ${count(issue.count)} events, ${count(issue.userCount)} users · trend ${trendLine(issue.trend)}`,
     `- **Seen:** first ${at(issue.firstSeen)}${issue.firstRelease ? ` in ${issue.firstRelease}` : ''} · last ${at(issue.lastSeen)}${issue.lastRelease ? ` in ${issue.lastRelease}` : ''}${issue.environments.length ? ` · envs: ${issue.environments.join(', ')}` : ''}`,
   ];
   if (issue.errorType || issue.message)
@@ -211,11 +210,9 @@ export function issueHead(issue: IssueContext): string[] {
 }
 
 function trendLine(trend: IssueContext['trend']): string {
-  const counts =
-    trend.last24h !== null
-      ? ` · 24 h: ${count(trend.last24h)} (day before: ${count(trend.previous24h)}) · 7 d: ${count(trend.last7d)} (week before: ${count(trend.previous7d)})`
-      : '';
-  return `**${trend.direction}** — ${trend.summary}${counts}`;
+  const week =
+    trend.last7d !== null ? ` · 7 d: ${count(trend.last7d)} (${count(trend.previous7d)} the week before)` : '';
+  return `**${trend.direction}**, ${trend.summary}${week}`;
 }
 
 const VERDICT_WORDS: Record<IssueContext['deploys'][number]['verdict'], string> = {

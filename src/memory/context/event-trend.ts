@@ -100,7 +100,9 @@ export function trendOf(
     );
   if (last24h >= previous24h * RISING && last24h - previous24h >= MIN_CHANGE) {
     const since = risingSince(series, now, previous24h / 24);
-    const rise = ratio ?? `${last24h} events in the last 24 h, none the day before`;
+    const rise = ratio
+      ? `${ratio} (${last24h} vs ${previous24h} events)`
+      : `${last24h} events in the last 24 h, none the day before`;
     return trend('rising', since !== null ? `${rise}, rising since ${hourOf(since)}` : rise);
   }
   if (previous24h >= last24h * RISING && previous24h - last24h >= MIN_CHANGE)
