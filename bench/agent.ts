@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { createMcpServer } from '../src/agent/server.js';
 import type { IssueRecord, MemoryRecord, ObservationRecord, ObservationType } from '../src/memory/records.js';
 import { MemoryStore } from '../src/memory/store.js';
+import { ensureEventCounts } from './event-counts.js';
 import { ensureIssueTags, issueTagFootprint } from './issue-tags.js';
 import {
   ERROR_TEMPLATES,
@@ -323,12 +324,18 @@ export async function runAgentBench(
     await db.all(
       db.qb
         .selectFrom('issues')
-        .select(['id', 'short_id', 'project_slug'])
+        .select(['id', 'short_id', 'project_slug', 'first_seen', 'last_seen'])
         .where('workspace_id', '=', WS)
         .orderBy(sql`random()`)
         .limit(500),
     )
-  ).map((i) => ({ id: i.id, shortId: i.short_id!, project: i.project_slug! }));
+  ).map((i) => ({
+    id: i.id,
+    shortId: i.short_id!,
+    project: i.project_slug!,
+    // Halfway through its life: a time the issue existed, with history on both sides.
+    midLife: new Date((Date.parse(i.first_seen!) + Date.parse(i.last_seen!)) / 2).toISOString(),
+  }));
   const releases = (
     await db.all(
       db.qb
@@ -443,8 +450,14 @@ export async function runAgentBench(
   bareFts['frequent words only, bare FTS5'] = await measure('bare-frequent', 210, (i) =>
     bare.all(ftsQuery(frequent[i % frequent.length])),
   );
+  await ensureIssueTags(store, WS, log);
+  await ensureEventCounts(store, WS, EPOCH, log);
+  // Its default answer: facts, trend, before/after deploys, who is affected.
   capabilities.issue_context = await measure('issue', 500, (i) =>
     call('get_issue_context', { issue: i % 2 ? sample[i].id : sample[i].shortId }),
+  );
+  capabilities['issue_context asOf (halfway through its life)'] = await measure('issue-as-of', 300, (i) =>
+    call('get_issue_context', { issue: sample[i].id, asOf: sample[i].midLife }),
   );
   capabilities.timeline = await measure('timeline', 200, (i) =>
     call(
@@ -456,7 +469,6 @@ export async function runAgentBench(
     call('get_release_context', { version: releases[i % releases.length] }),
   );
   capabilities.status = await measure('status', 100, () => call('get_memory_status', {}));
-  await ensureIssueTags(store, WS, log);
   capabilities.issue_tags = await measure('tags', 500, (i) =>
     call('get_issue_tags', { issue: sample[i % sample.length].id }),
   );

@@ -90,8 +90,13 @@ const figures: Record<string, Record<string, Figure>> = {
         20,
       ),
       timeline: ms(agent.capabilities.timeline.p99Ms, 20),
-      'issue context': ms(agent.capabilities.issue_context.p99Ms, 10),
-      'release context': ms(agent.capabilities.release_context.p99Ms, 20),
+      'issue context (trend, deploys, who is affected)': ms(agent.capabilities.issue_context.p99Ms, 20),
+      'issue context as of a past time': ms(
+        agent.capabilities['issue_context asOf (halfway through its life)'].p99Ms,
+        20,
+      ),
+      'release context (issues worse, new, better, gone per deploy)': ms(agent.capabilities.release_context.p99Ms, 20),
+      'issue tags': ms(agent.capabilities.issue_tags.p99Ms, 10),
       status: ms(agent.capabilities.status.p99Ms),
     },
   footprint: {
