@@ -145,6 +145,17 @@ export class EventSeries {
     });
   }
 
+  private life = { first: Number.NEGATIVE_INFINITY, last: Number.POSITIVE_INFINITY };
+
+  /** The issue's first and last event, when known: a day's count spreads over the hours between them only. */
+  lifetime(firstSeen: string | null, lastSeen: string | null): this {
+    this.life = {
+      first: firstSeen ? Date.parse(firstSeen) : Number.NEGATIVE_INFINITY,
+      last: lastSeen ? Date.parse(lastSeen) : Number.POSITIVE_INFINITY,
+    };
+    return this;
+  }
+
   /** A bucket's count (starting at `start`, epoch ms). */
   add(resolution: Resolution, start: number, count: number): void {
     (resolution === 'hour' ? this.hours : this.days).set(start, count);
@@ -176,7 +187,13 @@ export class EventSeries {
   private hour(h: number): number {
     const within = (spans: { from: number; until: number }[]) => spans.some((s) => h >= s.from && h < s.until);
     if (within(this.covered.hour)) return this.hours.get(h) ?? 0;
-    if (within(this.covered.day)) return (this.days.get(Math.floor(h / DAY_MS) * DAY_MS) ?? 0) / 24;
+    if (within(this.covered.day)) {
+      if (h + HOUR_MS <= this.life.first || h > this.life.last) return 0;
+      const day = Math.floor(h / DAY_MS) * DAY_MS;
+      const first = Math.max(day, Math.floor(this.life.first / HOUR_MS) * HOUR_MS);
+      const last = Math.min(day + DAY_MS, this.life.last + HOUR_MS);
+      return (this.days.get(day) ?? 0) / Math.max(1, Math.round((last - first) / HOUR_MS));
+    }
     return this.hours.get(h) ?? 0;
   }
 }

@@ -89,7 +89,7 @@ export async function getIssueContext(
       ? { ...facts, asOf: null }
       : await issueAsOf(db, workspaceId, facts, options.asOf, (actor) => assigneeOf(db, workspaceId, actor));
   const at = options.asOf === undefined ? now : Math.min(now, Date.parse(options.asOf));
-  const series = await issueSeries(db, workspaceId, facts.id, at);
+  const series = (await issueSeries(db, workspaceId, facts.id, at)).lifetime(then.firstSeen, then.lastSeen);
   const projectKeys = [facts.project, facts.projectId].filter((p): p is string => p !== null);
   return {
     ...then,

@@ -308,7 +308,7 @@ async function deployImpact(
       .innerJoin('issues as i', (join) =>
         join.onRef('i.workspace_id', '=', 'c.workspace_id').onRef('i.id', '=', 'c.issue_id'),
       )
-      .select(['i.id', 'i.short_id', 'i.title', 'i.first_seen'])
+      .select(['i.id', 'i.short_id', 'i.title', 'i.first_seen', 'i.last_seen'])
       .distinct()
       .where('c.workspace_id', '=', workspaceId)
       .where('c.resolution', '=', 'day')
@@ -336,7 +336,7 @@ async function deployImpact(
   const impact: DeployImpact = { worse: [], appeared: [], better: [], gone: [] };
   const change = new Map<ImpactedIssue, number>();
   for (const issue of issues) {
-    const judged = judge(series.get(issue.id)!, at, from, until);
+    const judged = judge(series.get(issue.id)!.lifetime(issue.first_seen, issue.last_seen), at, from, until);
     const firstSeen = issue.first_seen ? Date.parse(issue.first_seen) : null;
     const group =
       firstSeen !== null && firstSeen >= at && firstSeen < until
