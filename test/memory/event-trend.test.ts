@@ -134,7 +134,9 @@ describe('the event-rate trend', () => {
     // The oldest hour of the rolling day comes from the day's count spread evenly: within a few events.
     expect(Math.abs(trend.last24h! - between(clock - DAY, clock))).toBeLessThanOrEqual(3);
     expect(Math.abs(trend.previous24h! - between(clock - 2 * DAY, clock - DAY))).toBeLessThanOrEqual(3);
-    expect(trend.summary).toMatch(/^×\d+(\.\d)? vs the previous day \(\d+ vs \d+ events\), rising since \d{4}-\d\d-\d\d \d\d:00 UTC$/);
+    expect(trend.summary).toMatch(
+      /^×\d+(\.\d)? vs the previous day \(\d+ vs \d+ events\), rising since \d{4}-\d\d-\d\d \d\d:00 UTC$/,
+    );
     const since = Date.parse(trend.summary.replace(/.* since (.*):00 UTC$/, '$1:00Z').replace(' ', 'T'));
     expect(since).toBeGreaterThanOrEqual(EPOCH - 9 * HOUR);
     expect(since).toBeLessThanOrEqual(EPOCH - 7 * HOUR);
