@@ -205,6 +205,7 @@ function* generate(rng: Prng, issueCount: number, observationCount: number, out:
       url: null,
       tags: {},
       topFrames: frames,
+      fingerprint: [`hash:${id.padStart(32, '0')}`],
     });
     const target = Math.round(perIssue * (n + 1)) - observations;
     for (let k = 0; k < target; k++) {

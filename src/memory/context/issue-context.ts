@@ -3,6 +3,7 @@ import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
 import { issueAsOf, type AsOf } from './as-of.js';
 import { resolveIssue } from './issue-ref.js';
 import { affectedValues, type AffectedValue } from './issue-tags.js';
+import { relatedIssues, type RelatedIssue } from './related-issues.js';
 import { samePath } from './paths.js';
 
 const HOUR = 3_600_000;
@@ -41,6 +42,8 @@ export interface IssueContext {
   environments: string[];
   /** Who is affected: tag values most of its events share, or far above its project's usual mix. */
   affected: AffectedValue[];
+  /** Seen before: the issues most like it (see related-issues.ts), with how resolved ones were resolved. */
+  seenBefore: RelatedIssue[];
   statusHistory: { type: string; occurredAt: string; summary: string; release: string | null }[];
   comments: { id: string; author: string | null; createdAt: string | null; text: string }[];
   alerts: { id: string; source: string; title: string; state: string; startedAt: string | null }[];
@@ -66,7 +69,10 @@ export interface IssueContext {
 }
 
 /** What is stored of an issue: its context without the trend, the one part that depends on when it is asked. */
-export type IssueFacts = Omit<IssueContext, 'trend' | 'asOf' | 'affected'>;
+export type IssueFacts = Omit<IssueContext, 'trend' | 'asOf' | 'affected' | 'seenBefore'>;
+
+/** How many related issues the context names under "seen before". */
+export const SEEN_BEFORE = 3;
 
 /**
  * Everything the memory knows about one issue, most important first. `now` drives the trend; with
@@ -80,10 +86,13 @@ export async function getIssueContext(
   options: { asOf?: string } = {},
 ): Promise<IssueContext> {
   const facts = await getIssueFacts(db, workspaceId, ref);
-  const affected = await affectedValues(db, workspaceId, facts.id, facts.projectId);
-  if (options.asOf === undefined) return { ...facts, trend: trendOf(facts, now), affected, asOf: null };
+  const [affected, seenBefore] = await Promise.all([
+    affectedValues(db, workspaceId, facts.id, facts.projectId),
+    relatedIssues(db, workspaceId, facts.id, SEEN_BEFORE),
+  ]);
+  if (options.asOf === undefined) return { ...facts, trend: trendOf(facts, now), affected, seenBefore, asOf: null };
   const then = await issueAsOf(db, workspaceId, facts, options.asOf, (actor) => assigneeOf(db, workspaceId, actor));
-  return { ...then, trend: trendOf(then, Math.min(now, Date.parse(options.asOf))), affected };
+  return { ...then, trend: trendOf(then, Math.min(now, Date.parse(options.asOf))), affected, seenBefore };
 }
 
 /** Every observation of an issue, oldest first: its whole history, where the context keeps only status changes. */

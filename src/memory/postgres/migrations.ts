@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { issueTagsSql } from '../issue-tags-schema.js';
+import { issueSignaturesSql } from '../signatures.js';
 import {
   insightRef,
   ISSUE_FACETS_BY_ISSUE,
@@ -340,6 +341,8 @@ INSERT INTO issue_history
     FROM comments;
 `,
   },
+  // 7 is another branch's.
+  { id: 8, name: 'issue signatures for related issues', sql: issueSignaturesSql('postgres', TEXT) },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

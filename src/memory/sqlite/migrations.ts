@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from '../shared-sql.js';
 import { issueTagsSql } from '../issue-tags-schema.js';
+import { issueSignaturesSql } from '../signatures.js';
 import { readSideMigrationSql } from './read-side-migration.js';
 import { searchIndexMigrationSql } from './search-index-migration.js';
 
@@ -236,6 +237,8 @@ INSERT INTO issue_history
     FROM comments;
 `,
   },
+  // 12 is another branch's.
+  { id: 13, name: 'issue signatures for related issues', sql: issueSignaturesSql('sqlite', 'TEXT') },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

@@ -11,7 +11,7 @@ import type {
 } from '../../memory/records.js';
 import { mapEvent } from './event.js';
 import { issueLabel, issueSeenInEvent, mapIssue } from './issue.js';
-import { issueTransition, observation } from './observations.js';
+import { issueTransition, observation, resolutionData, resolvedInCommit } from './observations.js';
 import { arr, count, isoTime, obj, str, text, truncate, type Json } from './values.js';
 
 /** Sentry activity types that are status or assignment transitions, as timeline facts. */
@@ -152,7 +152,16 @@ export function mapActivity(
     summary = `${label} assigned to ${who}${by}`;
   } else {
     const release = text(data.version);
-    summary = `${label} ${transitionVerbs[observationType]}${release ? ` in release ${release}` : ''}${by}`;
+    const commit = type === 'set_resolved_in_commit' ? resolvedInCommit(data.commit) : null;
+    summary = `${label} ${transitionVerbs[observationType]}${release ? ` in release ${release}` : ''}${commit ? ` in commit ${commit.slice(0, 12)}` : ''}${by}`;
+    if (commit)
+      return [
+        issueTransition(issueId, observationType, at, summary, {
+          projectSlug,
+          release,
+          data: resolutionData(commit),
+        }),
+      ];
   }
   return [issueTransition(issueId, observationType, at, summary, { projectSlug, release: text(data.version) })];
 }
