@@ -30,6 +30,7 @@ import type {
   UserRecord,
 } from './model.js';
 import { Prng } from './prng.js';
+import { seedRelatedIssues } from './related.js';
 import { buildStack, culpritFor } from './stack.js';
 
 export interface SeedOptions {
@@ -38,6 +39,11 @@ export interface SeedOptions {
   issues: number;
   /** The seeded history ends here (ms). */
   epoch: number;
+  /**
+   * Adds, after the `issues` others, families of issues that are the same problem seen again and
+   * look-alikes that are not (see related.ts). Needs two projects.
+   */
+  related?: boolean;
 }
 
 const DAY = 86_400_000;
@@ -66,6 +72,7 @@ export function seedOrganization(opts: SeedOptions): SeededOrganization {
   const releases = projects.flatMap((p) => seedReleases(root.fork(`releases:${p.slug}`), ids, p, users, epoch));
   const issues = seedIssues(root.fork('issues'), ids, { projects, releases, users, teams, epoch, total: opts.issues });
   shapeTagDistributions(opts.seed, issues, projects);
+  if (opts.related) issues.push(...seedRelatedIssues(root.fork('related'), ids, { projects, releases, users, epoch }));
 
   return { data: { organization, users, teams, members, projects, environments, releases, issues }, ids };
 }
