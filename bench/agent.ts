@@ -461,6 +461,9 @@ export async function runAgentBench(
   capabilities.issue_tags = await measure('tags', 500, (i) =>
     call('get_issue_tags', { issue: sample[i % sample.length].id }),
   );
+  capabilities.related_issues = await measure('related', 500, (i) =>
+    call('find_related_issues', { issue: sample[i % sample.length].id }),
+  );
   const issueTags = await issueTagFootprint(db);
   log(`tag counts: ${issueTags.bytesPerIssue} bytes per issue, ${issueTags.bytesPerEvent} bytes per event counted`);
   const rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);

@@ -63,7 +63,8 @@ export async function addSignatures(
   kind: SignatureKind,
   values: readonly string[],
 ): Promise<void> {
-  const unique = [...new Set(values.filter(Boolean).map(clipValue))];
+  // In key order, so concurrent writers of the same rows take their locks in the same order.
+  const unique = [...new Set(values.filter(Boolean).map(clipValue))].sort();
   if (!unique.length) return;
   await db.run(
     db.qb
