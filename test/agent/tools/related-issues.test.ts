@@ -3,6 +3,7 @@ import { estimateTokens } from '../../../src/agent/budget.js';
 import { DEFAULT_WORKSPACE } from '../../../src/config.js';
 import type { EmulatorData } from '../../../src/sentry/emulator/index.js';
 import { relatedFamily, type RelatedFamily } from '../../../src/sentry/emulator/related.js';
+import { groupingHash } from '../../../src/sentry/emulator/serialize.js';
 import { mapWebhookEvent } from '../../../src/sentry/mapping/webhook.js';
 import { parseWebhook } from '../../../src/sentry/webhooks/payloads.js';
 import { agentFixture, call, text } from '../../helpers/agent-service.js';
@@ -152,6 +153,35 @@ describe('find_related_issues', () => {
     expect(markdown.stdout).toMatch(/## Seen before: /);
     expect(markdown.stdout).toContain(`**${older.shortId}**`);
     expect(markdown.stdout).toContain('same error type and culprit, same top in-app frame');
+  });
+
+  it('an issue known only from a webhook event with that fingerprint finds the resolved one too', async () => {
+    const [resolvedOne] = family('cart');
+    const fixture = webhookFixture('error.created');
+    const body = structuredClone(fixture.json) as { data: { error: Record<string, unknown> } };
+    body.data.error = {
+      ...body.data.error,
+      event_id: 'f'.repeat(32),
+      issue_id: '9900000001',
+      fingerprint: resolvedOne.fingerprint,
+      hashes: [groupingHash(resolvedOne)],
+    };
+    await fx.service.runtime.inbox.enqueue({
+      workspaceId: DEFAULT_WORKSPACE,
+      source: 'sentry',
+      deliveryId: 'related-error',
+      resource: 'error',
+      action: 'created',
+      externalId: null,
+      sentAt: '2026-11-19T12:00:00.000Z',
+      body: JSON.stringify(body),
+    });
+    await fx.service.runtime.worker.drain();
+    const answer = await call(fx.client, 'find_related_issues', { issue: '9900000001' });
+    const got = answer.structuredContent as unknown as RelatedAnswer;
+    const found = got.related.find((r) => r.id === resolvedOne.id);
+    expect(found?.reasons).toEqual(['fingerprint']);
+    expect(found?.resolvedIn?.release).toBe(resolutionOf(resolvedOne).resolved.data.version);
   });
 
   it('Seer root causes that cite the same file relate their issues', async () => {
