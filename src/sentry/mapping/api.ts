@@ -144,6 +144,7 @@ export function mapActivity(
   if (!observationType) return [];
   const by = text(user?.name) ? ` by ${text(user?.name)}` : '';
   let summary: string;
+  let commit: string | null = null;
   if (observationType === 'issue.assigned') {
     const who =
       text(data.assigneeName) ??
@@ -152,18 +153,16 @@ export function mapActivity(
     summary = `${label} assigned to ${who}${by}`;
   } else {
     const release = text(data.version);
-    const commit = type === 'set_resolved_in_commit' ? resolvedInCommit(data.commit) : null;
+    commit = type === 'set_resolved_in_commit' ? resolvedInCommit(data.commit) : null;
     summary = `${label} ${transitionVerbs[observationType]}${release ? ` in release ${release}` : ''}${commit ? ` in commit ${commit.slice(0, 12)}` : ''}${by}`;
-    if (commit)
-      return [
-        issueTransition(issueId, observationType, at, summary, {
-          projectSlug,
-          release,
-          data: resolutionData(commit),
-        }),
-      ];
   }
-  return [issueTransition(issueId, observationType, at, summary, { projectSlug, release: text(data.version) })];
+  return [
+    issueTransition(issueId, observationType, at, summary, {
+      projectSlug,
+      release: text(data.version),
+      data: resolutionData(commit),
+    }),
+  ];
 }
 
 export function mapApiProject(project: Json): ProjectRecord {

@@ -1,5 +1,5 @@
 import type { ObservationRecord, ObservationType } from '../../memory/records.js';
-import { obj, str, text, minuteOf } from './values.js';
+import { minuteOf, obj, str, text } from './values.js';
 
 type ObservationInput = Omit<ObservationRecord, 'kind' | 'release' | 'environment' | 'data'> &
   Partial<Pick<ObservationRecord, 'release' | 'environment' | 'data'>>;
