@@ -6,7 +6,12 @@ import { relatedFamily, type RelatedFamily } from '../../../src/sentry/emulator/
 import { groupingHash } from '../../../src/sentry/emulator/serialize.js';
 import { mapWebhookEvent } from '../../../src/sentry/mapping/webhook.js';
 import { parseWebhook } from '../../../src/sentry/webhooks/payloads.js';
+import { getRelatedIssues } from '../../../src/memory/context/related-issues.js';
+import { MemoryStore } from '../../../src/memory/store.js';
+import { startEmulator } from '../../../src/sentry/emulator/index.js';
 import { agentFixture, call, text } from '../../helpers/agent-service.js';
+import { createTestDatabase } from '../../helpers/database.js';
+import { syncFor } from '../../helpers/sync.js';
 import { runCliAsync } from '../../helpers/cli.js';
 import { webhookFixture } from '../../helpers/fixtures.js';
 
@@ -203,5 +208,39 @@ describe('find_related_issues', () => {
     const got = await related(money);
     expect(got.related.find((r) => r.id === coupon.id)?.reasons).toEqual(['seer_file']);
     expect(got.related.find((r) => r.id === moneyToo.id)?.reasons).toEqual(['frame']);
+  });
+});
+
+describe('related issues after a sync', () => {
+  it('are what the emulator’s API says, read through a real sync', async () => {
+    const emu = await startEmulator({
+      seed: 3,
+      issues: 30,
+      projects: 2,
+      related: true,
+      rateLimit: { perSecond: 100_000 },
+    });
+    const db = await createTestDatabase();
+    const store = await MemoryStore.open(db.location);
+    try {
+      await syncFor(emu, store).run();
+      const byFamily = (name: RelatedFamily) =>
+        emu.data.issues.filter((i) => relatedFamily(i) === name).sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
+      const [resolvedOne, recreated] = byFamily('cart');
+      const got = await getRelatedIssues(store.db, DEFAULT_WORKSPACE, recreated.shortId);
+      const found = got.related.find((r) => r.id === resolvedOne.id);
+      expect(found?.reasons).toEqual(['fingerprint']);
+      const resolved = resolvedOne.activity.find((a) => a.type === 'set_resolved_in_release')!;
+      expect(found?.resolvedIn).toMatchObject({ release: resolved.data.version, at: resolved.dateCreated });
+      const [older, newer] = byFamily('coupon');
+      const coupon = await getRelatedIssues(store.db, DEFAULT_WORKSPACE, newer.id);
+      expect(coupon.related[0]).toMatchObject({ id: older.id, reasons: ['type_culprit', 'frame'] });
+      const controls = new Set(byFamily('control').map((i) => i.id));
+      expect(coupon.related.some((r) => controls.has(r.id))).toBe(false);
+    } finally {
+      await store.close();
+      await emu.close();
+      await db.cleanup();
+    }
   });
 });
