@@ -206,6 +206,7 @@ function* generate(rng: Prng, issueCount: number, observationCount: number, out:
       url: null,
       tags: {},
       topFrames: frames,
+      fingerprint: [`hash:${id.padStart(32, '0')}`],
     });
     const target = Math.round(perIssue * (n + 1)) - observations;
     for (let k = 0; k < target; k++) {
@@ -471,6 +472,9 @@ export async function runAgentBench(
   capabilities.status = await measure('status', 100, () => call('get_memory_status', {}));
   capabilities.issue_tags = await measure('tags', 500, (i) =>
     call('get_issue_tags', { issue: sample[i % sample.length].id }),
+  );
+  capabilities.related_issues = await measure('related', 500, (i) =>
+    call('find_related_issues', { issue: sample[i % sample.length].id }),
   );
   const issueTags = await issueTagFootprint(db);
   log(`tag counts: ${issueTags.bytesPerIssue} bytes per issue, ${issueTags.bytesPerEvent} bytes per event counted`);

@@ -97,6 +97,7 @@ const figures: Record<string, Record<string, Figure>> = {
       ),
       'release context (issues worse, new, better, gone per deploy)': ms(agent.capabilities.release_context.p99Ms, 20),
       'issue tags': ms(agent.capabilities.issue_tags.p99Ms, 10),
+      'related issues': ms(agent.capabilities.related_issues.p99Ms, 20),
       status: ms(agent.capabilities.status.p99Ms),
     },
   footprint: {

@@ -21,6 +21,7 @@ export function emulatorCommand(): Command {
     .option('--seed <seed>', 'PRNG seed for the generated organization', integer('seed'), 1)
     .option('--projects <n>', 'number of projects', integer('projects'), 3)
     .option('--issues <n>', 'total number of issues', integer('issues'), 200)
+    .option('--related', 'add families of related issues and look-alikes after those (see emulator/related.ts)')
     .option('--latency <ms>', 'latency added to every request', integer('latency'), 0)
     .option('--rate-limit <perSecond>', 'requests per second per caller', integer('rate-limit'), 40)
     .option('--token-ttl <seconds>', 'lifetime of installation/OAuth access tokens', integer('token-ttl'), 8 * 3600)
@@ -32,6 +33,7 @@ export function emulatorCommand(): Command {
         seed: number;
         projects: number;
         issues: number;
+        related?: boolean;
         latency: number;
         rateLimit: number;
         tokenTtl: number;
@@ -43,6 +45,7 @@ export function emulatorCommand(): Command {
           seed: opts.seed,
           projects: opts.projects,
           issues: opts.issues,
+          related: opts.related,
           latencyMs: opts.latency,
           rateLimit: { perSecond: opts.rateLimit },
           tokenTtlSeconds: opts.tokenTtl,

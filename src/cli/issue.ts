@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ISSUE_CONTEXT_TOKENS, issueContextTool } from '../agent/tools/issue-context.js';
 import { printIssueTags } from './issue-tags.js';
+import { printRelatedIssues } from './related-issues.js';
 import { getIssueTimeline } from '../memory/context/issue-context.js';
 import { dbOption, jsonOption, printJson, withStore } from './options.js';
 import { intArg, runToolOn } from './run-tool.js';
@@ -13,12 +14,15 @@ export function issueCommand(): Command {
     .argument('<issue>', 'issue id, short id (e.g. FRONT-END-9) or Sentry issue URL')
     .option('--as-of <time>', 'the issue as it was then: ISO time or a duration before now (7d)')
     .option('--tags [key]', 'who and where it hits: tag values and their shares (all keys, or only KEY)')
+    .option('--related', 'have we seen this before: related issues in any project, and how resolved ones were fixed')
+    .option('--limit <n>', 'with --related: how many related issues (default 5)', intArg)
     .option('--max-tokens <n>', `token budget of the answer (default ${ISSUE_CONTEXT_TOKENS})`, intArg)
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (ref: string, flags) =>
       withStore(flags, async (store, workspaceId) => {
         if (flags.tags) return printIssueTags(store, workspaceId, ref, flags);
+        if (flags.related) return printRelatedIssues(store, workspaceId, ref, flags);
         const answer = await runToolOn(store, workspaceId, issueContextTool, {
           issue: ref,
           asOf: flags.asOf,

@@ -82,6 +82,11 @@ export interface EventRecord {
   url: string | null;
   tags: Record<string, string>;
   topFrames: StackFrame[];
+  /**
+   * What the source grouped the event by (hashes, a custom grouping fingerprint), as opaque keys:
+   * another issue with one of them is the same problem seen again. Null when the source did not say.
+   */
+  fingerprint: string[] | null;
 }
 
 /**
@@ -148,6 +153,8 @@ export interface InsightRecord {
   state: 'started' | 'completed';
   summary: string | null;
   details: unknown;
+  /** Source files the insight names as where the problem is (a root cause's code), repository-relative. */
+  files?: string[];
   at: IsoTime;
 }
 

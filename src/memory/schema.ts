@@ -368,6 +368,18 @@ export interface IssueCountSnapshotTable {
   taken_at: string;
 }
 
+/**
+ * What makes two issues the same problem, one row per issue and signature (see memory/signatures.ts):
+ * `type_culprit` (error type and culprit), `frame` (top in-app frame), `fingerprint` (a grouping key
+ * of one of its events), `seer_file` (a file a root cause names). Looked up by value, then by issue.
+ */
+export interface IssueSignatureTable {
+  workspace_id: string;
+  kind: 'type_culprit' | 'frame' | 'fingerprint' | 'seer_file';
+  value: string;
+  issue_id: string;
+}
+
 export interface ApiKeyTable {
   id: string;
   workspace_id: string;
@@ -411,4 +423,5 @@ export interface Database {
   issue_tag_values: IssueTagValueTable;
   issue_event_counts: IssueEventCountTable;
   issue_count_snapshots: IssueCountSnapshotTable;
+  issue_signatures: IssueSignatureTable;
 }

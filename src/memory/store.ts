@@ -2,6 +2,7 @@ import { engineOf, type MemoryDatabase } from './database.js';
 import { NotInMemoryError } from './context/errors.js';
 import { getIssueFacts, getIssueTimeline, type IssueFacts } from './context/issue-context.js';
 import { getIssueTags, type IssueTags } from './context/issue-tags.js';
+import { getRelatedIssues, type RelatedIssues } from './context/related-issues.js';
 import type { MemoryRecord } from './records.js';
 import { searchMemory, type SearchQuery, type SearchResult } from './context/search.js';
 import { PostgresDatabase } from './postgres/database.js';
@@ -79,6 +80,16 @@ export class MemoryStore {
   ): Promise<IssueTags | null> {
     try {
       return await getIssueTags(this.db, workspaceId, ref, options);
+    } catch (error) {
+      if (error instanceof NotInMemoryError) return null;
+      throw error;
+    }
+  }
+
+  /** Other issues that look like the same problem as the issue `ref` names, or null when it is not in memory. */
+  async relatedIssues(workspaceId: string, ref: string, options?: { limit?: number }): Promise<RelatedIssues | null> {
+    try {
+      return await getRelatedIssues(this.db, workspaceId, ref, options);
     } catch (error) {
       if (error instanceof NotInMemoryError) return null;
       throw error;

@@ -18,6 +18,7 @@ import { recordCommentHistory, recordIssueHistory } from './history.js';
 import { indexObservation } from './search-index.js';
 import { applyIssueStats, countEvent } from './event-counts.js';
 import { applyIssueTags, countEventTags } from './issue-tags.js';
+import { addSignatures, syncIssueSignatures } from './signatures.js';
 import { prepared, type MemoryDatabase } from './database.js';
 import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
 
@@ -284,6 +285,7 @@ async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecor
   }
   await recordIssueHistory(db, workspaceId, r, current);
   await upsert(db, 'issues', ['workspace_id', 'id'], row, current);
+  await syncIssueSignatures(db, workspaceId, row, current);
 }
 
 async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecord): Promise<void> {
@@ -306,6 +308,9 @@ async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecor
     tags: toJson(r.tags),
     top_frames: toJson(r.topFrames),
   };
+  // Its grouping keys are the issue's for good: an issue that later shows one of them is the same problem.
+  if (r.issueId !== null && r.fingerprint?.length)
+    await addSignatures(db, workspaceId, r.issueId, 'fingerprint', r.fingerprint);
   // An event is counted (tag values, event rates) once: when this insert is the one that stores it,
   // whichever path (webhook, sync) brings it and however many workers race on it.
   if (!(await insertNew(db, 'events', row))) {
@@ -394,6 +399,7 @@ async function applyInsight(db: MemoryDatabase, workspaceId: string, r: InsightR
     run_id: r.runId,
     stage: r.stage,
   });
+  if (r.files?.length) await addSignatures(db, workspaceId, r.issueId, 'seer_file', r.files);
   if (current) {
     const currentRank = stageStateRank[current.state as keyof typeof stageStateRank] ?? 0;
     const rank = stageStateRank[r.state];

@@ -5,6 +5,7 @@ import { parseToolInput, type AgentTool, type ToolContext } from '../agent/tool.
 import {
   issueContextTool,
   issueTagsTool,
+  relatedIssuesTool,
   releaseContextTool,
   searchTool,
   statusTool,
@@ -70,6 +71,10 @@ export async function queryApiRoutes(
   app.get(
     '/api/v1/issues/:issue/tags',
     answer(issueTagsTool as unknown as AnyTool, (request) => ({ issue: params(request).issue })),
+  );
+  app.get(
+    '/api/v1/issues/:issue/related',
+    answer(relatedIssuesTool as unknown as AnyTool, (request) => ({ issue: params(request).issue })),
   );
   app.get('/api/v1/timeline', answer(timelineTool as unknown as AnyTool));
   app.get(

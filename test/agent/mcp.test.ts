@@ -18,6 +18,7 @@ const TOOLS = [
   'search_memory',
   'get_issue_context',
   'get_issue_tags',
+  'find_related_issues',
   'get_timeline',
   'get_release_context',
   'get_memory_status',

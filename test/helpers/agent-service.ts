@@ -26,10 +26,10 @@ export interface AgentService extends TestService {
  * inbox and worker) in the default workspace, another org in workspace "other", a key for each.
  * Its clock stands at EPOCH, where the seeded history ends: answers do not change as real days pass.
  */
-export async function startAgentService(): Promise<AgentService> {
+export async function startAgentService(options: { related?: boolean } = {}): Promise<AgentService> {
   const service = await startTestService({ now: () => EPOCH });
   const { runtime } = service;
-  const main = seededOrganization();
+  const main = seededOrganization({ related: options.related });
   const other = seededOrganization({ seed: 99, projects: 2, issues: 40 });
   await runtime.store.apply(DEFAULT_WORKSPACE, 'sentry', emulatorRecords(main.store));
   await runtime.store.apply(OTHER_WORKSPACE, 'sentry', emulatorRecords(other.store));
@@ -61,10 +61,10 @@ export async function call(client: Client, name: string, args: Record<string, un
 export const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
 
 /** The agent service and an in-process client of it, started before the calling file's tests and closed after them. */
-export function agentFixture(): { service: AgentService; client: Client } {
+export function agentFixture(options: { related?: boolean } = {}): { service: AgentService; client: Client } {
   const fixture = {} as { service: AgentService; client: Client };
   beforeAll(async () => {
-    fixture.service = await startAgentService();
+    fixture.service = await startAgentService(options);
     fixture.client = await toolClient(fixture.service);
   });
   afterAll(async () => {

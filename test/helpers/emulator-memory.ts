@@ -34,7 +34,9 @@ export const EPOCH = Date.parse('2026-11-20T00:00:00.000Z');
 export const BASE_URL = 'https://sentry.emulator.test';
 
 /** A seeded emulator organization, as the emulator serves it (no HTTP needed). */
-export function seededOrganization(options: { seed?: number; projects?: number; issues?: number } = {}): {
+export function seededOrganization(
+  options: { seed?: number; projects?: number; issues?: number; related?: boolean } = {},
+): {
   data: EmulatorData;
   store: Store;
 } {
@@ -42,6 +44,7 @@ export function seededOrganization(options: { seed?: number; projects?: number; 
     seed: options.seed ?? 7,
     projects: options.projects ?? 4,
     issues: options.issues ?? 300,
+    related: options.related,
     epoch: EPOCH,
   });
   return { data, store: new Store(data) };

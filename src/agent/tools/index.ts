@@ -1,5 +1,6 @@
 import { issueContextTool } from './issue-context.js';
 import { issueTagsTool } from './issue-tags.js';
+import { relatedIssuesTool } from './related-issues.js';
 import { releaseContextTool } from './release-context.js';
 import { searchTool } from './search.js';
 import { statusTool } from './status.js';
@@ -10,8 +11,9 @@ export const agentTools = [
   searchTool,
   issueContextTool,
   issueTagsTool,
+  relatedIssuesTool,
   timelineTool,
   releaseContextTool,
   statusTool,
 ] as const;
-export { issueContextTool, issueTagsTool, releaseContextTool, searchTool, statusTool, timelineTool };
+export { issueContextTool, issueTagsTool, relatedIssuesTool, releaseContextTool, searchTool, statusTool, timelineTool };

@@ -14,6 +14,7 @@ import {
   truncationOutput,
 } from '../tool.js';
 import { affectedSection } from './issue-tags.js';
+import { relatedIssueSchema, seenBeforeSection } from './related-issues.js';
 
 const nullableString = z.string().nullable();
 /** An issue's default answer: the head and the most telling sections, small enough to ask about several issues. */
@@ -26,7 +27,8 @@ export const issueContextTool = defineTool({
     'Everything known about one Sentry issue, most important first: what it is (type, message, culprit, top in-app frames),',
     'how bad (events, users, trend), since when and in which release, status history, assignee and team, comments, alerts,',
     'Seer root cause / solution / PR, suspect deploys (of its project shortly before it appeared or regressed) and suspect commits',
-    '(of its first or regression release, touching files in its frames). Never returns full stack traces.',
+    '(of its first or regression release, touching files in its frames), and issues seen before (find_related_issues) with how',
+    'they were resolved. Never returns full stack traces.',
     'With asOf: status, assignee, priority, counts and comments as they were at that time.',
   ].join(' '),
   inputSchema: {
@@ -84,6 +86,9 @@ export const issueContextTool = defineTool({
     affected: z
       .array(z.object({ key: z.string(), value: z.string(), share: z.number(), projectShare: z.number().nullable() }))
       .describe('Who is affected: tag values most events share, or far above the project’s usual mix'),
+    seenBefore: z
+      .array(relatedIssueSchema)
+      .describe('Issues most like this one (find_related_issues), with how resolved ones were resolved'),
     statusHistory: z.array(
       z.object({ type: z.string(), occurredAt: z.string(), summary: z.string(), release: nullableString }),
     ),
@@ -160,6 +165,7 @@ export const issueContextTool = defineTool({
         ...shown,
         topFrames: keep('frames', issue.topFrames),
         affected: keep('who is affected', issue.affected),
+        seenBefore: keep('seen before', issue.seenBefore),
         seer: keep('seer', issue.seer),
         suspectCommits: keep('suspect commits', issue.suspectCommits),
         suspectDeploys: keep('suspect deploys', issue.suspectDeploys),
@@ -177,6 +183,7 @@ export const issueContextTool = defineTool({
 type SectionKey =
   | 'frames'
   | 'who is affected'
+  | 'seen before'
   | 'seer'
   | 'suspect commits'
   | 'suspect deploys'
@@ -243,6 +250,7 @@ function issueSections(issue: IssueContext): (Section & { key: SectionKey })[] {
         (f) => `- \`${f.function ?? '?'}\` in ${f.filename ?? '?'}${f.lineNo ? `:${f.lineNo}` : ''}`,
       ),
     },
+    seenBeforeSection(issue),
     {
       key: 'seer',
       heading: 'Seer',

@@ -4,6 +4,7 @@ import { issueAsOf, type AsOf } from './as-of.js';
 import { deployEffects, issueSeries, trendOf, type DeployEffect, type IssueTrend } from './event-trend.js';
 import { resolveIssue } from './issue-ref.js';
 import { affectedValues, type AffectedValue } from './issue-tags.js';
+import { relatedIssues, type RelatedIssue } from './related-issues.js';
 import { samePath } from './paths.js';
 
 const HOUR = 3_600_000;
@@ -42,6 +43,8 @@ export interface IssueContext {
   environments: string[];
   /** Who is affected: tag values most of its events share, or far above its project's usual mix. */
   affected: AffectedValue[];
+  /** Seen before: the issues most like it (see related-issues.ts), with how resolved ones were resolved. */
+  seenBefore: RelatedIssue[];
   statusHistory: { type: string; occurredAt: string; summary: string; release: string | null }[];
   comments: { id: string; author: string | null; createdAt: string | null; text: string }[];
   alerts: { id: string; source: string; title: string; state: string; startedAt: string | null }[];
@@ -69,7 +72,10 @@ export interface IssueContext {
 }
 
 /** What is stored of an issue: its context without the parts that depend on when it is asked and on other tables. */
-export type IssueFacts = Omit<IssueContext, 'trend' | 'deploys' | 'asOf' | 'affected'>;
+export type IssueFacts = Omit<IssueContext, 'trend' | 'deploys' | 'asOf' | 'affected' | 'seenBefore'>;
+
+/** How many related issues the context names under "seen before". */
+export const SEEN_BEFORE = 3;
 
 /**
  * Everything the memory knows about one issue, most important first. `now` drives the trend; with
@@ -83,7 +89,10 @@ export async function getIssueContext(
   options: { asOf?: string } = {},
 ): Promise<IssueContext> {
   const facts = await getIssueFacts(db, workspaceId, ref);
-  const affected = await affectedValues(db, workspaceId, facts.id, facts.projectId);
+  const [affected, seenBefore] = await Promise.all([
+    affectedValues(db, workspaceId, facts.id, facts.projectId),
+    relatedIssues(db, workspaceId, facts.id, SEEN_BEFORE),
+  ]);
   const then =
     options.asOf === undefined
       ? { ...facts, asOf: null }
@@ -102,6 +111,7 @@ export async function getIssueContext(
       at,
     ),
     affected,
+    seenBefore,
   };
 }
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { eventCountsSql } from '../event-counts-schema.js';
 import { issueTagsSql } from '../issue-tags-schema.js';
+import { issueSignaturesSql } from '../signatures.js';
 import {
   insightRef,
   ISSUE_FACETS_BY_ISSUE,
@@ -342,6 +343,7 @@ INSERT INTO issue_history
 `,
   },
   { id: 7, name: 'event counts per issue per hour and day', sql: eventCountsSql(TEXT, 'bigint') },
+  { id: 8, name: 'issue signatures for related issues', sql: issueSignaturesSql('postgres', TEXT) },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

@@ -2,6 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from '../shared-sql.js';
 import { eventCountsSql } from '../event-counts-schema.js';
 import { issueTagsSql } from '../issue-tags-schema.js';
+import { issueSignaturesSql } from '../signatures.js';
 import { readSideMigrationSql } from './read-side-migration.js';
 import { searchIndexMigrationSql } from './search-index-migration.js';
 
@@ -238,6 +239,7 @@ INSERT INTO issue_history
 `,
   },
   { id: 12, name: 'event counts per issue per hour and day', sql: eventCountsSql('TEXT', 'INTEGER') },
+  { id: 13, name: 'issue signatures for related issues', sql: issueSignaturesSql('sqlite', 'TEXT') },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {

@@ -31,6 +31,8 @@ export interface EmulatorOptions {
   projects?: number;
   /** Total issues across projects (default 200). */
   issues?: number;
+  /** Adds families of related issues and look-alikes after those (see related.ts). */
+  related?: boolean;
   /** Listen port (default 0 = any free port). */
   port?: number;
   /** Listen host (default 127.0.0.1). */
@@ -124,6 +126,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     seed,
     projects: opts.projects ?? 3,
     issues: opts.issues ?? 200,
+    related: opts.related,
     epoch: opts.epoch ?? Math.floor(now() / DAY) * DAY,
   });
   const ids: IdSequences = seeded.ids;

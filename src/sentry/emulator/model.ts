@@ -171,6 +171,8 @@ export interface IssueRecord {
   lastRelease: string | null;
   assignedTo: Assignee | null;
   metadata: { type: string; value: string; filename: string; function: string };
+  /** A custom grouping fingerprint (what `Sentry.withScope(s => s.setFingerprint(…))` sets); absent: `{{ default }}`. */
+  fingerprint?: string[];
   /** Oldest first; the last one is the "latest" event. */
   events: EventRecord[];
   /** Oldest first, including notes (comments). */

@@ -31,6 +31,7 @@ import type {
   UserRecord,
 } from './model.js';
 import { Prng } from './prng.js';
+import { seedRelatedIssues } from './related.js';
 import { buildStack, culpritFor } from './stack.js';
 
 export interface SeedOptions {
@@ -39,6 +40,11 @@ export interface SeedOptions {
   issues: number;
   /** The seeded history ends here (ms). */
   epoch: number;
+  /**
+   * Adds, after the `issues` others, families of issues that are the same problem seen again and
+   * look-alikes that are not (see related.ts). Needs two projects.
+   */
+  related?: boolean;
 }
 
 const DAY = 86_400_000;
@@ -79,6 +85,7 @@ export function seedOrganization(opts: SeedOptions): SeededOrganization {
     trendScenarios: [],
   };
   shapeEventTrends(opts.seed, data, epoch);
+  if (opts.related) issues.push(...seedRelatedIssues(root.fork('related'), ids, { projects, releases, users, epoch }));
   return { data, ids };
 }
 

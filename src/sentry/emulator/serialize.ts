@@ -3,6 +3,7 @@
  * test/fixtures/sentry/api): string ids where Sentry uses them, numeric ids where it does not,
  * `count` as a string, camelCase frames under `entries[]`, tags as {key, value}.
  */
+import { createHash } from 'node:crypto';
 import type {
   ActivityRecord,
   Assignee,
@@ -343,6 +344,15 @@ function listStats(
   return { '24h': statsBuckets(issue, now, HOUR_MS, 24) };
 }
 
+/**
+ * The hash Sentry grouped an issue's events by: of its custom fingerprint when it has one (so an
+ * issue re-created with the fingerprint of an older one has that one's hash), else one of its own.
+ */
+export function groupingHash(issue: Pick<IssueRecord, 'id' | 'fingerprint'>): string {
+  if (!issue.fingerprint) return issue.id.padStart(32, '0');
+  return createHash('md5').update(issue.fingerprint.join('\n')).digest('hex');
+}
+
 export function serializeIssue(issue: IssueRecord, store: Store, opts: IssueSerializeOptions): Json {
   const project = store.project(issue.projectId);
   const notes = issue.activity.filter((a) => a.type === 'note').length;
@@ -516,7 +526,7 @@ export function serializeEvent(event: EventRecord, issue: IssueRecord, store: St
     crashFile: null,
     culprit: issue.culprit,
     dateCreated: event.dateCreated,
-    fingerprints: [issue.id.padStart(32, '0')],
+    fingerprints: [groupingHash(issue)],
     groupingConfig: { enhancements: 'emulator', id: 'newstyle:2023-01-11' },
     release: release ? serializeRelease(release, store, 0) : null,
     userReport: null,

@@ -5,7 +5,7 @@
  * numeric project id — not the REST API shape.
  */
 import type { ActivityRecord, EventRecord, IssueRecord, UserRecord } from './model.js';
-import { serializeIssue } from './serialize.js';
+import { groupingHash, serializeIssue } from './serialize.js';
 import type { EmulatorState } from './state.js';
 
 type Json = Record<string, unknown>;
@@ -100,9 +100,9 @@ function ingestEvent(state: EmulatorState, event: EventRecord, issue: IssueRecor
         },
       ],
     },
-    fingerprint: ['{{ default }}'],
+    fingerprint: issue.fingerprint ?? ['{{ default }}'],
     grouping_config: { enhancements: 'emulator', id: 'newstyle:2023-01-11' },
-    hashes: [issue.id.padStart(32, '0')],
+    hashes: [groupingHash(issue)],
     issue_url: `${baseUrl}/api/0/issues/${issue.id}/`,
     issue_id: issue.id,
     key_id: '667532',

@@ -12,7 +12,7 @@ import type {
 import { mapEvent } from './event.js';
 import { mapApiIssueStats } from './issue-stats.js';
 import { issueLabel, issueSeenInEvent, mapIssue } from './issue.js';
-import { issueTransition, observation } from './observations.js';
+import { issueTransition, observation, resolutionData, resolvedInCommit } from './observations.js';
 import { arr, count, isoTime, obj, str, text, truncate, type Json } from './values.js';
 
 /** Sentry activity types that are status or assignment transitions, as timeline facts. */
@@ -145,6 +145,7 @@ export function mapActivity(
   if (!observationType) return [];
   const by = text(user?.name) ? ` by ${text(user?.name)}` : '';
   let summary: string;
+  let commit: string | null = null;
   if (observationType === 'issue.assigned') {
     const who =
       text(data.assigneeName) ??
@@ -153,9 +154,16 @@ export function mapActivity(
     summary = `${label} assigned to ${who}${by}`;
   } else {
     const release = text(data.version);
-    summary = `${label} ${transitionVerbs[observationType]}${release ? ` in release ${release}` : ''}${by}`;
+    commit = type === 'set_resolved_in_commit' ? resolvedInCommit(data.commit) : null;
+    summary = `${label} ${transitionVerbs[observationType]}${release ? ` in release ${release}` : ''}${commit ? ` in commit ${commit.slice(0, 12)}` : ''}${by}`;
   }
-  return [issueTransition(issueId, observationType, at, summary, { projectSlug, release: text(data.version) })];
+  return [
+    issueTransition(issueId, observationType, at, summary, {
+      projectSlug,
+      release: text(data.version),
+      data: resolutionData(commit),
+    }),
+  ];
 }
 
 export function mapApiProject(project: Json): ProjectRecord {

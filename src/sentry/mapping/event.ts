@@ -42,6 +42,21 @@ export function topFrames(event: Json): StackFrame[] {
   return (inApp.length ? inApp : frames).slice(0, inApp.length ? MAX_FRAMES : 3);
 }
 
+/**
+ * What Sentry grouped the event by, as opaque keys: its grouping hashes (webhook `hashes`, API
+ * `fingerprints`) and, when the SDK or a rule set one, its custom fingerprint (`fingerprint` other
+ * than the bare `{{ default }}`). Null when the payload names neither.
+ */
+export function groupingKeys(event: Json): string[] | null {
+  const hashes = [...arr(event.hashes), ...arr(event.fingerprints)].map(str).filter((h): h is string => h !== null);
+  const fingerprint = arr(event.fingerprint)
+    .map(str)
+    .filter((f): f is string => f !== null);
+  const custom = fingerprint.some((f) => f !== '{{ default }}') ? [`fingerprint:${JSON.stringify(fingerprint)}`] : [];
+  const keys = [...new Set([...hashes.map((h) => `hash:${h}`), ...custom])];
+  return keys.length ? keys : null;
+}
+
 /** One Sentry event (webhook `error`/`event` or API event) as a memory record. */
 export function mapEvent(event: Json, fallbackTime: string): EventRecord {
   const tags = tagMap(event.tags);
@@ -68,5 +83,6 @@ export function mapEvent(event: Json, fallbackTime: string): EventRecord {
     url: text(event.web_url),
     tags,
     topFrames: topFrames(event),
+    fingerprint: groupingKeys(event),
   };
 }

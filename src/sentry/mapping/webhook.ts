@@ -3,7 +3,7 @@ import { maxTime } from '../../memory/versions.js';
 import type { SentryWebhookEvent } from '../webhooks/payloads.js';
 import { mapEvent } from './event.js';
 import { issueLabel, issueSeenInEvent, mapIssue } from './issue.js';
-import { issueTransition, observation } from './observations.js';
+import { issueTransition, observation, resolutionData, resolvedInCommit } from './observations.js';
 import { arr, isoTime, minuteOf, obj, str, text, truncate, type Json } from './values.js';
 
 /** Turns one parsed webhook into memory records. The API backfill reuses the same object mappers. */
@@ -102,14 +102,16 @@ function mapIssueWebhook(event: Of<'issue'>): MemoryRecord[] {
       );
       break;
     case 'resolved': {
-      const inRelease = text(obj(event.data.issue.statusDetails)?.inRelease);
+      const details = obj(event.data.issue.statusDetails);
+      const inRelease = text(details?.inRelease);
+      const inCommit = resolvedInCommit(details?.inCommit);
       records.push(
         issueTransition(
           record.id,
           'issue.resolved',
           event.sentAt,
-          `${label} resolved${inRelease ? ` in release ${inRelease}` : ''}${by}`,
-          { projectSlug: project, release: inRelease },
+          `${label} resolved${inRelease ? ` in release ${inRelease}` : ''}${inCommit ? ` in commit ${inCommit.slice(0, 12)}` : ''}${by}`,
+          { projectSlug: project, release: inRelease, data: resolutionData(inCommit) },
         ),
       );
       break;
@@ -286,7 +288,7 @@ const stageNames: Record<InsightStage, string> = {
 };
 
 /** What Seer concluded, in one line, and the details worth keeping (never the full diff). */
-function seerSummary(stage: InsightStage, data: Json): { summary: string | null; details: unknown } {
+function seerSummary(stage: InsightStage, data: Json): { summary: string | null; details: unknown; files?: string[] } {
   switch (stage) {
     case 'root_cause': {
       const rootCause = obj(data.root_cause);
@@ -305,6 +307,7 @@ function seerSummary(stage: InsightStage, data: Json): { summary: string | null;
               repo: text(file?.repo_name),
             }
           : null,
+        files: rootCauseFiles(steps),
       };
     }
     case 'solution': {
@@ -364,18 +367,26 @@ function seerSummary(stage: InsightStage, data: Json): { summary: string | null;
   }
 }
 
+/** The code files a root cause's steps point at (Seer writes `N/A` for a step without one). */
+export function rootCauseFiles(steps: Json[]): string[] {
+  const files = steps
+    .map((s) => text(obj(s.relevant_code_file)?.file_path))
+    .filter((f): f is string => f !== null && f !== 'N/A');
+  return [...new Set(files)];
+}
+
 function mapSeer(event: Of<'seer'>): MemoryRecord[] {
   const action = event.action;
   const stage = (action === 'pr_created' ? 'pr' : action.replace(/_(started|completed)$/, '')) as InsightStage;
   const state = action.endsWith('_started') ? 'started' : 'completed';
   const issueId = event.data.group_id;
   const runId = event.data.run_id ?? 'unknown';
-  const { summary, details } =
-    state === 'completed' ? seerSummary(stage, event.data) : { summary: null, details: null };
+  const { summary, details, files } =
+    state === 'completed' ? seerSummary(stage, event.data) : { summary: null, details: null, files: undefined };
   const type = `insight.${state}` as const;
   const name = stageNames[stage];
   return [
-    { kind: 'insight', issueId, runId, stage, state, summary, details, at: event.sentAt },
+    { kind: 'insight', issueId, runId, stage, state, summary, details, ...(files ? { files } : {}), at: event.sentAt },
     observation({
       id: `${type}:${issueId}:${runId}:${stage}`,
       type,
