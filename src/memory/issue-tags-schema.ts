@@ -16,7 +16,7 @@ CREATE TABLE issue_tag_values (
   count ${integer} NOT NULL,
   PRIMARY KEY (workspace_id, issue_id, key, value)
 );
--- A project's usual mix of one value (who is affected): every issue's count of it.
+-- Dropped again by a later migration: see its name.
 CREATE INDEX issue_tag_values_by_value ON issue_tag_values (workspace_id, key, value);
 `;
 }

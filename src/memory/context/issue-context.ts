@@ -90,7 +90,7 @@ export async function getIssueContext(
 ): Promise<IssueContext> {
   const facts = await getIssueFacts(db, workspaceId, ref);
   const [affected, seenBefore] = await Promise.all([
-    affectedValues(db, workspaceId, facts.id, facts.projectId),
+    affectedValues(db, workspaceId, facts.id, facts.project),
     relatedIssues(db, workspaceId, facts.id, SEEN_BEFORE),
   ]);
   const then =

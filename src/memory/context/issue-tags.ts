@@ -92,16 +92,19 @@ const NOT_WHO_OR_WHERE = new Set(['level', 'handled', 'mechanism']);
 /** Fewer events than this say little about a mix. */
 const MIN_EVENTS = 5;
 const MAX_AFFECTED = 6;
+/** The project's usual mix is that of its issues seen most recently, this many. */
+const PROJECT_MIX_ISSUES = 100;
 
 /**
  * "Who is affected": the values that most of the issue's events share (≥ 50%), and those far above
  * the project's usual mix (at least twice its share there and 20 points more), most unusual first.
+ * `project` is the issue's project slug.
  */
 export async function affectedValues(
   db: MemoryDatabase,
   workspaceId: string,
   issueId: string,
-  projectId: string | null,
+  project: string | null,
 ): Promise<AffectedValue[]> {
   const { tags } = await getIssueTags(db, workspaceId, issueId, { limit: 3 });
   const candidates = tags
@@ -110,7 +113,7 @@ export async function affectedValues(
       t.values.filter((v) => v.share >= 0.2).map((v) => ({ key: t.key, value: v.value, share: v.share })),
     );
   if (!candidates.length) return [];
-  const mix = projectId ? await projectMix(db, workspaceId, projectId, candidates) : new Map<string, number>();
+  const mix = project ? await projectMix(db, workspaceId, project, candidates) : new Map<string, number>();
   return candidates
     .map((c) => ({ ...c, projectShare: mix.get(`${c.key}\u0000${c.value}`) ?? null }))
     .filter(
@@ -121,42 +124,56 @@ export async function affectedValues(
     .slice(0, MAX_AFFECTED);
 }
 
-/** Each value's share of its key over the project's issues. */
+/**
+ * Each value's share of its key over the project's most recently seen issues: the project's usual mix
+ * as of late, read by issue key (a sum over every issue of a large project would take seconds).
+ */
 async function projectMix(
   db: MemoryDatabase,
   workspaceId: string,
-  projectId: string,
+  project: string,
   values: { key: string; value: string }[],
 ): Promise<Map<string, number>> {
   const keys = [...new Set(values.map((v) => v.key))];
+  // The ids first, as values: given a subquery, the planners scan every issue's row of a common value.
+  const recent = (
+    await db.all(
+      db.qb
+        .selectFrom('issues')
+        .select('id')
+        .where('workspace_id', '=', workspaceId)
+        .where('project_slug', '=', project)
+        .orderBy('last_seen', 'desc')
+        .limit(PROJECT_MIX_ISSUES),
+    )
+  ).map((r) => r.id);
   const [totals, counts] = await Promise.all([
     db.all(
       db.qb
         .selectFrom('issue_tag_keys as k')
-        .innerJoin('issues as i', (j) =>
-          j.onRef('i.workspace_id', '=', 'k.workspace_id').onRef('i.id', '=', 'k.issue_id'),
-        )
         .select((eb) => ['k.key', eb.fn.sum<number>('k.total').as('total')])
         .where('k.workspace_id', '=', workspaceId)
-        .where('i.project_id', '=', projectId)
+        .where('k.issue_id', 'in', recent)
         .where('k.key', 'in', keys)
         .groupBy('k.key'),
     ),
     db.all(
       db.qb
         .selectFrom('issue_tag_values as v')
-        .innerJoin('issues as i', (j) =>
-          j.onRef('i.workspace_id', '=', 'v.workspace_id').onRef('i.id', '=', 'v.issue_id'),
-        )
         .select((eb) => ['v.key', 'v.value', eb.fn.sum<number>('v.count').as('count')])
         .where('v.workspace_id', '=', workspaceId)
-        .where('i.project_id', '=', projectId)
-        .where((eb) => eb.or(values.map((v) => eb.and([eb('v.key', '=', v.key), eb('v.value', '=', v.value)]))))
+        .where('v.issue_id', 'in', recent)
+        // Keys and values as two lists (the pairs are picked below), so each issue's rows are probed by key.
+        .where('v.key', 'in', keys)
+        .where('v.value', 'in', [...new Set(values.map((v) => v.value))])
         .groupBy(['v.key', 'v.value']),
     ),
   ]);
   const totalOf = new Map(totals.map((t) => [t.key, Number(t.total)]));
+  const wanted = new Set(values.map((v) => `${v.key}\u0000${v.value}`));
   return new Map(
-    counts.map((c) => [`${c.key}\u0000${c.value}`, totalOf.get(c.key) ? Number(c.count) / totalOf.get(c.key)! : 0]),
+    counts
+      .map((c) => [`${c.key}\u0000${c.value}`, totalOf.get(c.key) ? Number(c.count) / totalOf.get(c.key)! : 0] as const)
+      .filter(([pair]) => wanted.has(pair)),
   );
 }

@@ -240,6 +240,12 @@ INSERT INTO issue_history
   },
   { id: 12, name: 'event counts per issue per hour and day', sql: eventCountsSql('TEXT', 'INTEGER') },
   { id: 13, name: 'issue signatures for related issues', sql: issueSignaturesSql('sqlite', 'TEXT') },
+  {
+    id: 14,
+    // The project's usual mix is read over its recent issues by primary key; this index only misled the planner.
+    name: 'tag values no longer indexed by value',
+    sql: 'DROP INDEX issue_tag_values_by_value;',
+  },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {
