@@ -25,7 +25,9 @@ export const issueContextTool = defineTool({
   title: 'Issue context',
   description: [
     'Everything known about one Sentry issue, most important first: what it is (type, message, culprit, top in-app frames),',
-    'how bad (events, users, trend), since when and in which release, status history, assignee and team, comments, alerts,',
+    'how bad (events, users, who is affected) and whether it is getting worse (rising, falling, steady, quiet: the last 24 h vs',
+    'the day before), whether each recent deploy made it worse, better or gone, since when and in which release, status',
+    'history, assignee and team, comments, alerts,',
     'Seer root cause / solution / PR, suspect deploys (of its project shortly before it appeared or regressed) and suspect commits',
     '(of its first or regression release, touching files in its frames), and issues seen before (find_related_issues) with how',
     'they were resolved. Never returns full stack traces.',
