@@ -59,11 +59,22 @@ export async function applyIssueStats(db: MemoryDatabase, workspaceId: string, r
   await db.run(buckets.where('start', '>=', r.coveredFrom));
   await db.run(buckets.where('start', '<', new Date(Date.parse(r.observedAt) - KEPT_MS).toISOString()));
   const counted = r.buckets.filter((b) => b.count > 0 && b.start >= r.coveredFrom);
+  const project = await projectOf(db, workspaceId, r.issueId);
+  // Events counted before the issue's project was known (a webhook ahead of the sync) get it now.
+  if (project)
+    await db.run(
+      db.qb
+        .updateTable('issue_event_counts')
+        .set({ project })
+        .where('workspace_id', '=', workspaceId)
+        .where('issue_id', '=', r.issueId)
+        .where('project', 'is', null),
+    );
   if (counted.length)
     await db.run(
       db.qb
         .insertInto('issue_event_counts')
-        .values(counted.map((b) => ({ ...key, start: b.start, source: b.count, received: 0 }))),
+        .values(counted.map((b) => ({ ...key, start: b.start, project, source: b.count, received: 0 }))),
     );
   const later = await db.all(
     db.qb
@@ -73,7 +84,7 @@ export async function applyIssueStats(db: MemoryDatabase, workspaceId: string, r
       .where('issue_id', '=', r.issueId)
       .where('occurred_at', '>', r.observedAt),
   );
-  for (const event of later) await addReceived(db, workspaceId, r.issueId, r.resolution, event.occurred_at);
+  for (const event of later) await addReceived(db, workspaceId, r.issueId, project, r.resolution, event.occurred_at);
 }
 
 /** A newly stored event, in each resolution whose snapshot does not count it yet. */
@@ -92,17 +103,27 @@ export async function countEvent(
       .where('issue_id', '=', issueId)
       .groupBy('resolution'),
   );
+  const project = await projectOf(db, workspaceId, issueId);
   for (const resolution of RESOLUTIONS) {
     const snapshot = snapshots.find((s) => s.resolution === resolution);
     if (!snapshot || occurredAt > snapshot.taken_at)
-      await addReceived(db, workspaceId, issueId, resolution, occurredAt);
+      await addReceived(db, workspaceId, issueId, project, resolution, occurredAt);
   }
+}
+
+/** The issue's project slug, when the issue is stored. */
+async function projectOf(db: MemoryDatabase, workspaceId: string, issueId: string): Promise<string | null> {
+  const issue = await db.get(
+    db.qb.selectFrom('issues').select('project_slug').where('workspace_id', '=', workspaceId).where('id', '=', issueId),
+  );
+  return issue?.project_slug ?? null;
 }
 
 async function addReceived(
   db: MemoryDatabase,
   workspaceId: string,
   issueId: string,
+  project: string | null,
   resolution: Resolution,
   occurredAt: string,
 ): Promise<void> {
@@ -114,6 +135,7 @@ async function addReceived(
         issue_id: issueId,
         resolution,
         start: bucketStart(resolution, occurredAt),
+        project,
         source: 0,
         received: 1,
       })

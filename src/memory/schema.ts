@@ -356,6 +356,8 @@ export interface IssueEventCountTable {
   resolution: 'hour' | 'day';
   /** The bucket's start (ISO). */
   start: string;
+  /** The issue's project slug, for the counts of a project around a deploy. */
+  project: string | null;
   source: number;
   received: number;
 }

@@ -220,7 +220,9 @@ export function issueHead(issue: IssueContext): string[] {
 
 function trendLine(trend: IssueContext['trend']): string {
   const week =
-    trend.last7d !== null ? ` · 7 d: ${count(trend.last7d)} (${count(trend.previous7d)} the week before)` : '';
+    trend.last7d !== null && trend.direction !== 'quiet' && (trend.last7d || trend.previous7d)
+      ? ` · 7 d: ${count(trend.last7d)} (${count(trend.previous7d)} the week before)`
+      : '';
   return `**${trend.direction}**, ${trend.summary}${week}`;
 }
 

@@ -6,7 +6,7 @@ const SERIES_DAYS = 14;
 /** How far back the counts (and the deploys judged against them) reach. */
 export const TREND_LOOKBACK_MS = 30 * DAY_MS;
 /** A change smaller than this many events is noise, whatever its ratio. */
-const MIN_CHANGE = 3;
+export const MIN_CHANGE = 3;
 const RISING = 1.5;
 const MAX_DEPLOYS = 5;
 
@@ -21,7 +21,7 @@ export interface IssueTrend {
   quietSince: string | null;
   /** Events per UTC day, oldest first, today last (empty without counts). */
   series: number[];
-  /** The words an agent can repeat: "×3.2 vs the previous day, rising since 14:00 UTC". */
+  /** The words an agent can repeat: "×3.2 vs the previous day (48 vs 15 events), rising since 2026-11-19 16:00Z". */
   summary: string;
 }
 
@@ -210,8 +210,9 @@ function rate(perHour: number): number {
   return Math.round(perHour * 100) / 100;
 }
 
+/** As the answers write times: `2026-11-19 16:00Z`. */
 function hourOf(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 13).replace('T', ' ')}:00 UTC`;
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')}Z`;
 }
 
 function hoursAgo(ms: number): string {

@@ -2,12 +2,14 @@ import { sql } from 'kysely';
 import { jsonArrayHasAny, type MemoryDatabase } from '../database.js';
 import { bucketStart, DAY_MS, eventSeries, HOUR_MS } from '../event-counts.js';
 import { NotInMemoryError, QueryError } from './errors.js';
-import { deployWindow, judge } from './event-trend.js';
+import { deployWindow, judge, MIN_CHANGE } from './event-trend.js';
 import { observationInProjects } from './timeline.js';
 
 const MAX_ISSUES = 25;
 /** Issues named per deploy and kind of change. */
 const MAX_IMPACTED = 10;
+/** Issues judged per deploy: its projects' busiest around it, and the new ones. */
+const MAX_JUDGED = 200;
 
 export interface ReleaseIssue {
   id: string;
@@ -268,8 +270,8 @@ async function regressionsAfter(
 }
 
 /**
- * Every issue of `projects` seen in `environment` with events in the day before or after the deploy
- * (its daily counts name them), judged as the issue context judges one deploy; the biggest changes first.
+ * The issues of `projects` (slugs) seen in `environment` whose rate changed after the deploy, judged
+ * as the issue context judges one deploy; the biggest changes first.
  */
 async function deployImpact(
   db: MemoryDatabase,
@@ -302,31 +304,62 @@ async function deployImpact(
     ),
     now,
   );
-  const issues = await db.all(
+  // The busiest issues of its projects in the days around it (a change of fewer events is no change),
+  // and those that first appeared after it: bounded reads of two indexes, whatever the project's size.
+  const busiest = await db.all(
     db.qb
-      .selectFrom('issue_event_counts as c')
-      .innerJoin('issues as i', (join) =>
-        join.onRef('i.workspace_id', '=', 'c.workspace_id').onRef('i.id', '=', 'c.issue_id'),
-      )
-      .select(['i.id', 'i.short_id', 'i.title', 'i.first_seen', 'i.last_seen'])
-      .distinct()
-      .where('c.workspace_id', '=', workspaceId)
-      .where('c.resolution', '=', 'day')
-      .where('c.start', '>=', bucketStart('day', from))
-      .where('c.start', '<', new Date(until).toISOString())
-      .where((eb) => eb.or([eb('i.project_slug', 'in', projects), eb('i.project_id', 'in', projects)]))
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('issue_facets as f')
-            .select('f.issue_id')
-            .whereRef('f.workspace_id', '=', 'i.workspace_id')
-            .whereRef('f.issue_id', '=', 'i.id')
-            .where('f.facet', '=', 'environment')
-            .where('f.value', '=', environment),
-        ),
-      ),
+      .selectFrom('issue_event_counts')
+      .select((eb) => ['issue_id', eb.fn.sum<number>(eb('source', '+', eb.ref('received'))).as('n')])
+      .where('workspace_id', '=', workspaceId)
+      .where('project', 'in', projects)
+      .where('resolution', '=', 'day')
+      .where('start', '>=', bucketStart('day', from))
+      .where('start', '<', new Date(until).toISOString())
+      .groupBy('issue_id')
+      .having((eb) => eb.fn.sum(eb('source', '+', eb.ref('received'))), '>=', MIN_CHANGE)
+      .orderBy('n', 'desc')
+      .limit(MAX_JUDGED),
   );
+  const appeared = await db.all(
+    db.qb
+      .selectFrom('issues')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('first_seen', '>=', finishedAt)
+      .where('first_seen', '<', new Date(until).toISOString())
+      .where('project_slug', 'in', projects)
+      .limit(MAX_JUDGED),
+  );
+  const ids = [...new Set([...busiest.map((b) => b.issue_id), ...appeared.map((a) => a.id)])];
+  const seenThere = new Set(
+    ids.length
+      ? (
+          await db.all(
+            db.qb
+              .selectFrom('issue_facets')
+              .select('issue_id')
+              .where('workspace_id', '=', workspaceId)
+              .where('facet', '=', 'environment')
+              .where('value', '=', environment)
+              .where('issue_id', 'in', ids),
+          )
+        ).map((f) => f.issue_id)
+      : [],
+  );
+  const judged = ids.filter((id) => seenThere.has(id));
+  const issues = judged.length
+    ? await db.all(
+        db.qb
+          .selectFrom('issues')
+          .select(['id', 'short_id', 'title', 'first_seen', 'last_seen'])
+          .where('workspace_id', '=', workspaceId)
+          .where(
+            'id',
+            'in',
+            ids.filter((id) => seenThere.has(id)),
+          ),
+      )
+    : [];
   const series = await eventSeries(
     db,
     workspaceId,
