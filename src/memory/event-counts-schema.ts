@@ -13,8 +13,9 @@ CREATE TABLE issue_event_counts (
   PRIMARY KEY (workspace_id, issue_id, resolution, start)
 );
 -- Per deploy (release context): the busiest issues of its projects around one time, from the index alone.
+-- The project leads: an index led by the workspace would tempt planners to scan it for one issue's rows.
 CREATE INDEX issue_event_counts_by_project ON issue_event_counts
-  (workspace_id, project, resolution, start, issue_id, source, received);
+  (project, workspace_id, resolution, start, issue_id, source, received);
 CREATE TABLE issue_count_snapshots (
   workspace_id ${text} NOT NULL, issue_id ${text} NOT NULL, resolution ${text} NOT NULL,
   covered_from ${text} NOT NULL, taken_at ${text} NOT NULL,

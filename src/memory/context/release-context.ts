@@ -8,8 +8,8 @@ import { observationInProjects } from './timeline.js';
 const MAX_ISSUES = 25;
 /** Issues named per deploy and kind of change. */
 const MAX_IMPACTED = 10;
-/** Issues judged per deploy: its projects' busiest around it, and the new ones. */
-const MAX_JUDGED = 200;
+/** Issues judged per release: its projects' busiest around its deploys, and the new ones. */
+const MAX_JUDGED = 60;
 
 export interface ReleaseIssue {
   id: string;
@@ -137,6 +137,7 @@ export async function getReleaseContext(
       )
     : undefined;
   const firstDeploy = deploys.find((d) => d.finished_at)?.finished_at ?? null;
+  const impacts = await deployImpacts(db, workspaceId, projects, deploys, now);
   const newIssueFilter = db.qb
     .selectFrom('issues')
     .where('workspace_id', '=', workspaceId)
@@ -156,18 +157,14 @@ export async function getReleaseContext(
     createdAt: release.created_at,
     releasedAt: release.released_at,
     commitCount: release.commit_count,
-    deploys: await Promise.all(
-      deploys.map(async (d) => ({
-        id: d.id,
-        environment: d.environment,
-        startedAt: d.started_at,
-        finishedAt: d.finished_at,
-        url: d.url,
-        effects: d.finished_at
-          ? await deployImpact(db, workspaceId, projects, d.environment, d.finished_at, now)
-          : null,
-      })),
-    ),
+    deploys: deploys.map((d) => ({
+      id: d.id,
+      environment: d.environment,
+      startedAt: d.started_at,
+      finishedAt: d.finished_at,
+      url: d.url,
+      effects: impacts.get(d.id) ?? null,
+    })),
     nextRelease: nextRelease ? { version: nextRelease.version, createdAt: nextRelease.created_at } : null,
     newIssues: {
       total: Number(newTotal?.n ?? 0),
@@ -270,48 +267,54 @@ async function regressionsAfter(
 }
 
 /**
- * The issues of `projects` (slugs) seen in `environment` whose rate changed after the deploy, judged
- * as the issue context judges one deploy; the biggest changes first.
+ * Per finished deploy (by id): the issues of `projects` (slugs) seen in its environment whose rate
+ * changed after it, judged as the issue context judges one deploy, the biggest changes first. The
+ * release's deploys are close in time, so their candidates are read once for all of them: the
+ * busiest issues of its projects in the days around them and the issues new since the first one.
  */
-async function deployImpact(
+async function deployImpacts(
   db: MemoryDatabase,
   workspaceId: string,
   projects: string[],
-  environment: string,
-  finishedAt: string,
+  deploys: { id: string; environment: string; finished_at: string | null }[],
   now: number,
-): Promise<DeployImpact | null> {
-  const at = Date.parse(finishedAt);
-  if (!projects.length || at > now - HOUR_MS) return null;
+): Promise<Map<string, DeployImpact>> {
+  const impacts = new Map<string, DeployImpact>();
+  const judgeable = deploys
+    .filter((d) => d.finished_at && Date.parse(d.finished_at) <= now - HOUR_MS)
+    .map((d) => ({ ...d, at: Date.parse(d.finished_at!) }));
+  if (!projects.length || !judgeable.length) return impacts;
+  const first = Math.min(...judgeable.map((d) => d.at));
+  const last = Math.max(...judgeable.map((d) => d.at));
   const nearby = (
     await db.all(
       db.qb
         .selectFrom('deploys')
         .select(['environment', 'finished_at'])
         .where('workspace_id', '=', workspaceId)
-        .where('environment', '=', environment)
-        .where('finished_at', '>=', new Date(at - DAY_MS).toISOString())
-        .where('finished_at', '<=', new Date(at + DAY_MS).toISOString())
+        .where('finished_at', '>=', new Date(first - DAY_MS).toISOString())
+        .where('finished_at', '<=', new Date(last + DAY_MS).toISOString())
         .where(jsonArrayHasAny(db.engine, 'deploys.projects', projects))
         .orderBy('finished_at'),
     )
   ).map((d) => ({ environment: d.environment, at: Date.parse(d.finished_at!) }));
-  const { from, until } = deployWindow(
-    nearby,
-    Math.max(
-      0,
-      nearby.findIndex((d) => d.at === at),
-    ),
-    now,
-  );
-  // The busiest issues of its projects in the days around it (a change of fewer events is no change),
-  // and those that first appeared after it: bounded reads of two indexes, whatever the project's size.
+  const windows = judgeable.map((d) => {
+    const i = nearby.findIndex((o) => o.at === d.at && o.environment === d.environment);
+    return {
+      ...d,
+      ...(i >= 0 ? deployWindow(nearby, i, now) : { from: d.at - DAY_MS, until: Math.min(d.at + DAY_MS, now) }),
+    };
+  });
+  const from = Math.min(...windows.map((w) => w.from));
+  const until = Math.max(...windows.map((w) => w.until));
+  // A change of fewer events is no change: the busiest issues are the candidates (a covering index on
+  // project and day), with the new ones. Bounded reads, whatever the projects' size.
   const busiest = await db.all(
     db.qb
       .selectFrom('issue_event_counts')
       .select((eb) => ['issue_id', eb.fn.sum<number>(eb('source', '+', eb.ref('received'))).as('n')])
-      .where('workspace_id', '=', workspaceId)
       .where('project', 'in', projects)
+      .where('workspace_id', '=', workspaceId)
       .where('resolution', '=', 'day')
       .where('start', '>=', bucketStart('day', from))
       .where('start', '<', new Date(until).toISOString())
@@ -325,72 +328,64 @@ async function deployImpact(
       .selectFrom('issues')
       .select('id')
       .where('workspace_id', '=', workspaceId)
-      .where('first_seen', '>=', finishedAt)
+      .where('first_seen', '>=', new Date(first).toISOString())
       .where('first_seen', '<', new Date(until).toISOString())
       .where('project_slug', 'in', projects)
       .limit(MAX_JUDGED),
   );
   const ids = [...new Set([...busiest.map((b) => b.issue_id), ...appeared.map((a) => a.id)])];
-  const seenThere = new Set(
-    ids.length
-      ? (
-          await db.all(
-            db.qb
-              .selectFrom('issue_facets')
-              .select('issue_id')
-              .where('workspace_id', '=', workspaceId)
-              .where('facet', '=', 'environment')
-              .where('value', '=', environment)
-              .where('issue_id', 'in', ids),
-          )
-        ).map((f) => f.issue_id)
-      : [],
-  );
-  const judged = ids.filter((id) => seenThere.has(id));
-  const issues = judged.length
-    ? await db.all(
-        db.qb
-          .selectFrom('issues')
-          .select(['id', 'short_id', 'title', 'first_seen', 'last_seen'])
-          .where('workspace_id', '=', workspaceId)
-          .where(
-            'id',
-            'in',
-            ids.filter((id) => seenThere.has(id)),
-          ),
-      )
-    : [];
-  const series = await eventSeries(
-    db,
-    workspaceId,
-    issues.map((i) => i.id),
-    from,
-  );
-  const impact: DeployImpact = { worse: [], appeared: [], better: [], gone: [] };
-  const change = new Map<ImpactedIssue, number>();
-  for (const issue of issues) {
-    const judged = judge(series.get(issue.id)!.lifetime(issue.first_seen, issue.last_seen), at, from, until);
-    const firstSeen = issue.first_seen ? Date.parse(issue.first_seen) : null;
-    const group =
-      firstSeen !== null && firstSeen >= at && firstSeen < until
-        ? 'appeared'
-        : judged.verdict === 'unchanged'
-          ? null
-          : judged.verdict;
-    if (!group) continue;
-    const entry = {
-      id: issue.id,
-      shortId: issue.short_id,
-      title: issue.title,
-      perHourBefore: judged.perHourBefore,
-      perHourAfter: judged.perHourAfter,
-    };
-    change.set(entry, Math.abs(judged.perHourAfter - judged.perHourBefore));
-    impact[group].push(entry);
+  if (!ids.length) {
+    for (const d of windows) impacts.set(d.id, { worse: [], appeared: [], better: [], gone: [] });
+    return impacts;
   }
-  for (const list of Object.values(impact) as ImpactedIssue[][]) {
-    list.sort((a, b) => change.get(b)! - change.get(a)! || (a.id < b.id ? -1 : 1));
-    list.splice(MAX_IMPACTED);
+  const [facets, issues, series] = await Promise.all([
+    db.all(
+      db.qb
+        .selectFrom('issue_facets')
+        .select(['issue_id', 'value'])
+        .where('workspace_id', '=', workspaceId)
+        .where('facet', '=', 'environment')
+        .where('issue_id', 'in', ids),
+    ),
+    db.all(
+      db.qb
+        .selectFrom('issues')
+        .select(['id', 'short_id', 'title', 'first_seen', 'last_seen'])
+        .where('workspace_id', '=', workspaceId)
+        .where('id', 'in', ids),
+    ),
+    eventSeries(db, workspaceId, ids, from),
+  ]);
+  const seenIn = new Set(facets.map((f) => `${f.issue_id}\u0000${f.value}`));
+  for (const d of windows) {
+    const impact: DeployImpact = { worse: [], appeared: [], better: [], gone: [] };
+    const change = new Map<ImpactedIssue, number>();
+    for (const issue of issues) {
+      if (!seenIn.has(`${issue.id}\u0000${d.environment}`)) continue;
+      const judged = judge(series.get(issue.id)!.lifetime(issue.first_seen, issue.last_seen), d.at, d.from, d.until);
+      const firstSeen = issue.first_seen ? Date.parse(issue.first_seen) : null;
+      const group =
+        firstSeen !== null && firstSeen >= d.at && firstSeen < d.until
+          ? 'appeared'
+          : judged.verdict === 'unchanged'
+            ? null
+            : judged.verdict;
+      if (!group) continue;
+      const entry = {
+        id: issue.id,
+        shortId: issue.short_id,
+        title: issue.title,
+        perHourBefore: judged.perHourBefore,
+        perHourAfter: judged.perHourAfter,
+      };
+      change.set(entry, Math.abs(judged.perHourAfter - judged.perHourBefore));
+      impact[group].push(entry);
+    }
+    for (const list of Object.values(impact) as ImpactedIssue[][]) {
+      list.sort((a, b) => change.get(b)! - change.get(a)! || (a.id < b.id ? -1 : 1));
+      list.splice(MAX_IMPACTED);
+    }
+    impacts.set(d.id, impact);
   }
-  return impact;
+  return impacts;
 }
