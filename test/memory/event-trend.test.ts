@@ -5,7 +5,12 @@ import { getReleaseContext } from '../../src/memory/context/release-context.js';
 import type { MemoryStore } from '../../src/memory/store.js';
 import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js';
 import type { TrendScenario } from '../../src/sentry/emulator/trends.js';
+import { eventSeries } from '../../src/memory/event-counts.js';
+import type { IssueStatsRecord } from '../../src/memory/records.js';
+import { eventSchema } from '../../src/sentry/api/schemas.js';
+import { mapEvent } from '../../src/sentry/mapping/event.js';
 import { openTestStore } from '../helpers/database.js';
+import { apiFixture } from '../helpers/fixtures.js';
 import { EPOCH } from '../helpers/emulator-memory.js';
 import { syncFor } from '../helpers/sync.js';
 
@@ -91,6 +96,56 @@ beforeAll(async () => {
 afterAll(async () => {
   await emu?.close();
   await close?.();
+});
+
+describe('event counts: Sentry’s at a snapshot plus the events stored after it, never twice', () => {
+  it('a snapshot replaces what it covers and re-adds later events; an event it already counts adds nothing', async () => {
+    const { store: memory, close: closeMemory } = await openTestStore();
+    try {
+      const base = eventSchema.parse(apiFixture('event')) as Record<string, unknown>;
+      const issueId = String(base.groupID);
+      const t0 = Date.parse('2026-03-02T00:00:00.000Z');
+      const event = (n: number, at: number) =>
+        mapEvent(
+          { ...base, eventID: `${'e'.repeat(31)}${n}`, datetime: new Date(at).toISOString() },
+          new Date(at).toISOString(),
+        );
+      const snapshot = (takenAt: number, counts: number[]): IssueStatsRecord => ({
+        kind: 'issue_stats',
+        issueId,
+        observedAt: new Date(takenAt).toISOString(),
+        resolution: 'hour',
+        coveredFrom: new Date(takenAt - 23 * HOUR - (takenAt % HOUR)).toISOString(),
+        buckets: counts.map((count, i) => ({
+          start: new Date(takenAt - (takenAt % HOUR) - (counts.length - 1 - i) * HOUR).toISOString(),
+          count,
+        })),
+      });
+      const hourOf = async (at: number) => {
+        const series = await eventSeries(memory.db, ws, [issueId], at - DAY);
+        return Math.round(series.get(issueId)!.count(at - (at % HOUR), at - (at % HOUR) + HOUR));
+      };
+      // Sentry counted 5 in the hour before 10:30 (10:00–10:30), read at 10:30.
+      const taken = t0 + 10.5 * HOUR;
+      await memory.apply(ws, 'sentry', [snapshot(taken, [5])]);
+      // Deliveries: one it already counts (10:10), two after it (10:40, 10:50), one re-delivered.
+      await memory.apply(ws, 'sentry', [event(1, t0 + 10 * HOUR + 10 * 60_000)]);
+      await memory.apply(ws, 'sentry', [
+        event(2, t0 + 10 * HOUR + 40 * 60_000),
+        event(3, t0 + 10 * HOUR + 50 * 60_000),
+      ]);
+      await memory.apply(ws, 'sentry', [event(3, t0 + 10 * HOUR + 50 * 60_000)]);
+      expect(await hourOf(t0 + 10 * HOUR)).toBe(5 + 2);
+      // A later read of the same hour (Sentry now has 8: the 5, the two above and one more) replaces it all.
+      await memory.apply(ws, 'sentry', [snapshot(t0 + 11 * HOUR + 5 * 60_000, [8, 0])]);
+      expect(await hourOf(t0 + 10 * HOUR)).toBe(8);
+      // An older snapshot arriving late changes nothing.
+      await memory.apply(ws, 'sentry', [snapshot(taken, [5])]);
+      expect(await hourOf(t0 + 10 * HOUR)).toBe(8);
+    } finally {
+      await closeMemory();
+    }
+  });
 });
 
 describe('before and after a deploy', () => {

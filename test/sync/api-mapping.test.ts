@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { CommentRecord, EventRecord, IssueRecord, ObservationRecord } from '../../src/memory/records.js';
+import type {
+  CommentRecord,
+  EventRecord,
+  IssueRecord,
+  IssueStatsRecord,
+  ObservationRecord,
+} from '../../src/memory/records.js';
 import {
   eventSchema,
   issueSchema,
@@ -36,6 +42,51 @@ function issueRecords(name: string) {
 }
 
 const event = (name: string): EventRecord => mapEvent(eventSchema.parse(apiFixture(name)) as Json, at);
+
+describe('API issues: event counts from their stats', () => {
+  it('issue.json (details): its 24h stats as hourly and 30d as daily counts from their first bucket on, at the sync time', () => {
+    const { records } = issueRecords('issue');
+    const stats = records.filter((r): r is IssueStatsRecord => r.kind === 'issue_stats');
+    const fixture = (apiFixture('issue') as { stats: Record<'24h' | '30d', [number, number][]> }).stats;
+    expect(stats.map((s) => s.resolution).sort()).toEqual(['day', 'hour']);
+    for (const [resolution, series] of [
+      ['hour', fixture['24h']],
+      ['day', fixture['30d']],
+    ] as const) {
+      const record = stats.find((s) => s.resolution === resolution)!;
+      expect(record).toMatchObject({
+        issueId: '6507376925',
+        observedAt: at,
+        coveredFrom: new Date(series[0][0] * 1000).toISOString(),
+      });
+      expect(record.buckets.map((b) => [Date.parse(b.start) / 1000, b.count])).toEqual(series);
+    }
+  });
+
+  it('daily stats by their spacing (14d, 30d, auto), counts as strings tolerated; empty or uneven series left out', () => {
+    const day = 86_400;
+    const daily = (n: number) =>
+      Array.from({ length: n }, (_, i) => [1_763_000_000 - (1_763_000_000 % day) + i * day, String(i)]);
+    const issue = {
+      ...(apiFixture('issue') as Json),
+      stats: {
+        '30d': daily(30),
+        auto: daily(14),
+        odd: [
+          [0, 1],
+          [7, 2],
+        ],
+      },
+    };
+    const stats = mapApiIssue(issueSchema.parse(issue) as Json, at).filter(
+      (r): r is IssueStatsRecord => r.kind === 'issue_stats',
+    );
+    expect(stats.map((s) => [s.resolution, s.buckets.length])).toEqual([['day', 30]]);
+    expect(stats[0].buckets[29].count).toBe(29);
+    const feedback = issueRecords('feedback-issue').records.filter((r) => r.kind === 'issue_stats');
+    expect(feedback).toEqual([]);
+  });
+});
 
 describe('API issues parse and map', () => {
   it('issue.json: counts as numbers, upper-case project slug kept, assignee, status and a created observation', () => {
