@@ -1,5 +1,6 @@
 import type { MemoryDatabase } from './database.js';
 import type { IssueStatsRecord } from './records.js';
+import { eventsAfter } from './stored.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -76,15 +77,8 @@ export async function applyIssueStats(db: MemoryDatabase, workspaceId: string, r
         .insertInto('issue_event_counts')
         .values(counted.map((b) => ({ ...key, start: b.start, project, source: b.count, received: 0 }))),
     );
-  const later = await db.all(
-    db.qb
-      .selectFrom('events')
-      .select('occurred_at')
-      .where('workspace_id', '=', workspaceId)
-      .where('issue_id', '=', r.issueId)
-      .where('occurred_at', '>', r.observedAt),
-  );
-  for (const event of later) await addReceived(db, workspaceId, r.issueId, project, r.resolution, event.occurred_at);
+  for (const event of await eventsAfter(db, workspaceId, r.issueId, r.observedAt))
+    await addReceived(db, workspaceId, r.issueId, project, r.resolution, event.occurred_at);
 }
 
 /** A newly stored event, in each resolution whose snapshot does not count it yet. */

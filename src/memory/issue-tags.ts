@@ -1,5 +1,6 @@
 import type { MemoryDatabase } from './database.js';
 import type { IssueTagsRecord } from './records.js';
+import { eventsAfter } from './stored.js';
 
 /** Values kept per issue and key; the rest of the key's events are counted in `other`. */
 export const TAG_VALUES_KEPT = 20;
@@ -45,15 +46,7 @@ export async function applyIssueTags(db: MemoryDatabase, workspaceId: string, r:
         ),
       );
   }
-  const later = await db.all(
-    db.qb
-      .selectFrom('events')
-      .select('tags')
-      .where('workspace_id', '=', workspaceId)
-      .where('issue_id', '=', r.issueId)
-      .where('occurred_at', '>', r.observedAt),
-  );
-  for (const event of later)
+  for (const event of await eventsAfter(db, workspaceId, r.issueId, r.observedAt))
     await addTags(db, workspaceId, r.issueId, JSON.parse(event.tags) as Record<string, string>, r.observedAt);
 }
 

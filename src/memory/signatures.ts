@@ -80,7 +80,8 @@ export async function addSignatures(
  * stored from then on (events did not keep them before). `text` is the engine's text type.
  */
 export function issueSignaturesSql(engine: 'sqlite' | 'postgres', text: string): string {
-  const frame =
+  // The JSON paths the backfill reads: the top frame of an issue, the file of a root cause.
+  const json =
     engine === 'sqlite'
       ? {
           inApp: "json_extract(top_frames, '$[0].inApp') = 1",
@@ -106,15 +107,15 @@ INSERT INTO issue_signatures (workspace_id, kind, value, issue_id)
     FROM issues WHERE error_type IS NOT NULL AND error_type <> '' AND culprit IS NOT NULL AND culprit <> ''
   ${conflict};
 INSERT INTO issue_signatures (workspace_id, kind, value, issue_id)
-  SELECT workspace_id, 'frame', substr(${frame.filename} || '|' || ${frame.fn}, 1, ${SIGNATURE_MAX}), id
+  SELECT workspace_id, 'frame', substr(${json.filename} || '|' || ${json.fn}, 1, ${SIGNATURE_MAX}), id
     FROM issues
-   WHERE top_frames IS NOT NULL AND ${frame.inApp}
-     AND ${frame.filename} IS NOT NULL AND ${frame.filename} <> '' AND ${frame.fn} IS NOT NULL AND ${frame.fn} <> ''
+   WHERE top_frames IS NOT NULL AND ${json.inApp}
+     AND ${json.filename} IS NOT NULL AND ${json.filename} <> '' AND ${json.fn} IS NOT NULL AND ${json.fn} <> ''
   ${conflict};
 INSERT INTO issue_signatures (workspace_id, kind, value, issue_id)
-  SELECT workspace_id, 'seer_file', substr(${frame.file}, 1, ${SIGNATURE_MAX}), issue_id
+  SELECT workspace_id, 'seer_file', substr(${json.file}, 1, ${SIGNATURE_MAX}), issue_id
     FROM insights
-   WHERE stage = 'root_cause' AND details IS NOT NULL AND ${frame.file} IS NOT NULL AND ${frame.file} NOT IN ('', 'N/A')
+   WHERE stage = 'root_cause' AND details IS NOT NULL AND ${json.file} IS NOT NULL AND ${json.file} NOT IN ('', 'N/A')
   ${conflict};
 `;
 }

@@ -49,3 +49,15 @@ export function storedRelease(db: MemoryDatabase, workspaceId: string, version: 
       .where('version', '=', version),
   );
 }
+
+/** The issue's stored events after `at`: what a snapshot of the source's counts read at `at` does not count. */
+export function eventsAfter(db: MemoryDatabase, workspaceId: string, issueId: string, at: string) {
+  return db.all(
+    db.qb
+      .selectFrom('events')
+      .select(['occurred_at', 'tags'])
+      .where('workspace_id', '=', workspaceId)
+      .where('issue_id', '=', issueId)
+      .where('occurred_at', '>', at),
+  );
+}

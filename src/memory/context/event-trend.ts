@@ -150,9 +150,9 @@ export async function deployEffects(
   if (issue.environments.length) q = q.where('environment', 'in', issue.environments);
   const deploys = (await db.all(q.orderBy('finished_at'))).map((d) => ({ ...d, at: Date.parse(d.finished_at!) }));
   const effects: DeployEffect[] = [];
-  for (const [i, d] of deploys.entries()) {
+  for (const d of deploys) {
     if (d.at < since || d.at > now - HOUR_MS) continue;
-    const { from, until } = deployWindow(deploys, i, now);
+    const { from, until } = deployWindow(deploys, d, now);
     effects.push({
       release: d.release,
       environment: d.environment,
@@ -164,22 +164,21 @@ export async function deployEffects(
 }
 
 /**
- * What deploy `i` of `deploys` (one project's, oldest first) is judged on: the 24 h before it (from
+ * What deploy `d` is judged on, among `deploys` (its project's, any order): the 24 h before it (from
  * the previous deploy to its environment, if later, but at least an hour) and the 24 h after it, until
- * the next one or `now`.
+ * the next one or `now`. Deploys at the same time as `d` (itself, a duplicate) bound nothing.
  */
 export function deployWindow(
   deploys: readonly { environment: string; at: number }[],
-  i: number,
+  d: { environment: string; at: number },
   now: number,
 ): { from: number; until: number } {
-  const d = deploys[i];
   let previous = Number.NEGATIVE_INFINITY;
   let next = Number.POSITIVE_INFINITY;
-  for (const [j, o] of deploys.entries()) {
-    if (o.environment !== d.environment || j === i) continue;
-    if (j < i) previous = Math.max(previous, o.at);
-    else next = Math.min(next, o.at);
+  for (const o of deploys) {
+    if (o.environment !== d.environment) continue;
+    if (o.at < d.at) previous = Math.max(previous, o.at);
+    else if (o.at > d.at) next = Math.min(next, o.at);
   }
   return {
     from: Math.max(d.at - DAY_MS, Math.min(previous, d.at - HOUR_MS)),

@@ -298,13 +298,7 @@ async function deployImpacts(
         .orderBy('finished_at'),
     )
   ).map((d) => ({ environment: d.environment, at: Date.parse(d.finished_at!) }));
-  const windows = judgeable.map((d) => {
-    const i = nearby.findIndex((o) => o.at === d.at && o.environment === d.environment);
-    return {
-      ...d,
-      ...(i >= 0 ? deployWindow(nearby, i, now) : { from: d.at - DAY_MS, until: Math.min(d.at + DAY_MS, now) }),
-    };
-  });
+  const windows = judgeable.map((d) => ({ ...d, ...deployWindow(nearby, d, now) }));
   const from = Math.min(...windows.map((w) => w.from));
   const until = Math.max(...windows.map((w) => w.until));
   // A change of fewer events is no change: the busiest issues are the candidates (a covering index on

@@ -340,14 +340,6 @@ class RunningEmulator implements Emulator {
     const release = releaseAt(this.store.data.releases, project.id, at)?.version ?? null;
     const event = newEvent(this.rng, { issue, project, frames, at, release, environment: 'production' });
     Object.assign(issue, { events: [event], count: 1, userCount: 1, firstRelease: release, lastRelease: release });
-    issue.activity.push({
-      id: '0',
-      issueId: issue.id,
-      type: 'first_seen',
-      userId: null,
-      data: { priority: issue.priority },
-      dateCreated: issue.firstSeen,
-    });
     this.store.addIssue(issue);
     await this.send(issueWebhook(this.state, 'created', issue, null));
     await this.send(errorWebhook(this.state, event, issue));

@@ -192,14 +192,6 @@ export function seedRelatedIssues(
     );
     const activity = (type: string, at: number, userId: string | null, data: Record<string, unknown> = {}) =>
       issue.activity.push({ id: ids.nextActivityId(), issueId: issue.id, type, userId, data, dateCreated: iso(at) });
-    issue.activity.push({
-      id: '0',
-      issueId: issue.id,
-      type: 'first_seen',
-      userId: null,
-      data: { priority: issue.priority },
-      dateCreated: issue.firstSeen,
-    });
     if (spec.resolution) {
       const user = ctx.users[n % ctx.users.length];
       const resolvedAt = lastSeen + DAY;

@@ -305,7 +305,7 @@ function shortIdSuffix(n: number): string {
   return out || '0';
 }
 
-/** A new issue (no events or activity yet) with a fresh id and short id. */
+/** A new issue with a fresh id and short id: no events yet, and its `first_seen` activity. */
 export function draftIssue(
   rng: Prng,
   ids: IdSequences,
@@ -340,6 +340,14 @@ export function draftIssue(
     events: [],
     activity: [],
   };
+  issue.activity.push({
+    id: '0',
+    issueId: issue.id,
+    type: 'first_seen',
+    userId: null,
+    data: { priority: issue.priority },
+    dateCreated: issue.firstSeen,
+  });
   return { issue, frames: stack.frames };
 }
 
@@ -381,14 +389,6 @@ function seedIssues(rng: Prng, ids: IdSequences, ctx: IssueContext): IssueRecord
 
     const activity = (type: string, at: number, userId: string | null, data: Record<string, unknown> = {}) =>
       issue.activity.push({ id: ids.nextActivityId(), issueId: issue.id, type, userId, data, dateCreated: iso(at) });
-    issue.activity.push({
-      id: '0',
-      issueId: issue.id,
-      type: 'first_seen',
-      userId: null,
-      data: { priority: issue.priority },
-      dateCreated: issue.firstSeen,
-    });
 
     const actors = ctx.users;
     const roll = rng.next();
