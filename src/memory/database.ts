@@ -1,4 +1,4 @@
-import { sql, type Compilable, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Compilable, type Insertable, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -133,4 +133,57 @@ export function describeStorageFailure(
   )
     return 'database unreachable';
   return 'storage error';
+}
+
+/** Row counts up to this are compiled once per shape (the one-record path's); larger sets are built per call. */
+const PREPARED_ROWS = 8;
+
+/**
+ * A statement over `rows` (all with the same columns, in the same order) that `build` makes: its only
+ * parameters must be the rows' values, in order. Few rows (one record's) use a statement compiled once
+ * per shape under `key`, as `prepared` does; many (a batch's) one built for them.
+ */
+export function rowsStatement<R, Row extends object>(
+  db: MemoryDatabase,
+  key: string,
+  rows: readonly Row[],
+  build: (qb: Kysely<Database>, rows: readonly Row[]) => Compilable<R>,
+): Compilable<R> {
+  if (rows.length > PREPARED_ROWS) return build(db.qb, rows);
+  const columns = Object.keys(rows[0]);
+  const shape = Object.fromEntries(columns.map((column) => [column, null])) as Row;
+  const bind = prepared(db, `${key} (${columns.join()}) ×${rows.length}`, (qb) =>
+    build(
+      qb,
+      rows.map(() => shape),
+    ),
+  );
+  return bind(...rows.flatMap((row) => columns.map((column) => (row as Record<string, unknown>)[column])));
+}
+
+/** Inserts `rows` (see rowsStatement) into `table` in one statement; rows whose key is stored already are left as they are. */
+export async function insertAllNew<T extends keyof Database>(
+  db: MemoryDatabase,
+  table: T,
+  rows: readonly Insertable<Database[T]>[],
+): Promise<void> {
+  if (!rows.length) return;
+  await db.run(
+    rowsStatement(db, `insert new ${table}`, rows, (qb, values) =>
+      qb
+        .insertInto(table)
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table chosen at run time; callers type the rows
+        .values(values as any)
+        .onConflict((oc) => oc.doNothing()),
+    ),
+  );
+}
+
+/**
+ * `(columns) IN (VALUES …)`: whether a row's composite key is one of `keys`, on either engine (SQLite
+ * takes a row value IN a subquery, not IN a list). `columns` are trusted column references.
+ */
+export function keyIn(columns: readonly string[], keys: readonly (readonly unknown[])[]): RawBuilder<boolean> {
+  const rows = keys.map((key) => sql`(${sql.join(key)})`);
+  return sql<boolean>`(${sql.join(columns.map((column) => sql.ref(column)))}) IN (VALUES ${sql.join(rows)})`;
 }

@@ -1,4 +1,7 @@
-import type { MemoryDatabase } from './database.js';
+import type { Insertable } from 'kysely';
+import { keyIn, rowsStatement, type MemoryDatabase } from './database.js';
+import { mergeKeys } from './merge.js';
+import type { Database } from './schema.js';
 import type { IssueStatsRecord } from './records.js';
 import { eventsAfter } from './stored.js';
 
@@ -23,7 +26,7 @@ export function bucketStart(resolution: Resolution, at: string | number): string
  * A snapshot that begins before the previous one was read extends its span; otherwise it starts a new one.
  */
 export async function applyIssueStats(db: MemoryDatabase, workspaceId: string, r: IssueStatsRecord): Promise<void> {
-  await db.lock(`event-counts:${workspaceId}:${r.issueId}`);
+  await db.lock(mergeKeys.eventCounts(workspaceId, r.issueId));
   const key = { workspace_id: workspaceId, issue_id: r.issueId, resolution: r.resolution };
   const spans = db.qb
     .selectFrom('issue_count_snapshots')
@@ -77,8 +80,91 @@ export async function applyIssueStats(db: MemoryDatabase, workspaceId: string, r
         .insertInto('issue_event_counts')
         .values(counted.map((b) => ({ ...key, start: b.start, project, source: b.count, received: 0 }))),
     );
+  const received = new EventCounts();
   for (const event of await eventsAfter(db, workspaceId, r.issueId, r.observedAt))
-    await addReceived(db, workspaceId, r.issueId, project, r.resolution, event.occurred_at);
+    received.add(workspaceId, r.issueId, project, r.resolution, event.occurred_at);
+  await received.write(db);
+}
+
+type Snapshots = Map<string, { resolution: Resolution; taken_at: string }[]>;
+const issueKey = (workspaceId: string, issueId: string) => `${workspaceId}\u0000${issueId}`;
+
+/** The latest snapshot of each resolution of each of `issues` ([workspace, issue] pairs). */
+export async function latestSnapshots(
+  db: MemoryDatabase,
+  issues: readonly (readonly [string, string])[],
+): Promise<Snapshots> {
+  const result: Snapshots = new Map();
+  if (!issues.length) return result;
+  const rows = await db.all(
+    db.qb
+      .selectFrom('issue_count_snapshots')
+      .select(['workspace_id', 'issue_id', 'resolution', (eb) => eb.fn.max('taken_at').as('taken_at')])
+      .where(keyIn(['workspace_id', 'issue_id'], issues))
+      .groupBy(['workspace_id', 'issue_id', 'resolution']),
+  );
+  for (const row of rows) {
+    const key = issueKey(row.workspace_id, row.issue_id);
+    result.set(key, [...(result.get(key) ?? []), { resolution: row.resolution, taken_at: row.taken_at }]);
+  }
+  return result;
+}
+
+/**
+ * Newly stored events, added up per bucket before they are written: each in the resolutions whose
+ * snapshot of its issue does not count it yet. A bucket keeps the project it was first counted with.
+ */
+export class EventCounts {
+  private readonly buckets = new Map<string, Insertable<Database['issue_event_counts']>>();
+
+  /** Counts a newly stored event of `issueId`, given the issue's latest snapshots (see latestSnapshots). */
+  addEvent(
+    snapshots: Snapshots,
+    workspaceId: string,
+    issueId: string,
+    project: string | null,
+    occurredAt: string,
+  ): void {
+    const taken = snapshots.get(issueKey(workspaceId, issueId)) ?? [];
+    for (const resolution of RESOLUTIONS) {
+      const snapshot = taken.find((s) => s.resolution === resolution);
+      if (!snapshot || occurredAt > snapshot.taken_at) this.add(workspaceId, issueId, project, resolution, occurredAt);
+    }
+  }
+
+  add(workspaceId: string, issueId: string, project: string | null, resolution: Resolution, occurredAt: string): void {
+    const start = bucketStart(resolution, occurredAt);
+    const key = `${issueKey(workspaceId, issueId)}\u0000${resolution}\u0000${start}`;
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.received = Number(bucket.received) + 1;
+    else
+      this.buckets.set(key, {
+        workspace_id: workspaceId,
+        issue_id: issueId,
+        resolution,
+        start,
+        project,
+        source: 0,
+        received: 1,
+      });
+  }
+
+  /** Adds the counts to what is stored, in one statement. */
+  async write(db: MemoryDatabase): Promise<void> {
+    if (!this.buckets.size) return;
+    await db.run(
+      rowsStatement(db, 'add received event counts', [...this.buckets.values()], (qb, rows) =>
+        qb
+          .insertInto('issue_event_counts')
+          .values([...rows])
+          .onConflict((oc) =>
+            oc
+              .columns(['workspace_id', 'issue_id', 'resolution', 'start'])
+              .doUpdateSet((eb) => ({ received: eb('issue_event_counts.received', '+', eb.ref('excluded.received')) })),
+          ),
+      ),
+    );
+  }
 }
 
 /** A newly stored event, in each resolution whose snapshot does not count it yet. */
@@ -88,21 +174,16 @@ export async function countEvent(
   issueId: string,
   occurredAt: string,
 ): Promise<void> {
-  await db.lock(`event-counts:${workspaceId}:${issueId}`);
-  const snapshots = await db.all(
-    db.qb
-      .selectFrom('issue_count_snapshots')
-      .select(['resolution', (eb) => eb.fn.max('taken_at').as('taken_at')])
-      .where('workspace_id', '=', workspaceId)
-      .where('issue_id', '=', issueId)
-      .groupBy('resolution'),
+  await db.lock(mergeKeys.eventCounts(workspaceId, issueId));
+  const counts = new EventCounts();
+  counts.addEvent(
+    await latestSnapshots(db, [[workspaceId, issueId]]),
+    workspaceId,
+    issueId,
+    await projectOf(db, workspaceId, issueId),
+    occurredAt,
   );
-  const project = await projectOf(db, workspaceId, issueId);
-  for (const resolution of RESOLUTIONS) {
-    const snapshot = snapshots.find((s) => s.resolution === resolution);
-    if (!snapshot || occurredAt > snapshot.taken_at)
-      await addReceived(db, workspaceId, issueId, project, resolution, occurredAt);
-  }
+  await counts.write(db);
 }
 
 /** The issue's project slug, when the issue is stored. */
@@ -111,34 +192,6 @@ async function projectOf(db: MemoryDatabase, workspaceId: string, issueId: strin
     db.qb.selectFrom('issues').select('project_slug').where('workspace_id', '=', workspaceId).where('id', '=', issueId),
   );
   return issue?.project_slug ?? null;
-}
-
-async function addReceived(
-  db: MemoryDatabase,
-  workspaceId: string,
-  issueId: string,
-  project: string | null,
-  resolution: Resolution,
-  occurredAt: string,
-): Promise<void> {
-  await db.run(
-    db.qb
-      .insertInto('issue_event_counts')
-      .values({
-        workspace_id: workspaceId,
-        issue_id: issueId,
-        resolution,
-        start: bucketStart(resolution, occurredAt),
-        project,
-        source: 0,
-        received: 1,
-      })
-      .onConflict((oc) =>
-        oc
-          .columns(['workspace_id', 'issue_id', 'resolution', 'start'])
-          .doUpdateSet((eb) => ({ received: eb('issue_event_counts.received', '+', 1) })),
-      ),
-  );
 }
 
 /**

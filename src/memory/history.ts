@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Actor, CommentRecord, IssueRecord } from './records.js';
 import type { Database } from './schema.js';
-import { prepared, type MemoryDatabase } from './database.js';
+import { insertAllNew, type MemoryDatabase } from './database.js';
 import { isNewer, versionOf } from './versions.js';
 
 type IssueRow = Selectable<Database['issues']>;
@@ -17,54 +17,61 @@ export interface HistoryValues {
   comment: { text: string | null; deleted: boolean };
 }
 
+export type HistoryRow = Selectable<Database['issue_history']>;
+
 /**
- * Records what an issue record says about the past, beside the merge that keeps only the present:
- * each versioned value (status, assignee) and each snapshot's priority and counts that differ from
- * what is stored. A re-observation of the current value adds nothing; a late, older fact is kept at
- * its own time. Call after the merge read `current` and before it is written.
+ * What an issue record says about the past, beside the merge that keeps only the present: each
+ * versioned value (status, assignee) and each snapshot's priority and counts that differ from what is
+ * stored. A re-observation of the current value adds nothing; a late, older fact is kept at its own
+ * time. `current` is the row before the merge.
  */
-export async function recordIssueHistory(
-  db: MemoryDatabase,
-  workspaceId: string,
-  r: IssueRecord,
-  current: IssueRow | undefined,
-): Promise<void> {
-  const write = (field: HistoryField, version: string, at: string, value: unknown) =>
-    insertHistory(db, workspaceId, r.id, field, '', version, at, value);
+export function issueHistoryRows(workspaceId: string, r: IssueRecord, current: IssueRow | undefined): HistoryRow[] {
+  const rows: HistoryRow[] = [];
+  const add = (field: HistoryField, version: string, at: string, value: unknown) =>
+    rows.push({ workspace_id: workspaceId, issue_id: r.id, field, ref: '', version, at, value: JSON.stringify(value) });
   if (r.status) {
     const version = versionOf(r.status);
     const same = current?.status === r.status.value.status && current.substatus === r.status.value.substatus;
-    if (!(same && isNewer(version, current?.status_version)))
-      await write('status', version, r.status.at, r.status.value);
+    if (!(same && isNewer(version, current?.status_version))) add('status', version, r.status.at, r.status.value);
   }
   if (r.assignee) {
     const version = versionOf(r.assignee);
     const same = (current?.assignee_id ?? null) === (r.assignee.value?.id ?? null);
     if (!(same && isNewer(version, current?.assignee_version)))
-      await write('assignee', version, r.assignee.at, r.assignee.value);
+      add('assignee', version, r.assignee.at, r.assignee.value);
   }
   if (r.priority != null && r.priority !== current?.priority)
-    await write('priority', snapshotVersion(r.observedAt, r.priority), r.observedAt, r.priority);
+    add('priority', snapshotVersion(r.observedAt, r.priority), r.observedAt, r.priority);
   if (r.count != null && (r.count !== current?.count || (r.userCount ?? null) !== (current?.user_count ?? null))) {
     const counts: HistoryValues['counts'] = {
       count: r.count,
       userCount: r.userCount ?? null,
       lastSeen: r.lastSeen ?? null,
     };
-    await write('counts', snapshotVersion(r.observedAt, counts), r.observedAt, counts);
+    add('counts', snapshotVersion(r.observedAt, counts), r.observedAt, counts);
   }
+  return rows;
 }
 
-/** Records a comment's text as of its version, unless it is the version already stored. */
-export async function recordCommentHistory(
-  db: MemoryDatabase,
+/** A comment's text as of its version, unless it is the version already stored. */
+export function commentHistoryRows(
   workspaceId: string,
   r: CommentRecord,
   currentVersion: string | undefined,
-): Promise<void> {
+): HistoryRow[] {
   const version = versionOf(r.body);
-  if (version === currentVersion) return;
-  await insertHistory(db, workspaceId, r.issueId, 'comment', r.id, version, r.body.at, r.body.value);
+  if (version === currentVersion) return [];
+  return [
+    {
+      workspace_id: workspaceId,
+      issue_id: r.issueId,
+      field: 'comment',
+      ref: r.id,
+      version,
+      at: r.body.at,
+      value: JSON.stringify(r.body.value),
+    },
+  ];
 }
 
 /** Snapshots are ordered by when they were observed; the value breaks a tie, as versionOf does. */
@@ -72,21 +79,7 @@ function snapshotVersion(at: string, value: unknown): string {
   return `${at}|${JSON.stringify(value)}`;
 }
 
-async function insertHistory(
-  db: MemoryDatabase,
-  workspaceId: string,
-  issueId: string,
-  field: HistoryField,
-  ref: string,
-  version: string,
-  at: string,
-  value: unknown,
-): Promise<void> {
-  const statement = prepared(db, 'insert issue history', (qb) =>
-    qb
-      .insertInto('issue_history')
-      .values({ workspace_id: '', issue_id: '', field: 'status', ref: '', version: '', at: '', value: '' })
-      .onConflict((oc) => oc.doNothing()),
-  );
-  await db.run(statement(workspaceId, issueId, field, ref, version, at, JSON.stringify(value)));
+/** Keeps `rows` (distinct keys); a version stored before stays as it was. */
+export async function insertHistory(db: MemoryDatabase, rows: readonly HistoryRow[]): Promise<void> {
+  await insertAllNew(db, 'issue_history', rows);
 }

@@ -1,4 +1,7 @@
-import type { MemoryDatabase } from './database.js';
+import type { Selectable } from 'kysely';
+import { keyIn, rowsStatement, type MemoryDatabase } from './database.js';
+import { mergeKeys } from './merge.js';
+import type { Database } from './schema.js';
 import type { IssueTagsRecord } from './records.js';
 import { eventsAfter } from './stored.js';
 
@@ -11,7 +14,7 @@ export const TAG_VALUES_KEPT = 20;
  * stored later adds itself only when it is newer than T (or there is no snapshot yet).
  */
 export async function applyIssueTags(db: MemoryDatabase, workspaceId: string, r: IssueTagsRecord): Promise<void> {
-  await db.lock(`issue-tags:${workspaceId}:${r.issueId}`);
+  await db.lock(mergeKeys.issueTags(workspaceId, r.issueId));
   const current = await snapshotTime(db, workspaceId, r.issueId);
   if (current !== null && r.observedAt <= current) return;
   for (const table of ['issue_tag_values', 'issue_tag_keys'] as const)
@@ -46,8 +49,10 @@ export async function applyIssueTags(db: MemoryDatabase, workspaceId: string, r:
         ),
       );
   }
+  const counts = await TagCounts.load(db, [[workspaceId, r.issueId]]);
   for (const event of await eventsAfter(db, workspaceId, r.issueId, r.observedAt))
-    await addTags(db, workspaceId, r.issueId, JSON.parse(event.tags) as Record<string, string>, r.observedAt);
+    counts.add(workspaceId, r.issueId, JSON.parse(event.tags) as Record<string, string>, r.observedAt);
+  await counts.write(db);
 }
 
 /** A newly stored event's tags, unless the issue's snapshot already counts it. */
@@ -59,10 +64,10 @@ export async function countEventTags(
   tags: Record<string, string>,
 ): Promise<void> {
   if (!Object.keys(tags).length) return;
-  await db.lock(`issue-tags:${workspaceId}:${issueId}`);
-  const snapshot = await snapshotTime(db, workspaceId, issueId);
-  if (snapshot !== null && occurredAt <= snapshot) return;
-  await addTags(db, workspaceId, issueId, tags, snapshot);
+  await db.lock(mergeKeys.issueTags(workspaceId, issueId));
+  const counts = await TagCounts.load(db, [[workspaceId, issueId]]);
+  counts.addEvent(workspaceId, issueId, occurredAt, tags);
+  await counts.write(db);
 }
 
 async function snapshotTime(db: MemoryDatabase, workspaceId: string, issueId: string): Promise<string | null> {
@@ -78,54 +83,114 @@ async function snapshotTime(db: MemoryDatabase, workspaceId: string, issueId: st
   return row?.synced_at ?? null;
 }
 
-async function addTags(
-  db: MemoryDatabase,
-  workspaceId: string,
-  issueId: string,
-  tags: Record<string, string>,
-  snapshot: string | null,
-): Promise<void> {
-  const issue = { workspace_id: workspaceId, issue_id: issueId };
-  for (const [key, value] of Object.entries(tags)) {
-    await db.run(
-      db.qb
-        .insertInto('issue_tag_keys')
-        .values({ ...issue, key, name: null, total: 1, other: 0, synced_at: snapshot })
-        .onConflict((oc) =>
-          oc
-            .columns(['workspace_id', 'issue_id', 'key'])
-            .doUpdateSet((eb) => ({ total: eb('issue_tag_keys.total', '+', 1) })),
-        ),
-    );
-    const counted = await db.run(
-      db.qb
-        .updateTable('issue_tag_values')
-        .set((eb) => ({ count: eb('count', '+', 1) }))
-        .where('workspace_id', '=', workspaceId)
-        .where('issue_id', '=', issueId)
-        .where('key', '=', key)
-        .where('value', '=', value),
-    );
-    if (counted.changes) continue;
-    const kept = await db.get(
-      db.qb
-        .selectFrom('issue_tag_values')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('workspace_id', '=', workspaceId)
-        .where('issue_id', '=', issueId)
-        .where('key', '=', key),
-    );
-    if (Number(kept?.n ?? 0) < TAG_VALUES_KEPT)
-      await db.run(db.qb.insertInto('issue_tag_values').values({ ...issue, key, value, count: 1 }));
-    else
+type KeyRow = Selectable<Database['issue_tag_keys']>;
+type ValueRow = Selectable<Database['issue_tag_values']>;
+const join = (...parts: string[]) => parts.join('\u0000');
+
+/**
+ * Issues' tag counts read into memory, added to event by event, and written back: each kept value
+ * counts its events, up to TAG_VALUES_KEPT values per key; a key's events with any other value are
+ * counted in its `other`. Hold the issues' `issueTags` merge keys while it is in use.
+ */
+export class TagCounts {
+  private readonly keys = new Map<string, KeyRow>();
+  private readonly values = new Map<string, ValueRow>();
+  private readonly kept = new Map<string, number>();
+  private readonly snapshots = new Map<string, string>();
+  private readonly changed = { keys: new Set<string>(), values: new Set<string>() };
+
+  /** The stored counts of `issues` ([workspace, issue] pairs). */
+  static async load(db: MemoryDatabase, issues: readonly (readonly [string, string])[]): Promise<TagCounts> {
+    const counts = new TagCounts();
+    if (!issues.length) return counts;
+    const ofIssues = keyIn(['workspace_id', 'issue_id'], issues);
+    const [keys, values] = await Promise.all([
+      db.all(db.qb.selectFrom('issue_tag_keys').selectAll().where(ofIssues)),
+      db.all(db.qb.selectFrom('issue_tag_values').selectAll().where(ofIssues)),
+    ]);
+    for (const key of keys) {
+      counts.keys.set(join(key.workspace_id, key.issue_id, key.key), key);
+      if (key.synced_at !== null) counts.snapshots.set(join(key.workspace_id, key.issue_id), key.synced_at);
+    }
+    for (const value of values) {
+      const key = join(value.workspace_id, value.issue_id, value.key);
+      counts.values.set(join(key, value.value), value);
+      counts.kept.set(key, (counts.kept.get(key) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** A newly stored event's tags, unless the issue's snapshot already counts it. */
+  addEvent(workspaceId: string, issueId: string, occurredAt: string, tags: Record<string, string>): void {
+    const snapshot = this.snapshots.get(join(workspaceId, issueId)) ?? null;
+    if (snapshot !== null && occurredAt <= snapshot) return;
+    this.add(workspaceId, issueId, tags, snapshot);
+  }
+
+  /** One event's tags; a key first seen gets `snapshot` as its sync time. */
+  add(workspaceId: string, issueId: string, tags: Record<string, string>, snapshot: string | null): void {
+    for (const [tag, value] of Object.entries(tags)) {
+      const key = join(workspaceId, issueId, tag);
+      const keyRow = this.keys.get(key);
+      if (keyRow) keyRow.total += 1;
+      else
+        this.keys.set(key, {
+          workspace_id: workspaceId,
+          issue_id: issueId,
+          key: tag,
+          name: null,
+          total: 1,
+          other: 0,
+          synced_at: snapshot,
+        });
+      this.changed.keys.add(key);
+      const valueKey = join(key, value);
+      const valueRow = this.values.get(valueKey);
+      if (valueRow) valueRow.count += 1;
+      else if ((this.kept.get(key) ?? 0) < TAG_VALUES_KEPT) {
+        this.values.set(valueKey, { workspace_id: workspaceId, issue_id: issueId, key: tag, value, count: 1 });
+        this.kept.set(key, (this.kept.get(key) ?? 0) + 1);
+      } else {
+        this.keys.get(key)!.other += 1;
+        continue;
+      }
+      this.changed.values.add(valueKey);
+    }
+  }
+
+  /** Writes what changed, one statement per table. */
+  async write(db: MemoryDatabase): Promise<void> {
+    const keys = [...this.changed.keys].map((key) => this.keys.get(key)!);
+    const values = [...this.changed.values].map((key) => this.values.get(key)!);
+    if (keys.length)
       await db.run(
-        db.qb
-          .updateTable('issue_tag_keys')
-          .set((eb) => ({ other: eb('other', '+', 1) }))
-          .where('workspace_id', '=', workspaceId)
-          .where('issue_id', '=', issueId)
-          .where('key', '=', key),
+        rowsStatement(db, 'write issue tag keys', keys, (qb, rows) =>
+          qb
+            .insertInto('issue_tag_keys')
+            .values([...rows])
+            .onConflict((oc) =>
+              oc.columns(['workspace_id', 'issue_id', 'key']).doUpdateSet((eb) => ({
+                total: eb.ref('excluded.total'),
+                other: eb.ref('excluded.other'),
+              })),
+            ),
+        ),
       );
+    if (values.length)
+      await db.run(
+        rowsStatement(db, 'write issue tag values', values, (qb, rows) =>
+          qb
+            .insertInto('issue_tag_values')
+            .values([...rows])
+            .onConflict((oc) =>
+              oc
+                .columns(['workspace_id', 'issue_id', 'key', 'value'])
+                .doUpdateSet((eb) => ({ count: eb.ref('excluded.count') })),
+            ),
+        ),
+      );
+    this.changed.keys.clear();
+    this.changed.values.clear();
   }
 }
 

@@ -1,4 +1,4 @@
-import type { MemoryDatabase } from './database.js';
+import { insertAllNew, type MemoryDatabase } from './database.js';
 import type { StackFrame } from './records.js';
 import type { IssueSignatureTable, IssueTable } from './schema.js';
 
@@ -21,7 +21,9 @@ export function frameSignature(frames: readonly Pick<StackFrame, 'filename' | 'f
 }
 
 /** What an issue row says about itself: its type and culprit, and its top in-app frame. */
-function ownSignatures(row: Pick<IssueTable, 'error_type' | 'culprit' | 'top_frames'>): [SignatureKind, string][] {
+export function ownSignatures(
+  row: Pick<IssueTable, 'error_type' | 'culprit' | 'top_frames'>,
+): [SignatureKind, string][] {
   const frames = row.top_frames ? (JSON.parse(row.top_frames) as StackFrame[]) : [];
   const out: [SignatureKind, string][] = [];
   const typeCulprit = typeCulpritSignature(row.error_type, row.culprit);
@@ -43,35 +45,43 @@ export async function syncIssueSignatures(
 ): Promise<void> {
   const next = ownSignatures(row);
   const before = current ? ownSignatures(current) : [];
-  if (current && next.join('\n') === before.join('\n')) return;
+  if (current && sameSignatures(before, next)) return;
   if (before.length)
     await db.run(
       db.qb
         .deleteFrom('issue_signatures')
         .where('workspace_id', '=', workspaceId)
         .where('issue_id', '=', row.id)
-        .where('kind', 'in', ['type_culprit', 'frame']),
+        .where('kind', 'in', OWN_KINDS),
     );
-  for (const [kind, value] of next) await addSignatures(db, workspaceId, row.id, kind, [value]);
+  await addSignatures(
+    db,
+    next.flatMap(([kind, value]) => signatureRows(workspaceId, row.id, kind, [value])),
+  );
 }
 
-/** Signatures that only accumulate (an event's grouping keys, files a root cause names). */
-export async function addSignatures(
-  db: MemoryDatabase,
+/** The kinds of signature an issue row itself says (see ownSignatures). */
+export const OWN_KINDS: SignatureKind[] = ['type_culprit', 'frame'];
+
+export function sameSignatures(a: [SignatureKind, string][], b: [SignatureKind, string][]): boolean {
+  return a.join('\n') === b.join('\n');
+}
+
+/** Rows of signatures that only accumulate (an event's grouping keys, files a root cause names), in key order. */
+export function signatureRows(
   workspaceId: string,
   issueId: string,
   kind: SignatureKind,
   values: readonly string[],
-): Promise<void> {
-  // In key order, so concurrent writers of the same rows take their locks in the same order.
-  const unique = [...new Set(values.filter(Boolean).map(clipValue))].sort();
-  if (!unique.length) return;
-  await db.run(
-    db.qb
-      .insertInto('issue_signatures')
-      .values(unique.map((value) => ({ workspace_id: workspaceId, kind, value, issue_id: issueId })))
-      .onConflict((oc) => oc.doNothing()),
-  );
+): IssueSignatureTable[] {
+  return [...new Set(values.filter(Boolean).map(clipValue))]
+    .sort()
+    .map((value) => ({ workspace_id: workspaceId, kind, value, issue_id: issueId }));
+}
+
+/** Adds signature rows (distinct keys; in key order, so concurrent writers of the same rows take their locks in the same order). */
+export async function addSignatures(db: MemoryDatabase, rows: readonly IssueSignatureTable[]): Promise<void> {
+  await insertAllNew(db, 'issue_signatures', rows);
 }
 
 /**

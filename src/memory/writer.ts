@@ -1,34 +1,43 @@
-import { sql, type Compilable, type Selectable } from 'kysely';
+import { sql, type Compilable } from 'kysely';
 import type {
   AlertRecord,
   CommentRecord,
   CommitRecord,
   ConnectionRecord,
-  DeployRecord,
   EventRecord,
   InsightRecord,
   IssueRecord,
   MemoryRecord,
-  ObservationRecord,
-  ProjectRecord,
   ReleaseRecord,
 } from './records.js';
-import type { Database, IssueTable } from './schema.js';
-import { recordCommentHistory, recordIssueHistory } from './history.js';
-import { indexObservation } from './search-index.js';
+import type { Database } from './schema.js';
+import { commentHistoryRows, insertHistory, issueHistoryRows } from './history.js';
+import { indexObservations, searchDocOf } from './search-index.js';
 import { applyIssueStats, countEvent } from './event-counts.js';
 import { applyIssueTags, countEventTags } from './issue-tags.js';
-import { addSignatures, syncIssueSignatures } from './signatures.js';
-import { prepared, type MemoryDatabase } from './database.js';
-import { isNewer, maxNumber, maxTime, minTime, versionOf } from './versions.js';
-
-type Row<T extends keyof Database> = Selectable<Database[T]>;
+import { addSignatures, signatureRows, syncIssueSignatures } from './signatures.js';
+import { prepared, rowsStatement, type MemoryDatabase } from './database.js';
+import {
+  deployRow,
+  eventRow,
+  memberRow,
+  mergeAlert,
+  mergeComment,
+  mergeCommit,
+  mergeConnection,
+  mergeInsight,
+  mergeIssue,
+  mergeKeys,
+  mergeRelease,
+  observationRow,
+  projectRow,
+  teamRow,
+  type Row,
+} from './merge.js';
 
 /**
- * Merges records into the store. Every merge is idempotent and order-tolerant: counters take the
- * maximum, first-seen times the minimum, and versioned values (status, assignee, comment text, alert
- * state) only move forward, so any replay or reordering of the same facts converges.
- * Call inside a transaction. Merges that read before they write first lock the record's key, so
+ * Merges records into the store, one at a time, by the rules of merge.ts (batch-writer.ts applies the
+ * same rules to a whole batch at once). Call inside a transaction. Merges that read before they write first lock the record's key, so
  * concurrent writers of one record (two workers, a webhook and a sync page) take turns on PostgreSQL.
  */
 export async function applyRecords(
@@ -61,34 +70,22 @@ export async function applyRecords(
         await applyInsight(db, workspaceId, record);
         break;
       case 'project':
-        await applyProject(db, workspaceId, record);
+        await upsertProjects(db, [projectRow(workspaceId, record)]);
         break;
       case 'release':
         await applyRelease(db, workspaceId, record);
         break;
       case 'deploy':
-        await applyDeploy(db, workspaceId, record);
+        await upsert(db, 'deploys', ['workspace_id', 'id'], deployRow(workspaceId, record));
         break;
       case 'commit':
         await applyCommit(db, workspaceId, record);
         break;
       case 'team':
-        await upsert(db, 'teams', ['workspace_id', 'id'], {
-          workspace_id: workspaceId,
-          id: record.id,
-          slug: record.slug,
-          name: record.name,
-        });
+        await upsert(db, 'teams', ['workspace_id', 'id'], teamRow(workspaceId, record));
         break;
       case 'member':
-        await upsert(db, 'members', ['workspace_id', 'id'], {
-          workspace_id: workspaceId,
-          id: record.id,
-          name: record.name,
-          email: record.email,
-          role: record.role,
-          teams: toJson([...record.teams].sort()),
-        });
+        await upsert(db, 'members', ['workspace_id', 'id'], memberRow(workspaceId, record));
         break;
       case 'environment':
         await upsert(db, 'environments', ['workspace_id', 'name'], { workspace_id: workspaceId, name: record.name });
@@ -97,19 +94,11 @@ export async function applyRecords(
         await applyConnection(db, workspaceId, source, record);
         break;
       case 'observation':
-        await applyObservation(db, workspaceId, record);
+        await upsert(db, 'observations', ['workspace_id', 'id'], observationRow(workspaceId, record));
+        await indexObservations(db, [searchDocOf(workspaceId, record)]);
         break;
     }
   }
-}
-
-/**
- * JSON text for a JSON column. U+0000 becomes U+FFFD: PostgreSQL's jsonb refuses it, and both engines
- * must store the same facts.
- */
-function toJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  return json.includes('\\u0000') ? json.replaceAll('\\u0000', '\\ufffd') : json;
 }
 
 /**
@@ -179,32 +168,6 @@ function whereEach(query: any, columns: readonly string[]): Compilable<unknown> 
 }
 
 /**
- * A later snapshot's known values win; an older one only fills gaps. Snapshots are ordered by when
- * they were observed, then by the last event they saw (gap-filling glimpses through events all share
- * one observation time). At a full tie each field keeps the greater value, so the memory converges
- * whatever order the two arrive in.
- */
-function pick<V extends string>(
-  incoming: V | null | undefined,
-  current: V | null | undefined,
-  order: number,
-): V | null {
-  if (incoming == null) return current ?? null;
-  if (current == null || order > 0) return incoming;
-  if (order < 0) return current;
-  return incoming > current ? incoming : current;
-}
-
-function compareSnapshots(r: IssueRecord, current: IssueTable | undefined): number {
-  if (!current) return 1;
-  return compareText(r.observedAt, current.snapshot_at) || compareText(r.lastSeen ?? '', current.last_seen ?? '');
-}
-
-function compareText(a: string, b: string): number {
-  return a > b ? 1 : a < b ? -1 : 0;
-}
-
-/**
  * An issue shows the frames of its newest stored event that has any (ties by event id): a function of
  * the set of events, so it does not depend on the order they were delivered in.
  */
@@ -225,92 +188,21 @@ async function newestEventFrames(db: MemoryDatabase, workspaceId: string, issueI
 }
 
 async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecord): Promise<void> {
-  await db.lock(`issue:${workspaceId}:${r.id}`);
+  await db.lock(mergeKeys.issue(workspaceId, r.id));
   const current = await storedRow(db, 'issues', { workspace_id: workspaceId, id: r.id });
-  const order = compareSnapshots(r, current);
-  const row: IssueTable = {
-    workspace_id: workspaceId,
-    id: r.id,
-    short_id: pick(r.shortId, current?.short_id, order),
-    title: pick(r.title, current?.title, order),
-    culprit: pick(r.culprit, current?.culprit, order),
-    error_type: pick(r.errorType, current?.error_type, order),
-    message: pick(r.message, current?.message, order),
-    level: pick(r.level, current?.level, order),
-    platform: pick(r.platform, current?.platform, order),
-    category: pick(r.category, current?.category, order),
-    priority: pick(r.priority, current?.priority, order),
-    permalink: pick(r.permalink, current?.permalink, order),
-    project_id: pick(r.projectId, current?.project_id, order),
-    project_slug: pick(r.projectSlug, current?.project_slug, order),
-    count: maxNumber(r.count, current?.count),
-    user_count: maxNumber(r.userCount, current?.user_count),
-    first_seen: minTime(r.firstSeen, current?.first_seen),
-    last_seen: maxTime(r.lastSeen, current?.last_seen),
-    first_release: pick(r.firstRelease, current?.first_release, order),
-    last_release: pick(r.lastRelease, current?.last_release, order),
-    // Only a glimpse through an event brings frames, and that event is stored by then: the issue takes
-    // the newest stored event's. Any other snapshot keeps what it has (one query only when it can change).
-    top_frames: r.topFrames?.length
-      ? ((await newestEventFrames(db, workspaceId, r.id)) ?? toJson(r.topFrames))
-      : (current?.top_frames ?? null),
-    snapshot_at: maxTime(r.observedAt, current?.snapshot_at) ?? r.observedAt,
-    status: current?.status ?? null,
-    substatus: current?.substatus ?? null,
-    status_version: current?.status_version ?? null,
-    assignee_type: current?.assignee_type ?? null,
-    assignee_id: current?.assignee_id ?? null,
-    assignee_name: current?.assignee_name ?? null,
-    assignee_email: current?.assignee_email ?? null,
-    assignee_version: current?.assignee_version ?? null,
-  };
-  if (r.status) {
-    const version = versionOf(r.status);
-    if (isNewer(version, row.status_version)) {
-      row.status = r.status.value.status;
-      row.substatus = r.status.value.substatus;
-      row.status_version = version;
-    }
-  }
-  if (r.assignee) {
-    const version = versionOf(r.assignee);
-    if (isNewer(version, row.assignee_version)) {
-      const to = r.assignee.value;
-      row.assignee_type = to?.type ?? null;
-      row.assignee_id = to?.id ?? null;
-      row.assignee_name = to?.name ?? null;
-      row.assignee_email = to?.email ?? null;
-      row.assignee_version = version;
-    }
-  }
-  await recordIssueHistory(db, workspaceId, r, current);
+  // One query only when the frames can change (see mergeIssue).
+  const frames = r.topFrames?.length ? await newestEventFrames(db, workspaceId, r.id) : undefined;
+  const row = mergeIssue(workspaceId, r, current, frames);
+  await insertHistory(db, issueHistoryRows(workspaceId, r, current));
   await upsert(db, 'issues', ['workspace_id', 'id'], row, current);
   await syncIssueSignatures(db, workspaceId, row, current);
 }
 
 async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecord): Promise<void> {
-  const row: Row<'events'> = {
-    workspace_id: workspaceId,
-    id: r.id,
-    issue_id: r.issueId,
-    project_id: r.projectId,
-    title: r.title,
-    message: r.message,
-    culprit: r.culprit,
-    level: r.level,
-    platform: r.platform,
-    release: r.release,
-    environment: r.environment,
-    error_type: r.errorType,
-    error_value: r.errorValue,
-    occurred_at: r.occurredAt,
-    url: r.url,
-    tags: toJson(r.tags),
-    top_frames: toJson(r.topFrames),
-  };
+  const row = eventRow(workspaceId, r);
   // Its grouping keys are the issue's for good: an issue that later shows one of them is the same problem.
   if (r.issueId !== null && r.fingerprint?.length)
-    await addSignatures(db, workspaceId, r.issueId, 'fingerprint', r.fingerprint);
+    await addSignatures(db, signatureRows(workspaceId, r.issueId, 'fingerprint', r.fingerprint));
   // An event is counted (tag values, event rates) once: when this insert is the one that stores it,
   // whichever path (webhook, sync) brings it and however many workers race on it.
   if (!(await insertNew(db, 'events', row))) {
@@ -339,167 +231,41 @@ async function insertNew<T extends keyof Database>(db: MemoryDatabase, table: T,
 }
 
 async function applyComment(db: MemoryDatabase, workspaceId: string, r: CommentRecord): Promise<void> {
-  await db.lock(`comment:${workspaceId}:${r.id}`);
+  await db.lock(mergeKeys.comment(workspaceId, r.id));
   const current = await storedRow(db, 'comments', { workspace_id: workspaceId, id: r.id });
-  const version = versionOf(r.body);
-  const newer = isNewer(version, current?.version);
-  const row: Row<'comments'> = {
-    workspace_id: workspaceId,
-    id: r.id,
-    issue_id: r.issueId,
-    project_slug: r.projectSlug ?? current?.project_slug ?? null,
-    author_id: r.author?.id ?? current?.author_id ?? null,
-    author_name: r.author?.name ?? current?.author_name ?? null,
-    created_at: minTime(r.createdAt, current?.created_at),
-    text: newer ? r.body.value.text : (current?.text ?? null),
-    deleted: newer ? Number(r.body.value.deleted) : (current?.deleted ?? 0),
-    version: newer ? version : current!.version,
-  };
-  await recordCommentHistory(db, workspaceId, r, current?.version);
-  await upsert(db, 'comments', ['workspace_id', 'id'], row, current);
+  await insertHistory(db, commentHistoryRows(workspaceId, r, current?.version));
+  await upsert(db, 'comments', ['workspace_id', 'id'], mergeComment(workspaceId, r, current), current);
 }
 
 async function applyAlert(db: MemoryDatabase, workspaceId: string, r: AlertRecord): Promise<void> {
-  await db.lock(`alert:${workspaceId}:${r.id}`);
+  await db.lock(mergeKeys.alert(workspaceId, r.id));
   const current = await storedRow(db, 'alerts', { workspace_id: workspaceId, id: r.id });
-  const version = versionOf(r.state);
-  const newer = isNewer(version, current?.state_version);
-  const order = newer ? 1 : -1;
-  await upsert(
-    db,
-    'alerts',
-    ['workspace_id', 'id'],
-    {
-      workspace_id: workspaceId,
-      id: r.id,
-      source: r.source,
-      rule_id: pick(r.ruleId, current?.rule_id, order),
-      rule_name: pick(r.ruleName, current?.rule_name, order),
-      title: pick(r.title, current?.title, order) ?? r.title,
-      description: pick(r.description, current?.description, order),
-      issue_id: pick(r.issueId, current?.issue_id, order),
-      event_id: pick(r.eventId, current?.event_id, order),
-      projects: newer || !current ? toJson(r.projects) : current.projects,
-      url: pick(r.url, current?.url, order),
-      started_at: minTime(r.startedAt, current?.started_at),
-      state: newer ? r.state.value : current!.state,
-      state_version: newer ? version : current!.state_version,
-    },
-    current,
-  );
+  await upsert(db, 'alerts', ['workspace_id', 'id'], mergeAlert(workspaceId, r, current), current);
 }
 
-const stageStateRank = { started: 0, completed: 1 } as const;
-
 async function applyInsight(db: MemoryDatabase, workspaceId: string, r: InsightRecord): Promise<void> {
-  await db.lock(`insight:${workspaceId}:${r.issueId}:${r.runId}:${r.stage}`);
+  await db.lock(mergeKeys.insight(workspaceId, r));
   const current = await storedRow(db, 'insights', {
     workspace_id: workspaceId,
     issue_id: r.issueId,
     run_id: r.runId,
     stage: r.stage,
   });
-  if (r.files?.length) await addSignatures(db, workspaceId, r.issueId, 'seer_file', r.files);
-  if (current) {
-    const currentRank = stageStateRank[current.state as keyof typeof stageStateRank] ?? 0;
-    const rank = stageStateRank[r.state];
-    if (rank < currentRank || (rank === currentRank && r.at <= current.at)) return;
-  }
-  await upsert(
-    db,
-    'insights',
-    ['workspace_id', 'issue_id', 'run_id', 'stage'],
-    {
-      workspace_id: workspaceId,
-      issue_id: r.issueId,
-      run_id: r.runId,
-      stage: r.stage,
-      state: r.state,
-      summary: r.summary ?? current?.summary ?? null,
-      details: r.details == null ? (current?.details ?? null) : toJson(r.details),
-      at: r.at,
-    },
-    current,
-  );
-}
-
-async function applyProject(db: MemoryDatabase, workspaceId: string, r: ProjectRecord): Promise<void> {
-  await db.lock(`project:${workspaceId}:${r.id}`);
-  const current = await storedRow(db, 'projects', { workspace_id: workspaceId, id: r.id });
-  await upsert(
-    db,
-    'projects',
-    ['workspace_id', 'id'],
-    {
-      workspace_id: workspaceId,
-      id: r.id,
-      slug: r.slug ?? current?.slug ?? null,
-      name: r.name ?? current?.name ?? null,
-      platform: r.platform || current?.platform || null,
-    },
-    current,
-  );
+  if (r.files?.length) await addSignatures(db, signatureRows(workspaceId, r.issueId, 'seer_file', r.files));
+  const row = mergeInsight(workspaceId, r, current);
+  if (row) await upsert(db, 'insights', ['workspace_id', 'issue_id', 'run_id', 'stage'], row, current);
 }
 
 async function applyRelease(db: MemoryDatabase, workspaceId: string, r: ReleaseRecord): Promise<void> {
-  await db.lock(`release:${workspaceId}:${r.version}`);
+  await db.lock(mergeKeys.release(workspaceId, r.version));
   const current = await storedRow(db, 'releases', { workspace_id: workspaceId, version: r.version });
-  const projects = new Set<string>([...(current ? (JSON.parse(current.projects) as string[]) : []), ...r.projects]);
-  await upsert(
-    db,
-    'releases',
-    ['workspace_id', 'version'],
-    {
-      workspace_id: workspaceId,
-      version: r.version,
-      short_version: r.shortVersion ?? current?.short_version ?? null,
-      projects: toJson([...projects].sort()),
-      created_at: minTime(r.createdAt, current?.created_at),
-      released_at: r.releasedAt ?? current?.released_at ?? null,
-      first_event: minTime(r.firstEvent, current?.first_event),
-      last_event: maxTime(r.lastEvent, current?.last_event),
-      commit_count: maxNumber(r.commitCount, current?.commit_count),
-      new_issues: maxNumber(r.newIssues, current?.new_issues),
-      url: r.url ?? current?.url ?? null,
-    },
-    current,
-  );
-}
-
-async function applyDeploy(db: MemoryDatabase, workspaceId: string, r: DeployRecord): Promise<void> {
-  await upsert(db, 'deploys', ['workspace_id', 'id'], {
-    workspace_id: workspaceId,
-    id: r.id,
-    release: r.release,
-    environment: r.environment,
-    name: r.name,
-    url: r.url,
-    started_at: r.startedAt,
-    finished_at: r.finishedAt,
-    projects: toJson([...r.projects].sort()),
-  });
+  await upsert(db, 'releases', ['workspace_id', 'version'], mergeRelease(workspaceId, r, current), current);
 }
 
 async function applyCommit(db: MemoryDatabase, workspaceId: string, r: CommitRecord): Promise<void> {
-  await db.lock(`commit:${workspaceId}:${r.release}:${r.id}`);
+  await db.lock(mergeKeys.commit(workspaceId, r.release, r.id));
   const current = await storedRow(db, 'commits', { workspace_id: workspaceId, release: r.release, id: r.id });
-  await upsert(
-    db,
-    'commits',
-    ['workspace_id', 'release', 'id'],
-    {
-      workspace_id: workspaceId,
-      id: r.id,
-      release: r.release,
-      message: r.message ?? current?.message ?? null,
-      author_name: r.authorName ?? current?.author_name ?? null,
-      author_email: r.authorEmail ?? current?.author_email ?? null,
-      repository: r.repository ?? current?.repository ?? null,
-      created_at: r.createdAt ?? current?.created_at ?? null,
-      files: r.files ? toJson(r.files) : (current?.files ?? null),
-    },
-    current,
-  );
+  await upsert(db, 'commits', ['workspace_id', 'release', 'id'], mergeCommit(workspaceId, r, current), current);
 }
 
 async function applyConnection(
@@ -508,46 +274,44 @@ async function applyConnection(
   source: string,
   r: ConnectionRecord,
 ): Promise<void> {
-  await db.lock(`connection:${workspaceId}:${source}:${r.externalId}`);
+  await db.lock(mergeKeys.connection(workspaceId, source, r.externalId));
   const current = await storedRow(db, 'connections', { workspace_id: workspaceId, source, external_id: r.externalId });
-  const version = versionOf(r.state);
-  if (current && !isNewer(version, current.state_version)) return;
-  await upsert(
-    db,
-    'connections',
-    ['workspace_id', 'id'],
-    {
-      workspace_id: workspaceId,
-      id: current?.id ?? `${source}:${r.externalId}`,
-      source,
-      external_id: r.externalId,
-      org_slug: r.orgSlug ?? current?.org_slug ?? null,
-      app_slug: r.appSlug ?? current?.app_slug ?? null,
-      base_url: current?.base_url ?? null,
-      auth_kind: current?.auth_kind ?? null,
-      credentials: current?.credentials ?? null,
-      state: r.state.value,
-      state_version: version,
-      updated_at: r.state.at,
-    },
-    current,
-  );
+  const row = mergeConnection(workspaceId, source, r, current);
+  if (row) await upsert(db, 'connections', ['workspace_id', 'id'], row, current);
 }
 
-async function applyObservation(db: MemoryDatabase, workspaceId: string, r: ObservationRecord): Promise<void> {
-  await upsert(db, 'observations', ['workspace_id', 'id'], {
-    workspace_id: workspaceId,
-    id: r.id,
-    type: r.type,
-    occurred_at: r.occurredAt,
-    subject_type: r.subject.type,
-    subject_id: r.subject.id,
-    issue_id: r.issueId,
-    project_slug: r.projectSlug,
-    release: r.release,
-    environment: r.environment,
-    summary: r.summary,
-    data: r.data ? toJson(r.data) : null,
-  });
-  await indexObservation(db, workspaceId, r);
+/**
+ * Projects change rarely and are named by every issue delivery: the merge is the upsert's own (a
+ * known value wins over a missing one; nothing is written when nothing changes), so writers of one
+ * project need no lock and do not take turns. `rows` must have distinct keys.
+ */
+export async function upsertProjects(db: MemoryDatabase, rows: readonly Row<'projects'>[]): Promise<void> {
+  if (!rows.length) return;
+  await db.run(
+    rowsStatement(db, 'upsert projects', rows, (qb, values) =>
+      qb
+        .insertInto('projects')
+        .values([...values])
+        .onConflict((oc) =>
+          oc
+            .columns(['workspace_id', 'id'])
+            .doUpdateSet((eb) => ({
+              slug: eb.fn.coalesce('excluded.slug', 'projects.slug'),
+              name: eb.fn.coalesce('excluded.name', 'projects.name'),
+              platform: eb.fn.coalesce('excluded.platform', 'projects.platform'),
+            }))
+            .where((eb) =>
+              eb.or(
+                (['slug', 'name', 'platform'] as const).map((column) =>
+                  eb(
+                    eb.fn.coalesce(`excluded.${column}`, `projects.${column}`),
+                    'is distinct from',
+                    eb.ref(`projects.${column}`),
+                  ),
+                ),
+              ),
+            ),
+        ),
+    ),
+  );
 }
