@@ -33,6 +33,16 @@ export interface MemoryDatabase {
    */
   lock(key: string): Promise<void>;
   /**
+   * `lock` for many keys at once, without waiting: the keys it now holds (until the transaction
+   * ends), leaving out those another transaction holds. SQLite holds them all.
+   */
+  tryLocks(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Statements sent to the server so far by this database and its transactions: what a batch costs in
+   * round trips. SQLite runs statements in the process and counts none.
+   */
+  statementsSent(): number;
+  /**
    * Tells every listener of `channel` — in this process, and on PostgreSQL in every process — that
    * something changed. Inside a transaction it is sent when (and only if) the transaction commits.
    */

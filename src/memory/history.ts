@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Actor, CommentRecord, IssueRecord } from './records.js';
 import type { Database } from './schema.js';
 import { insertAllNew, type MemoryDatabase } from './database.js';
-import { isNewer, versionOf } from './versions.js';
+import { versionOf } from './versions.js';
 
 type IssueRow = Selectable<Database['issues']>;
 
@@ -32,12 +32,12 @@ export function issueHistoryRows(workspaceId: string, r: IssueRecord, current: I
   if (r.status) {
     const version = versionOf(r.status);
     const same = current?.status === r.status.value.status && current.substatus === r.status.value.substatus;
-    if (!(same && isNewer(version, current?.status_version))) add('status', version, r.status.at, r.status.value);
+    if (!(same && !isOlder(version, current?.status_version))) add('status', version, r.status.at, r.status.value);
   }
   if (r.assignee) {
     const version = versionOf(r.assignee);
     const same = (current?.assignee_id ?? null) === (r.assignee.value?.id ?? null);
-    if (!(same && isNewer(version, current?.assignee_version)))
+    if (!(same && !isOlder(version, current?.assignee_version)))
       add('assignee', version, r.assignee.at, r.assignee.value);
   }
   if (r.priority != null && r.priority !== current?.priority)
@@ -72,6 +72,11 @@ export function commentHistoryRows(
       value: JSON.stringify(r.body.value),
     },
   ];
+}
+
+/** Whether `version` is older than the stored one: a late fact, kept at its own time even when the value is the current one. A replay (the same version) is not. */
+function isOlder(version: string, stored: string | null | undefined): boolean {
+  return stored != null && version < stored;
 }
 
 /** Snapshots are ordered by when they were observed; the value breaks a tie, as versionOf does. */

@@ -45,10 +45,22 @@ abstract class PostgresStatements {
   readonly engine = 'postgres' as const;
   abstract readonly qb: Kysely<Database>;
   protected abstract readonly client: Queryable;
+  /** Shared by a database and its transactions: see statementsSent. */
+  protected abstract readonly sent: { statements: number };
+
+  /** Every statement goes through here, to be counted. */
+  protected send(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    this.sent.statements += 1;
+    return this.client.query(text, values);
+  }
+
+  statementsSent(): number {
+    return this.sent.statements;
+  }
 
   private async execute(query: Compilable<unknown>): Promise<pg.QueryResult> {
     const { sql, parameters } = query.compile();
-    return this.client.query(sql, parameters.map(storable));
+    return this.send(sql, parameters.map(storable));
   }
 
   async all<R>(query: Compilable<R>): Promise<R[]> {
@@ -65,7 +77,7 @@ abstract class PostgresStatements {
 
   async notify(channel: string): Promise<void> {
     // Inside a transaction PostgreSQL delivers it at commit, and drops it on rollback.
-    await this.client.query('SELECT pg_notify($1, $2)', [channel, '']);
+    await this.send('SELECT pg_notify($1, $2)', [channel, '']);
   }
 }
 
@@ -75,6 +87,7 @@ abstract class PostgresStatements {
  * treatment from the writer, for both engines: see writer.ts toJson.)
  */
 function storable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(storable);
   return typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
 }
 
@@ -86,6 +99,7 @@ export class PostgresDatabase extends PostgresStatements implements MemoryDataba
   readonly qb = compiler();
   private listener: pg.Client | null = null;
   private readonly listeners = new Map<string, Set<() => void>>();
+  protected readonly sent = { statements: 0 };
 
   private constructor(
     readonly pool: pg.Pool,
@@ -137,6 +151,10 @@ export class PostgresDatabase extends PostgresStatements implements MemoryDataba
     throw new Error('lock() holds until the transaction ends: call it on a transaction');
   }
 
+  async tryLocks(): Promise<Set<string>> {
+    throw new Error('tryLocks() holds until the transaction ends: call it on a transaction');
+  }
+
   async listen(channel: string, listener: () => void): Promise<() => Promise<void>> {
     if (!this.listener) {
       // One dedicated connection for every channel: LISTEN holds it for as long as we listen.
@@ -164,15 +182,16 @@ export class PostgresDatabase extends PostgresStatements implements MemoryDataba
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      const tx = new PostgresTransaction(client, this.qb, 0, this.sent);
       // Not durable: commit without waiting for the WAL flush; a crash can lose it, never half of it.
-      if (options.durable === false) await client.query('SET LOCAL synchronous_commit TO OFF');
+      // One round trip for both (a simple query may hold several statements).
+      await tx.control(options.durable === false ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
       try {
-        const result = await fn(new PostgresTransaction(client, this.qb, 0));
-        await client.query('COMMIT');
+        const result = await fn(tx);
+        await tx.control('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
+        await tx.control('ROLLBACK').catch(() => {
           broken = true;
         });
         throw error;
@@ -194,12 +213,27 @@ class PostgresTransaction extends PostgresStatements implements MemoryDatabase {
     protected readonly client: pg.PoolClient,
     readonly qb: Kysely<Database>,
     private readonly depth: number,
+    protected readonly sent: { statements: number },
   ) {
     super();
   }
 
+  /** Transaction control (BEGIN, COMMIT, ROLLBACK, savepoints), counted like any statement. */
+  async control(text: string): Promise<void> {
+    await this.send(text);
+  }
+
   async lock(key: string): Promise<void> {
-    await this.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+    await this.send('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
+
+  async tryLocks(keys: readonly string[]): Promise<Set<string>> {
+    if (!keys.length) return new Set();
+    const held = await this.send(
+      'SELECT key FROM unnest($1::text[]) AS key WHERE pg_try_advisory_xact_lock(hashtextextended(key, 0))',
+      [keys.map(storable)],
+    );
+    return new Set((held.rows as { key: string }[]).map((row) => row.key));
   }
 
   listen(): Promise<() => Promise<void>> {
@@ -208,14 +242,14 @@ class PostgresTransaction extends PostgresStatements implements MemoryDatabase {
 
   async transaction<T>(fn: (tx: MemoryDatabase) => Promise<T>): Promise<T> {
     const name = `sp${this.depth + 1}`;
-    await this.client.query(`SAVEPOINT ${name}`);
+    await this.control(`SAVEPOINT ${name}`);
     try {
-      const result = await fn(new PostgresTransaction(this.client, this.qb, this.depth + 1));
-      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      const result = await fn(new PostgresTransaction(this.client, this.qb, this.depth + 1, this.sent));
+      await this.control(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (error) {
-      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
-      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      // One round trip: the savepoint is undone and released.
+      await this.control(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
       throw error;
     }
   }

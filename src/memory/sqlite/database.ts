@@ -129,6 +129,14 @@ export class SqliteDatabase implements MemoryDatabase {
     // A write transaction on SQLite already excludes every other writer.
   }
 
+  async tryLocks(keys: readonly string[]): Promise<Set<string>> {
+    return new Set(keys);
+  }
+
+  statementsSent(): number {
+    return 0;
+  }
+
   async notify(channel: string): Promise<void> {
     this.channels.emit(channel);
   }
@@ -223,6 +231,14 @@ class SqliteTransaction implements MemoryDatabase {
   }
 
   async lock(): Promise<void> {}
+
+  async tryLocks(keys: readonly string[]): Promise<Set<string>> {
+    return new Set(keys);
+  }
+
+  statementsSent(): number {
+    return 0;
+  }
 
   async notify(channel: string): Promise<void> {
     this.db.pendingNotifications.add(channel);
