@@ -265,6 +265,30 @@ export class Inbox {
     return tx.run(statement(state, error, new Date().toISOString(), 1, row.workspace_id, row.seq));
   }
 
+  /**
+   * Settles many deliveries in one statement (processed or skipped; `error` is the skip's reason),
+   * as `settle` does one.
+   */
+  async settleAll(
+    tx: MemoryDatabase,
+    settled: readonly {
+      row: Pick<InboxRow, 'workspace_id' | 'seq'>;
+      state: 'processed' | 'skipped';
+      error: string | null;
+    }[],
+  ): Promise<void> {
+    const now = new Date().toISOString();
+    for (let start = 0; start < settled.length; start += ROWS_PER_INSERT) {
+      const values = settled
+        .slice(start, start + ROWS_PER_INSERT)
+        .map(({ row, state, error }) => sql`(${row.workspace_id}, CAST(${row.seq} AS bigint), ${state}, ${error})`);
+      const update = sql`UPDATE inbox SET state = v.column3, last_error = v.column4, processed_at = ${now}, attempts = attempts + 1
+              FROM (VALUES ${sql.join(values)}) AS v
+             WHERE inbox.workspace_id = v.column1 AND inbox.seq = v.column2`;
+      await tx.run({ compile: () => update.compile(tx.qb) });
+    }
+  }
+
   retryLater(
     tx: MemoryDatabase,
     row: Pick<InboxRow, 'workspace_id' | 'seq'>,

@@ -1,11 +1,13 @@
-import { sql } from 'kysely';
+import { sql, type Compilable } from 'kysely';
 import type { Logger } from 'pino';
 import { isContention, isInvalidData, type MemoryDatabase } from '../memory/database.js';
+import { applyBatch, foldable, type BatchUnit } from '../memory/batch-writer.js';
 import { applyRecords } from '../memory/writer.js';
 import type { Inbox } from './inbox.js';
-import { PermanentError, type DeliveryProcessor, type InboxRow } from './delivery.js';
+import { PermanentError, type DeliveryProcessor, type InboxRow, type ProcessOutcome } from './delivery.js';
 
 export interface WorkerOptions {
+  /** Deliveries a batch takes at most (default 200 on SQLite, FOLDED_BATCH_SIZE on PostgreSQL). */
   batchSize?: number;
   maxAttempts?: number;
   /** First retry delay; doubles per attempt. */
@@ -46,6 +48,23 @@ export const DEDICATED_WORKER_BATCH_MS = 250;
 const MERGE_LOCK_WAIT_MS = 25;
 
 /**
+ * PostgreSQL's batches fold this many deliveries into one write per table: a statement costs a round
+ * trip and a plan whatever its rows, so larger batches cost less per delivery, up to where one
+ * batch's transaction holds its rows' locks long enough to keep the other workers waiting.
+ */
+export const FOLDED_BATCH_SIZE = 500;
+
+/** What a worker has done since it started: for benchmarks, and the operator's metrics. */
+export interface WorkerStats {
+  /** Deliveries settled: processed, skipped or dead. */
+  deliveries: number;
+  /** Deliveries left for a later batch because another worker held a record they merge into. */
+  deferred: number;
+  /** Statements sent to the database (see MemoryDatabase.statementsSent). */
+  statements: number;
+}
+
+/**
  * Drains the inbox into memory. Each delivery's records and its `processed` mark commit together,
  * so a crash at any point leaves it either untouched (pending, retried on restart) or fully applied.
  * A batch shares one transaction; each delivery runs in its own savepoint so one failure does not
@@ -67,6 +86,9 @@ export class InboxWorker {
   /** The batch in progress, so that stop() can wait for it and wake() does not start a second one. */
   private current: Promise<void> | null = null;
   private again = false;
+  private settledCount = 0;
+  private deferredCount = 0;
+  private readonly statementsAtStart: number;
 
   constructor(
     private readonly db: MemoryDatabase,
@@ -75,7 +97,7 @@ export class InboxWorker {
     private readonly logger: Logger,
     options: WorkerOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 200;
+    this.batchSize = options.batchSize ?? (db.engine === 'postgres' ? FOLDED_BATCH_SIZE : 200);
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryBaseMs = options.retryBaseMs ?? 1000;
     this.pollMs = options.pollMs ?? 1000;
@@ -83,6 +105,15 @@ export class InboxWorker {
     this.maxBatchMs = options.maxBatchMs ?? (db.engine === 'postgres' ? DEDICATED_WORKER_BATCH_MS : 15);
     this.commitsWaiting = options.commitsWaiting ?? (() => false);
     this.sliceUnderLoadMs = options.sliceUnderLoadMs ?? BATCH_SLICE_UNDER_LOAD_MS;
+    this.statementsAtStart = db.statementsSent();
+  }
+
+  get stats(): WorkerStats {
+    return {
+      deliveries: this.settledCount,
+      deferred: this.deferredCount,
+      statements: this.db.statementsSent() - this.statementsAtStart,
+    };
   }
 
   start(): void {
@@ -169,15 +200,102 @@ export class InboxWorker {
     return total;
   }
 
+  /** Takes one batch of due deliveries; returns how many it took (applied, settled or deferred). */
   async runBatch(): Promise<number> {
-    // PostgreSQL: each batch locks the rows it takes (released at commit, processed or not), so that
-    // workers sharing the inbox take different rows. SQLite has one writer at a time: rows fetched but
-    // not reached within the time budget wait here for the next batch rather than being read again.
-    const locking = this.db.engine === 'postgres';
-    if (!locking) {
-      if (!this.fetched.length) this.fetched = await this.inbox.due(this.batchSize);
-      if (!this.fetched.length) return 0;
+    return this.db.engine === 'postgres' ? this.runFoldedBatch() : this.runTimedBatch();
+  }
+
+  /**
+   * PostgreSQL: a batch claims its rows (FOR UPDATE SKIP LOCKED: workers sharing the inbox take
+   * different rows, and the locks go at commit, processed or not), maps them, and applies their
+   * records together (applyBatch): one read and one write per table for the whole batch, one settle,
+   * one commit. A delivery whose merge key another worker holds is left pending for a later batch;
+   * one whose records a source's snapshot or a connection carries goes alone, in its place; and when
+   * the folded write fails, each of its deliveries is tried alone, with the dead-letter rules.
+   */
+  private async runFoldedBatch(): Promise<number> {
+    let taken = 0;
+    // Not durable: what a batch writes can be derived again from the inbox, which is.
+    await this.db.transaction(
+      async (tx) => {
+        // Only the deliveries that go alone wait for locks (see processOne), and not for long.
+        await tx.run({
+          compile: () => sql`SET LOCAL lock_timeout = ${sql.lit(`${MERGE_LOCK_WAIT_MS}ms`)}`.compile(tx.qb),
+        });
+        const rows = await this.inbox.due(this.batchSize, undefined, tx);
+        taken = rows.length;
+        // Processors read the memory (a deleted installation) the same for every delivery of a segment.
+        const reads = memoizedReads(tx);
+        const settled: Settled[] = [];
+        let segment: { row: InboxRow; unit: BatchUnit }[] = [];
+        const flush = async () => {
+          const folded = segment;
+          segment = [];
+          reads.forget();
+          if (folded.length) await this.applyFolded(tx, folded, settled);
+        };
+        for (const row of rows) {
+          const processor = this.processors[row.source];
+          let outcome: ProcessOutcome;
+          try {
+            if (!processor) throw new PermanentError(`no processor for source "${row.source}"`);
+            outcome = await processor(reads, row);
+          } catch (error) {
+            await this.failed(tx, row, error);
+            continue;
+          }
+          if ('skip' in outcome) {
+            settled.push({ row, state: 'skipped', error: outcome.skip });
+            continue;
+          }
+          const unit = { workspaceId: row.workspace_id, source: row.source, records: outcome.records };
+          if (foldable(unit)) segment.push({ row, unit });
+          else {
+            await flush();
+            await this.processOne(tx, row);
+          }
+        }
+        await flush();
+        await this.inbox.settleAll(tx, settled);
+        this.settledCount += settled.length;
+      },
+      { durable: false },
+    );
+    return taken;
+  }
+
+  private async applyFolded(
+    tx: MemoryDatabase,
+    folded: { row: InboxRow; unit: BatchUnit }[],
+    settled: Settled[],
+  ): Promise<void> {
+    let applied: boolean[];
+    try {
+      applied = await tx.transaction((batch) =>
+        applyBatch(
+          batch,
+          folded.map((f) => f.unit),
+        ),
+      );
+    } catch (error) {
+      this.logger.info(
+        { deliveries: folded.length, err: error instanceof Error ? error.message : String(error) },
+        'a folded write failed; applying its deliveries one by one',
+      );
+      for (const { row } of folded) await this.processOne(tx, row);
+      return;
     }
+    folded.forEach(({ row }, i) => {
+      if (applied[i]) settled.push({ row, state: 'processed', error: null });
+      else this.deferredCount += 1;
+    });
+  }
+
+  private async runTimedBatch(): Promise<number> {
+    // SQLite has one writer at a time: rows fetched but not reached within the time budget wait here
+    // for the next batch rather than being read again.
+    if (!this.fetched.length) this.fetched = await this.inbox.due(this.batchSize);
+    if (!this.fetched.length) return 0;
     const started = performance.now();
     const deadline = started + this.maxBatchMs;
     const yields = () => performance.now() - started >= this.sliceUnderLoadMs && this.commitsWaiting();
@@ -186,15 +304,6 @@ export class InboxWorker {
       // Not durable: what a batch writes can be derived again from the inbox, which is.
       await this.db.transaction(
         async (tx) => {
-          if (locking) {
-            // A merge waits this long at most for a record another worker's batch holds; then the
-            // delivery is left pending for a later batch (merges are order-tolerant) instead of
-            // waiting out that whole batch, or PostgreSQL's one-second deadlock check.
-            await tx.run({
-              compile: () => sql`SET LOCAL lock_timeout = ${sql.lit(`${MERGE_LOCK_WAIT_MS}ms`)}`.compile(tx.qb),
-            });
-            this.fetched = await this.inbox.due(this.batchSize, undefined, tx);
-          }
           while (this.fetched.length && (processed === 0 || (performance.now() < deadline && !yields()))) {
             await this.processOne(tx, this.fetched.shift()!);
             processed += 1;
@@ -203,12 +312,10 @@ export class InboxWorker {
         { durable: false },
       );
     } catch (error) {
-      // The whole batch rolled back (lock held past the busy timeout, disk full, connection lost):
-      // its rows are still pending as stored, so read them again next time.
+      // The whole batch rolled back (lock held past the busy timeout, disk full): its rows are still
+      // pending as stored, so read them again next time.
       this.fetched = [];
       throw error;
-    } finally {
-      if (locking) this.fetched = [];
     }
     return processed;
   }
@@ -227,30 +334,64 @@ export class InboxWorker {
         await applyRecords(delivery, row.workspace_id, row.source, outcome.records);
         await this.inbox.settle(delivery, row, 'processed');
       });
+      this.settledCount += 1;
     } catch (error) {
-      if (isContention(error)) {
-        // Another worker holds a record this delivery merges into (PostgreSQL broke the deadlock by
-        // failing us): not the delivery's fault. It stays pending, unattempted, for the next batch,
-        // by when the other transaction has committed.
-        this.logger.debug(
-          { seq: row.seq, err: (error as Error).message },
-          'delivery collided with another worker; retrying next batch',
-        );
-        return;
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      const attempts = row.attempts + 1;
-      if (error instanceof PermanentError || isInvalidData(error) || attempts >= this.maxAttempts) {
-        await this.inbox.settle(tx, row, 'dead', message);
-        this.logger.warn(
-          { seq: row.seq, resource: row.resource, action: row.action, attempts, err: message },
-          'delivery dead-lettered',
-        );
-      } else {
-        const delay = this.retryBaseMs * 2 ** (attempts - 1);
-        await this.inbox.retryLater(tx, row, message, new Date(Date.now() + delay).toISOString());
-        this.logger.info({ seq: row.seq, attempts, retryInMs: delay, err: message }, 'delivery failed, will retry');
-      }
+      await this.failed(tx, row, error);
     }
   }
+
+  /** A delivery that could not be processed: retried later with backoff, or dead-lettered. */
+  private async failed(tx: MemoryDatabase, row: InboxRow, error: unknown): Promise<void> {
+    if (isContention(error)) {
+      // Another worker holds a record this delivery merges into (PostgreSQL broke the deadlock by
+      // failing us): not the delivery's fault. It stays pending, unattempted, for the next batch,
+      // by when the other transaction has committed.
+      this.deferredCount += 1;
+      this.logger.debug(
+        { seq: row.seq, err: (error as Error).message },
+        'delivery collided with another worker; retrying next batch',
+      );
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const attempts = row.attempts + 1;
+    if (error instanceof PermanentError || isInvalidData(error) || attempts >= this.maxAttempts) {
+      await this.inbox.settle(tx, row, 'dead', message);
+      this.settledCount += 1;
+      this.logger.warn(
+        { seq: row.seq, resource: row.resource, action: row.action, attempts, err: message },
+        'delivery dead-lettered',
+      );
+    } else {
+      const delay = this.retryBaseMs * 2 ** (attempts - 1);
+      await this.inbox.retryLater(tx, row, message, new Date(Date.now() + delay).toISOString());
+      this.logger.info({ seq: row.seq, attempts, retryInMs: delay, err: message }, 'delivery failed, will retry');
+    }
+  }
+}
+
+/** A delivery's end state, for one settle of the whole batch. */
+interface Settled {
+  row: InboxRow;
+  state: 'processed' | 'skipped';
+  error: string | null;
+}
+
+/**
+ * `db` whose reads are kept until `forget`: processors of one batch segment ask the same questions
+ * (is this installation deleted?) and nothing they read changes until the segment is written.
+ */
+function memoizedReads(db: MemoryDatabase): MemoryDatabase & { forget(): void } {
+  const cache = new Map<string, Promise<unknown>>();
+  const memo = <T>(query: Compilable<unknown>, read: () => Promise<T>): Promise<T> => {
+    const { sql: text, parameters } = query.compile();
+    const key = JSON.stringify([text, parameters]);
+    if (!cache.has(key)) cache.set(key, read());
+    return cache.get(key) as Promise<T>;
+  };
+  return Object.assign(Object.create(db) as MemoryDatabase, {
+    all: <R>(query: Compilable<R>) => memo(query, () => db.all(query)),
+    get: <R>(query: Compilable<R>) => memo(query, () => db.get(query)),
+    forget: () => cache.clear(),
+  });
 }

@@ -8,7 +8,7 @@ import { Inbox } from '../../src/queue/inbox.js';
 import { InboxWorker } from '../../src/queue/worker.js';
 import { createSentryProcessor } from '../../src/sentry/webhooks/process.js';
 import { waitFor } from '../helpers/cli.js';
-import { openTestStore } from '../helpers/database.js';
+import { openTestStore, TEST_ENGINE } from '../helpers/database.js';
 import { webhookFixture } from '../helpers/fixtures.js';
 
 const ws = DEFAULT_WORKSPACE;
@@ -138,21 +138,26 @@ describe('InboxWorker', () => {
     expect(await store.counts(ws)).toMatchObject({ issues: 0, connections: 1 });
   });
 
-  it('ends a batch early when deliveries wait for their commit, and resumes where it stopped', async () => {
-    for (const id of ['a', 'b', 'c', 'd']) await enqueue('error.created', id);
-    let waiting = true;
-    const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor() }, quiet, {
-      maxBatchMs: 60_000,
-      sliceUnderLoadMs: 0,
-      commitsWaiting: () => waiting,
-    });
-    // At least one delivery per batch, so that a steady load cannot stop processing altogether.
-    expect(await worker.runBatch()).toBe(1);
-    expect(await inbox.countsByState(ws)).toMatchObject({ processed: 1, pending: 3 });
-    waiting = false;
-    expect(await worker.runBatch()).toBe(3);
-    expect(await inbox.countsByState(ws)).toMatchObject({ processed: 4, pending: 0 });
-  });
+  // The time-sliced batches of SQLite, where one connection serves the receiver's commits too; a
+  // PostgreSQL batch takes its rows whole (folded-batches.test.ts).
+  it.skipIf(TEST_ENGINE === 'postgres')(
+    'ends a batch early when deliveries wait for their commit, and resumes where it stopped',
+    async () => {
+      for (const id of ['a', 'b', 'c', 'd']) await enqueue('error.created', id);
+      let waiting = true;
+      const worker = new InboxWorker(store.db, inbox, { sentry: createSentryProcessor() }, quiet, {
+        maxBatchMs: 60_000,
+        sliceUnderLoadMs: 0,
+        commitsWaiting: () => waiting,
+      });
+      // At least one delivery per batch, so that a steady load cannot stop processing altogether.
+      expect(await worker.runBatch()).toBe(1);
+      expect(await inbox.countsByState(ws)).toMatchObject({ processed: 1, pending: 3 });
+      waiting = false;
+      expect(await worker.runBatch()).toBe(3);
+      expect(await inbox.countsByState(ws)).toMatchObject({ processed: 4, pending: 0 });
+    },
+  );
 
   it('takes no batch while deliveries it shares a connection with wait for their group commit', async () => {
     await enqueue('error.created', 'stored-before');
