@@ -35,10 +35,10 @@ interface Docs {
 
 /**
  * (Re)indexes every document `d` selects, each under a fresh row id. Within one trigger ids go in
- * order of activity (no activity first), then reference, so "row id order = most recently active
- * first" holds inside a batch too (the order rows had in the statement is not visible to a query).
- * An upsert's updated rows take theirs before its inserted rows: PostgreSQL fires the UPDATE
- * statement trigger first.
+ * order of activity (no activity first), then reference and workspace, so "row id order = most
+ * recently active first" holds inside a batch too (the order of the statement's rows is not visible
+ * to a query). An upsert's updated rows take theirs before its inserted rows: PostgreSQL fires the
+ * UPDATE statement trigger first.
  */
 const putDocs = (kind: string, d: Docs) => `
   INSERT INTO agent_docs (workspace_id, row_id, kind, ref_id, issue_id, occurred_at, tsv)
@@ -47,7 +47,7 @@ const putDocs = (kind: string, d: Docs) => `
                  ${d.title} AS title, ${d.body} AS body
             FROM ${d.from}) AS doc
    -- nextval is evaluated after the sort (volatile output expressions are).
-   ORDER BY occurred NULLS FIRST, ref
+   ORDER BY occurred NULLS FIRST, ref, ws
   ON CONFLICT (workspace_id, kind, ref_id)
   DO UPDATE SET row_id = excluded.row_id, issue_id = excluded.issue_id, occurred_at = excluded.occurred_at, tsv = excluded.tsv;`;
 
