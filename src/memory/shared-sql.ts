@@ -15,13 +15,13 @@ export const issueBody = (r: string, frames: string) =>
  * When a trigger re-indexes an issue's document: a change of its text at once, of its activity only
  * when it moves to a new hour, which keeps "most recently active first" accurate to the hour without
  * rewriting the index on every event of a busy issue. `isDistinct` is the dialect's null-safe
- * inequality (SQLite `IS NOT`, PostgreSQL `IS DISTINCT FROM`).
+ * inequality (SQLite `IS NOT`, PostgreSQL `IS DISTINCT FROM`); `n` and `o` name the new and old rows.
  */
-export const issueDocumentChanged = (isDistinct: 'IS NOT' | 'IS DISTINCT FROM') =>
+export const issueDocumentChanged = (isDistinct: 'IS NOT' | 'IS DISTINCT FROM', n = 'new', o = 'old') =>
   [
-    ...[...ISSUE_TITLE_COLUMNS, ...ISSUE_BODY_COLUMNS, 'top_frames'].map((c) => `new.${c} ${isDistinct} old.${c}`),
-    `substr(new.last_seen, 1, 13) ${isDistinct} substr(old.last_seen, 1, 13)`,
-    `new.first_seen ${isDistinct} old.first_seen`,
+    ...[...ISSUE_TITLE_COLUMNS, ...ISSUE_BODY_COLUMNS, 'top_frames'].map((c) => `${n}.${c} ${isDistinct} ${o}.${c}`),
+    `substr(${n}.last_seen, 1, 13) ${isDistinct} substr(${o}.last_seen, 1, 13)`,
+    `${n}.first_seen ${isDistinct} ${o}.first_seen`,
   ].join(' OR ');
 
 /** An insight's document reference, from the `insights` row `r`: one per issue, run and stage. */

@@ -5,11 +5,10 @@ import { issueSignaturesSql } from '../signatures.js';
 import {
   insightRef,
   ISSUE_FACETS_BY_ISSUE,
-  issueBody,
   issueDocumentChanged,
-  issueTitle,
   OBSERVATIONS_TYPE_TIME_COVERING,
 } from '../shared-sql.js';
+import { issueDocument, statementTriggersSql } from './statement-triggers.js';
 
 /**
  * Ordered, append-only schema migrations for PostgreSQL (SQLite's are in ../sqlite/migrations.ts). Both engines
@@ -228,13 +227,8 @@ $$;
 CREATE FUNCTION agent_index_issue() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM agent_doc_put(new.workspace_id, 'issue', new.id, new.id, coalesce(new.last_seen, new.first_seen),
-    ${issueTitle('new')},
-    ${issueBody(
-      'new',
-      `
-      (SELECT string_agg(concat_ws(' ', f->>'function', f->>'filename'), ' ')
-         FROM jsonb_array_elements(CASE WHEN jsonb_typeof(new.top_frames) = 'array' THEN new.top_frames ELSE '[]' END) AS f)`,
-    )});
+    ${issueDocument('new').title},
+    ${issueDocument('new').body});
   RETURN NULL;
 END $$;
 CREATE TRIGGER agent_issue_ai AFTER INSERT ON issues FOR EACH ROW EXECUTE FUNCTION agent_index_issue();
@@ -350,6 +344,8 @@ INSERT INTO issue_history
     name: 'tag values no longer indexed by value',
     sql: 'DROP INDEX issue_tag_values_by_value;',
   },
+  // Batched writers upsert hundreds of rows a statement: the index is kept once per statement, not per row.
+  { id: 10, name: 'search documents and facets kept per statement', sql: statementTriggersSql },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */
