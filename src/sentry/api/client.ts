@@ -182,17 +182,24 @@ export class SentryApiClient {
   /**
    * Follows Sentry's cursor pagination from `startCursor` (or the first page),
    * yielding each page with the cursor that resumes after it, so callers can
-   * checkpoint between pages.
+   * checkpoint between pages. The next page is requested as soon as a page is
+   * handed over, so that it arrives while the caller stores this one.
    */
   async *paginate<T>(
     path: string,
     query: Query = {},
     startCursor?: string | null,
   ): AsyncGenerator<Page<T>, void, undefined> {
-    let cursor = startCursor ?? null;
     const seen = new Set<string>();
+    const request = (cursor: string | null) => {
+      const response = this.get<unknown>(path, cursor === null ? query : { ...query, cursor });
+      // Awaited below, unless the caller stops first: then its outcome is of no interest.
+      response.catch(() => undefined);
+      return response;
+    };
+    let next = request(startCursor ?? null);
     for (;;) {
-      const response = await this.get<unknown>(path, cursor === null ? query : { ...query, cursor });
+      const response = await next;
       if (!Array.isArray(response.data)) {
         throw new SentryApiError({
           kind: 'invalid_response',
@@ -202,6 +209,7 @@ export class SentryApiClient {
         });
       }
       const nextCursor = response.next ?? null;
+      if (nextCursor !== null && !seen.has(nextCursor)) next = request(nextCursor);
       yield { items: response.data as T[], nextCursor };
       if (nextCursor === null) return;
       if (seen.has(nextCursor)) {
@@ -214,7 +222,6 @@ export class SentryApiClient {
         });
       }
       seen.add(nextCursor);
-      cursor = nextCursor;
     }
   }
 
