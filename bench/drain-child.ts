@@ -1,7 +1,7 @@
 /**
  * One worker process of bench/scale-out.ts's drain: opens the memory at argv[2] with a dedicated worker,
  * says "ready", waits for SIGUSR2 (the common start), drains until no delivery is pending, and
- * prints one JSON line: what it handled and its worker's counters (null before the worker keeps them).
+ * prints one JSON line: its worker's counters (null before the worker keeps them).
  */
 import { DEFAULT_WORKSPACE } from '../src/config.js';
 import { DEDICATED_WORKER_BATCH_MS, type InboxWorker } from '../src/queue/worker.js';
@@ -14,7 +14,6 @@ export interface WorkerStats {
 }
 
 export interface DrainChildResult {
-  handled: number;
   stats: WorkerStats | null;
 }
 
@@ -26,15 +25,14 @@ const runtime = await openRuntime({ db: process.argv[2], worker: { maxBatchMs: D
 const started = new Promise((resolve) => process.once('SIGUSR2', resolve));
 console.log('ready');
 await started;
-let handled = 0;
 // drain() stops when every pending row left is locked by another worker's batch (or was deferred):
 // looked at again until none is pending.
 for (;;) {
-  handled += await runtime.worker.drain();
+  await runtime.worker.drain();
   if ((await runtime.inbox.countsByState(DEFAULT_WORKSPACE)).pending === 0) break;
   await new Promise((r) => setTimeout(r, 5));
 }
 const stats = statsOf(runtime.worker);
-const result: DrainChildResult = { handled, stats: stats ? { ...stats } : null };
+const result: DrainChildResult = { stats: stats ? { ...stats } : null };
 console.log(JSON.stringify(result));
 await runtime.close();

@@ -150,10 +150,15 @@ interface PostgresDrain {
  */
 async function drainPostgres(log: Log, template: string, workers: number, expected: number): Promise<PostgresDrain> {
   const database = (await postgresDatabase(log, template))!;
-  const children = await Promise.all(
-    Array.from({ length: workers }, () => start(['bench/drain-child.ts', database.url], /^(ready)$/m)),
-  );
+  const children: Awaited<ReturnType<typeof start>>[] = [];
   try {
+    // Started together (each opening its runtime takes a while); every one that started is stopped below.
+    const starts = await Promise.allSettled(
+      Array.from({ length: workers }, () => start(['bench/drain-child.ts', database.url], /^(ready)$/m)),
+    );
+    for (const s of starts) if (s.status === 'fulfilled') children.push(s.value);
+    const failed = starts.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     const results = children.map(
       ({ child }) =>
         new Promise<DrainChildResult>((resolve, reject) => {
