@@ -286,9 +286,12 @@ async function freshness(url: string, key: string, rate: number, seconds: number
   return { sentPerSecond: sent.acknowledgedPerSecond, ...summarize(await Promise.all(latencies)) };
 }
 
-/** A word no other delivery holds, letters only (so every engine's tokenizer keeps it whole). */
+/**
+ * A word no other delivery holds, letters only (so every engine's tokenizer keeps it whole), all of one
+ * length (so none is the beginning of another).
+ */
 const probeWord = (i: number) =>
-  `freshprobe${[...i.toString(26)].map((c) => String.fromCharCode(97 + parseInt(c, 26))).join('')}`;
+  `freshprobe${[...i.toString(26).padStart(4, '0')].map((c) => String.fromCharCode(97 + parseInt(c, 26))).join('')}`;
 
 function withWord(delivery: PreparedDelivery, word: string): PreparedDelivery {
   const payload = JSON.parse(delivery.body.toString()) as { data: { comment: string } };
