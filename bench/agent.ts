@@ -258,7 +258,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function summarize(samples: number[]): { n: number; p50Ms: number; p99Ms: number; maxMs: number } {
+export function summarize(samples: number[]): { n: number; p50Ms: number; p99Ms: number; maxMs: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 100) / 100;
   return {

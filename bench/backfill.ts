@@ -42,10 +42,13 @@ export interface BackfillBenchResult {
   unchanged: BackfillRun;
 }
 
-/** `streams` narrows the sync (default: every stream, as a real backfill); a quick run syncs issues alone. */
+/**
+ * `streams` narrows the sync (default: every stream, as a real backfill); a quick run syncs issues alone.
+ * `db` is the memory to fill, a postgres:// URL of an empty database (default a new SQLite file).
+ */
 export async function runBackfillBench(
   log: (line: string) => void,
-  options: { issues: number; streams?: readonly SyncStream[] },
+  options: { issues: number; streams?: readonly SyncStream[]; db?: string },
 ): Promise<BackfillBenchResult> {
   const { issues, streams } = options;
   const tmp = join(import.meta.dirname, 'results', 'tmp');
@@ -59,7 +62,7 @@ export async function runBackfillBench(
     latencyMs: LATENCY_MS,
     rateLimit: RATE_LIMIT,
   });
-  const store = await MemoryStore.open(join(dir, 'memory.db'));
+  const store = await MemoryStore.open(options.db ?? join(dir, 'memory.db'));
   try {
     const first = await syncOnce(emu, store, issues, streams);
     log(`backfill: first sync ${describe(first)}`);

@@ -1,8 +1,7 @@
 /**
  * Webhook ingest benchmark: signed, unique, real-shaped deliveries at full speed (autocannon, 32
  * connections) against `sentry-memory serve` and, in the same run, against the bare ceiling server.
- * Then how fast the worker drains the inbox into memory. With PostgreSQL reachable (BENCH_PG_URL, default
- * the local server), the same load against 1 web and 2 worker processes sharing one database.
+ * Then how fast the worker drains the inbox into memory. PostgreSQL's figures are bench/scale-out.ts's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -57,17 +56,22 @@ export async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Posts deliveries for `durationSeconds`, or `{ amount }` of them (each once when the pool holds that many). */
+/**
+ * Posts deliveries for `durationSeconds`, or `{ amount }` of them (each once when the pool holds that
+ * many); as fast as they are acknowledged, or `overallRate` a second.
+ */
 export async function load(
   url: string,
   deliveries: PreparedDelivery[],
   durationSeconds: number | { amount: number },
+  overallRate?: number,
 ): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url: `${url}/webhooks/sentry`,
     method: 'POST',
     connections,
+    ...(overallRate !== undefined && { overallRate }),
     ...(typeof durationSeconds === 'number' ? { duration: durationSeconds } : { amount: durationSeconds.amount }),
     requests: [
       {
@@ -140,65 +144,45 @@ async function catchUp(url: string, load: LoadResult, durationSeconds: number) {
   };
 }
 
-/** A fresh database on the PostgreSQL server, or null when none answers. */
-async function postgresDatabase(
+/** The PostgreSQL server the bench uses (BENCH_PG_URL, default the local one). */
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+let databases = 0;
+
+async function adminQuery(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh database on the PostgreSQL server (a copy of `template` when given: no connection to it may
+ * be open), or null, said in the log, when none answers.
+ */
+export async function postgresDatabase(
   log: (line: string) => void,
-): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  template?: string,
+): Promise<{ url: string; name: string; drop: () => Promise<void> } | null> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
   try {
     await admin.connect();
   } catch (error) {
-    log(`PostgreSQL scenario skipped: no server at ${adminUrl} (${(error as Error).message})`);
+    log(`PostgreSQL scenario skipped: no server at ${PG_ADMIN_URL} (${(error as Error).message})`);
     return null;
   }
-  const name = `sm_bench_${process.pid}`;
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
-/** 1 web process and 2 workers on one PostgreSQL database, under the same load. */
-async function runPostgresScenario(
-  log: (line: string) => void,
-  pool: PreparedDelivery[],
-  ceiling: LoadResult,
-  durationSeconds: number,
-) {
-  const database = await postgresDatabase(log);
-  if (!database) return null;
-  const processes: ChildProcess[] = [];
+  const name = `sm_bench_${process.pid}_${++databases}`;
   try {
-    log('PostgreSQL: serve --role web + 2 × serve --role worker…');
-    const web = await start(['src/cli/main.ts', 'serve', '--port', '0', '--db', database.url, '--role', 'web']);
-    processes.push(web.child);
-    for (let i = 0; i < 2; i++)
-      processes.push(
-        (
-          await start(
-            ['src/cli/main.ts', 'serve', '--db', database.url, '--role', 'worker', '--sync-interval', 'off'],
-            /(sentry-memory is processing)/,
-          )
-        ).child,
-      );
-    const loaded = await load(web.url, pool, durationSeconds);
-    const processing = await catchUp(web.url, loaded, durationSeconds);
-    return { ...loaded, ratioToCeiling: loaded.acknowledgedPerSecond / ceiling.acknowledgedPerSecond, ...processing };
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   } finally {
-    for (const child of processes) await stop(child);
-    await database.drop();
+    await admin.end();
   }
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export async function runIngestBench(log: (line: string) => void, options: { durationSeconds: number }) {
@@ -227,14 +211,11 @@ export async function runIngestBench(log: (line: string) => void, options: { dur
     const fullProcessing = await catchUp(fullServer.url, full, durationSeconds);
     await stop(fullServer.child);
 
-    const postgres = await runPostgresScenario(log, pool, ceiling, durationSeconds);
-
     return {
       durationSeconds,
       ceiling,
       serveAckOnly: { ...ack, ratioToCeiling: ack.acknowledgedPerSecond / ceiling.acknowledgedPerSecond },
       drain,
-      postgresWebAndTwoWorkers: postgres,
       serveWithWorker: {
         ...full,
         ...fullProcessing,

@@ -2,8 +2,8 @@
  * `npm run bench`: every benchmark in one run. Prints a table of figures (targets and whether they were
  * met) and saves them to bench/results/latest.json; `--json` prints that object on stdout instead.
  * `--quick` is a smoke run (short loads, a 10× smaller memory, a backfill of 150 issues alone instead of
- * a whole organization with 20,000) that finishes in about a minute; its figures are for spotting a
- * regression, not for the README.
+ * a whole organization with 20,000) that finishes in about a minute (and about a minute more for
+ * PostgreSQL's); its figures are for spotting a regression, not for the README.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -15,6 +15,7 @@ import { describeTarget, describeValue, figure, type Figure } from './figures.js
 import { runFootprintBench } from './footprint.js';
 import { runIngestBench } from './ingest.js';
 import { runIngestAtScaleBench } from './ingest-at-scale.js';
+import { runScaleOutBench } from './scale-out.js';
 
 const { values: flags } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
@@ -41,6 +42,13 @@ const atScale = await runIngestAtScaleBench(log, {
   deliveries: flags.quick ? 5_000 : 20_000,
 });
 const backfill = await runBackfillBench(log, backfillScale);
+const scaleOut = await runScaleOutBench(log, {
+  durationSeconds: scale.durationSeconds,
+  preloaded: flags.quick ? 5_000 : 50_000,
+  freshnessSeconds: flags.quick ? 3 : 10,
+  sqliteServeCapacity: ingest.serveWithWorker.processedPerSecond,
+  backfill: backfillScale,
+});
 
 const ms = (value: number, atMost?: number) => figure(value, 'ms', atMost === undefined ? undefined : { atMost });
 const perSecond = (value: number, atLeast?: number) =>
@@ -48,7 +56,6 @@ const perSecond = (value: number, atLeast?: number) =>
 const ratio = (value: number, atLeast?: number) =>
   figure(value, 'ratio', atLeast === undefined ? undefined : { atLeast });
 
-const pg = ingest.postgresWebAndTwoWorkers;
 const figures: Record<string, Record<string, Figure>> = {
   acknowledgement: {
     'ceiling (bare node:http, HMAC only)': perSecond(ingest.ceiling.acknowledgedPerSecond),
@@ -73,12 +80,38 @@ const figures: Record<string, Record<string, Figure>> = {
     ),
     'drain with that memory stored vs empty': ratio(atScale.ratio, 0.8),
   },
-  ...(pg && {
+  ...(scaleOut && {
     postgresql: {
-      '1 web + 2 workers, acknowledged': perSecond(pg.acknowledgedPerSecond),
-      '1 web + 2 workers vs ceiling': ratio(pg.ratioToCeiling),
-      '1 web + 2 workers p99': ms(pg.p99Ms),
-      '1 web + 2 workers, processed by the end of the run': perSecond(pg.processedPerSecond),
+      [`drain of a preloaded inbox (${scaleOut.preloaded.toLocaleString('en-US')} deliveries), 1 worker process`]:
+        perSecond(scaleOut.drains[1].perSecond),
+      'drain, 2 worker processes': perSecond(scaleOut.drains[2].perSecond, 5000),
+      'drain, 4 worker processes': perSecond(scaleOut.drains[4].perSecond),
+      'drain, 2 worker processes vs 1': ratio(scaleOut.twoVsOne, 1.3),
+      'drain, the same deliveries on SQLite (dedicated worker)': perSecond(scaleOut.sqliteDrain.perSecond),
+      'drain, 2 worker processes vs SQLite': ratio(scaleOut.twoVsSqlite, 0.7),
+      'drain, deliveries deferred on a merge key held by another worker (2 workers)': figure(
+        scaleOut.drains[2].deferredShare,
+        'ratio',
+        { atMost: 0.01 },
+      ),
+      'drain, deliveries deferred (4 workers)': figure(scaleOut.drains[4].deferredShare, 'ratio', { atMost: 0.01 }),
+      'drain, SQL statements per delivery (2 workers)': figure(scaleOut.drains[2].statementsPerDelivery, 'statements', {
+        atMost: 0.1,
+      }),
+      'serve --role web, acknowledged': perSecond(scaleOut.acknowledged.postgres.acknowledgedPerSecond),
+      'serve --role web on SQLite, same load': perSecond(scaleOut.acknowledged.sqlite.acknowledgedPerSecond),
+      'serve --role web, acknowledged vs SQLite': ratio(scaleOut.acknowledged.ratio, 0.6),
+      [`freshness on SQLite (serve) at ${scaleOut.freshness.sqlite.ratePerSecond}/s, acknowledged → found by search, p99`]:
+        ms(scaleOut.freshness.sqlite.p99Ms, 250),
+      [`freshness (1 web + 2 workers) at ${scaleOut.freshness.postgres.ratePerSecond}/s, p99`]: ms(
+        scaleOut.freshness.postgres.p99Ms,
+        1000,
+      ),
+      [`backfill of ${scaleOut.backfill.issues.toLocaleString('en-US')} issues, wall time`]: figure(
+        scaleOut.backfill.first.wallSeconds,
+        's',
+      ),
+      'backfill, wall time vs floor': figure(scaleOut.backfill.first.wallToFloor, 'ratio', { atMost: 1.1 }),
     },
   }),
   [`queries at ${agent.issues.toLocaleString('en-US')} issues, ${agent.observations.toLocaleString('en-US')} observations (MCP, p99)`]:
