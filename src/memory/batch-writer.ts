@@ -25,7 +25,7 @@ import type { Database } from './schema.js';
 import { indexObservations, searchDocOf, type SearchDocRow } from './search-index.js';
 import { OWN_KINDS, addSignatures, ownSignatures, sameSignatures, signatureRows } from './signatures.js';
 import type { IssueSignatureTable } from './schema.js';
-import { upsertProjects } from './writer.js';
+import { applyRecords, upsertProjects } from './writer.js';
 
 /** One delivery's records, to be applied together or not at all. */
 export interface BatchUnit {
@@ -446,3 +446,62 @@ function newestFrames(db: MemoryDatabase, keys: readonly [string, string][]) {
       .where(sql<boolean>`(workspace_id, id) IN (${newest})`),
   );
 }
+
+/** The issue a record belongs to, if any: records of different issues merge independently. */
+function issueOf(record: MemoryRecord): string | null {
+  switch (record.kind) {
+    case 'issue':
+      return record.id;
+    case 'event':
+    case 'issue_tags':
+    case 'issue_stats':
+    case 'comment':
+    case 'insight':
+    case 'alert':
+    case 'observation':
+      return record.issueId;
+    default:
+      return null;
+  }
+}
+
+/**
+ * One source's records (a sync page), applied with the result of applyRecords: by applyBatch where
+ * they fold, a source's snapshot of counts alone. Records of different issues are independent, so
+ * the page goes in phases — what each issue has before its first snapshot, then the snapshots, then
+ * what follows them — each issue's records staying in their order. When another transaction holds a
+ * record's key, the page is applied by applyRecords, which waits for it. Call inside a transaction.
+ */
+export async function applyRecordsFolded(
+  db: MemoryDatabase,
+  workspaceId: string,
+  source: string,
+  records: readonly MemoryRecord[],
+): Promise<void> {
+  const phases: MemoryRecord[][] = [];
+  const snapshotsSeen = new Map<string | null, number>();
+  for (const record of records) {
+    const issue = issueOf(record);
+    const seen = snapshotsSeen.get(issue) ?? 0;
+    const folds = FOLDED.has(record.kind);
+    // Even phases fold; odd ones hold the records that go alone.
+    const phase = 2 * seen + (folds ? 0 : 1);
+    if (!folds) snapshotsSeen.set(issue, seen + 1);
+    (phases[phase] ??= []).push(record);
+  }
+  await db
+    .transaction(async (tx) => {
+      for (const [i, phase] of phases.entries()) {
+        if (!phase?.length) continue;
+        if (i % 2) await applyRecords(tx, workspaceId, source, phase);
+        else if (!(await applyBatch(tx, [{ workspaceId, source, records: phase }]))[0]) throw new KeyHeld();
+      }
+    })
+    .catch(async (error: unknown) => {
+      if (!(error instanceof KeyHeld)) throw error;
+      await applyRecords(db, workspaceId, source, records);
+    });
+}
+
+/** A merge key another transaction holds (see applyRecordsFolded). */
+class KeyHeld extends Error {}

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { MemoryRecord } from '../../memory/records.js';
 import type { MemoryDatabase } from '../../memory/database.js';
 import { storedIssue, storedRelease } from '../../memory/stored.js';
-import { applyRecords } from '../../memory/writer.js';
+import { applyRecordsFolded } from '../../memory/batch-writer.js';
 import { syncIssueTags, type IssueTagsSummary } from './issue-tags.js';
 import type { ApiStats, Page } from '../api/client.js';
 import {
@@ -163,7 +163,7 @@ export class SentrySync {
   ): Promise<void> {
     const { db, workspaceId, connectionId } = this.options;
     await db.transaction(async (tx) => {
-      await applyRecords(tx, workspaceId, SENTRY_SOURCE, records);
+      await applyRecordsFolded(tx, workspaceId, SENTRY_SOURCE, records);
       await new CheckpointStore(tx, workspaceId, connectionId, this.options.now).save(stream, cursor, state);
     });
   }
@@ -240,19 +240,31 @@ export class SentrySync {
       { query: '', sort: 'date', start: window.start, end: window.end, limit: 100, groupStatsPeriod },
       resuming ? resumed.cursor : null,
     );
-    for await (const page of pages) {
-      const syncedAt = this.isoNow();
-      const bundles = await Promise.all(page.items.map((issue) => this.issueBundle(issue as Json)));
-      const records = bundles.flatMap(({ issue, event, activities }) =>
-        mapApiIssue(issue, syncedAt, { event, activities }),
-      );
-      await this.commit(stream, records, page.nextCursor, {
-        phase: 'running',
-        window,
-        syncedUntil,
-      } satisfies IssueState);
-      this.count(stream, page.items.length, false);
+    // A page's details are fetched while the page before it commits; pages still commit in order, so
+    // the checkpoint only ever follows what is stored.
+    let committing: Promise<void> = Promise.resolve();
+    try {
+      for await (const page of pages) {
+        const syncedAt = this.isoNow();
+        const bundles = await Promise.all(page.items.map((issue) => this.issueBundle(issue as Json)));
+        const records = bundles.flatMap(({ issue, event, activities }) =>
+          mapApiIssue(issue, syncedAt, { event, activities }),
+        );
+        await committing;
+        committing = this.commit(stream, records, page.nextCursor, {
+          phase: 'running',
+          window,
+          syncedUntil,
+        } satisfies IssueState).then(() => this.count(stream, page.items.length, false));
+        // Awaited before the next commit or after the last page; a failure meanwhile is not unhandled.
+        committing.catch(() => undefined);
+      }
+    } catch (error) {
+      // A page that failed to arrive: the one before it still commits (or fails) before the sync stops.
+      await committing.catch(() => undefined);
+      throw error;
     }
+    await committing;
     await this.commit(stream, [], null, {
       phase: 'done',
       window,
