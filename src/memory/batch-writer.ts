@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import { keyIn, type MemoryDatabase } from './database.js';
-import { EventCounts, latestSnapshots } from './event-counts.js';
+import { EventCounts, fillProjects, latestSnapshots } from './event-counts.js';
 import { commentHistoryRows, insertHistory, issueHistoryRows, type HistoryRow } from './history.js';
 import { TagCounts } from './issue-tags.js';
 import {
@@ -137,6 +137,13 @@ class Fold {
     observations: new Map<string, Row<'observations'>>(),
   };
   private readonly projects = new Map<string, Row<'projects'>>();
+  /**
+   * Projects and environments as stored: named by nearly every delivery and rarely changed, they are
+   * written only when they would change, since an upsert locks the row it meets until commit, and
+   * every worker's batch would then wait for the others' on the same project.
+   */
+  private readonly storedProjects = new Map<string, Row<'projects'>>();
+  private readonly storedEnvironments = new Set<string>();
   private readonly docs = new Map<string, SearchDocRow>();
   private readonly history = new Map<string, HistoryRow>();
   private readonly signatures = new Map<string, IssueSignatureTable>();
@@ -158,6 +165,8 @@ class Fold {
       insights: new Map<string, [string, string, string, string]>(),
       releases: new Map<string, [string, string]>(),
       commits: new Map<string, [string, string, string]>(),
+      projects: new Map<string, [string, string]>(),
+      environments: new Map<string, [string, string]>(),
     };
     const add = <K extends string[]>(map: Map<string, K>, ...key: K) => map.set(k(...key), key);
     for (const { workspaceId: ws, records } of units)
@@ -174,6 +183,8 @@ class Fold {
         else if (r.kind === 'insight') add(want.insights, ws, r.issueId, r.runId, r.stage);
         else if (r.kind === 'release') add(want.releases, ws, r.version);
         else if (r.kind === 'commit') add(want.commits, ws, r.release, r.id);
+        else if (r.kind === 'project') add(want.projects, ws, r.id);
+        else if (r.kind === 'environment') add(want.environments, ws, r.name);
       }
     const read = <T extends keyof Database>(table: T, columns: string[], keys: Map<string, string[]>) =>
       keys.size
@@ -184,17 +195,20 @@ class Fold {
               .where(keyIn(columns, [...keys.values()])),
           )
         : Promise.resolve([]);
-    const [issues, frames, comments, alerts, insights, releases, commits, tags, snapshots] = await Promise.all([
-      read('issues', ['workspace_id', 'id'], want.issues),
-      newestFrames(db, [...want.frames.values()]),
-      read('comments', ['workspace_id', 'id'], want.comments),
-      read('alerts', ['workspace_id', 'id'], want.alerts),
-      read('insights', ['workspace_id', 'issue_id', 'run_id', 'stage'], want.insights),
-      read('releases', ['workspace_id', 'version'], want.releases),
-      read('commits', ['workspace_id', 'release', 'id'], want.commits),
-      TagCounts.load(db, [...want.tagged.values()]),
-      latestSnapshots(db, [...want.counted.values()]),
-    ]);
+    const [issues, frames, comments, alerts, insights, releases, commits, projects, environments, tags, snapshots] =
+      await Promise.all([
+        read('issues', ['workspace_id', 'id'], want.issues),
+        newestFrames(db, [...want.frames.values()]),
+        read('comments', ['workspace_id', 'id'], want.comments),
+        read('alerts', ['workspace_id', 'id'], want.alerts),
+        read('insights', ['workspace_id', 'issue_id', 'run_id', 'stage'], want.insights),
+        read('releases', ['workspace_id', 'version'], want.releases),
+        read('commits', ['workspace_id', 'release', 'id'], want.commits),
+        read('projects', ['workspace_id', 'id'], want.projects),
+        read('environments', ['workspace_id', 'name'], want.environments),
+        TagCounts.load(db, [...want.tagged.values()]),
+        latestSnapshots(db, [...want.counted.values()]),
+      ]);
     const fold = new Fold(tags, snapshots);
     for (const row of issues) fold.issues.stored.set(k(row.workspace_id, row.id), row);
     for (const row of comments as unknown as Row<'comments'>[])
@@ -206,6 +220,10 @@ class Fold {
       fold.releases.stored.set(k(row.workspace_id, row.version), row);
     for (const row of commits as unknown as Row<'commits'>[])
       fold.commits.stored.set(k(row.workspace_id, row.release, row.id), row);
+    for (const row of projects as unknown as Row<'projects'>[])
+      fold.storedProjects.set(k(row.workspace_id, row.id), row);
+    for (const row of environments as unknown as Row<'environments'>[])
+      fold.storedEnvironments.add(k(row.workspace_id, row.name));
     for (const row of frames)
       fold.frames.set(k(row.workspace_id, row.issue_id!), {
         occurredAt: row.occurred_at,
@@ -317,6 +335,19 @@ class Fold {
     }
   }
 
+  /** The batch's projects that would change what is stored (upsertProjects' merge: known values win). */
+  private changedProjects(): Row<'projects'>[] {
+    return [...this.projects]
+      .filter(([key, row]) => {
+        const stored = this.storedProjects.get(key);
+        return (
+          !stored ||
+          (['slug', 'name', 'platform'] as const).some((column) => (row[column] ?? stored[column]) !== stored[column])
+        );
+      })
+      .map(([, row]) => row);
+  }
+
   private addHistory(rows: HistoryRow[]): void {
     for (const row of rows) this.history.set(k(row.issue_id, row.field, row.ref, row.version, row.workspace_id), row);
   }
@@ -345,6 +376,9 @@ class Fold {
       if (before && ownSignatures(before).length) resigned.push([issue.workspace_id, issue.id]);
       for (const [kind, value] of next) this.addSignatures(signatureRows(issue.workspace_id, issue.id, kind, [value]));
     }
+    const learned = [...this.issues.current]
+      .filter(([key, row]) => row.project_slug !== null && this.issues.stored.get(key)?.project_slug == null)
+      .map(([, row]) => [row.workspace_id, row.id, row.project_slug!] as const);
     if (resigned.length)
       await db.run(
         db.qb
@@ -355,7 +389,7 @@ class Fold {
     await Promise.all([
       upsertAll(db, 'events', ['workspace_id', 'id'], existing),
       this.tags.write(db),
-      counts.write(db),
+      counts.write(db).then(() => chunked(learned, 3, (issues) => fillProjects(db, issues))),
       chunked([...this.history.values()], 7, (rows) => insertHistory(db, rows)),
       chunked([...this.signatures.values()].sort(bySignatureKey), 4, (rows) => addSignatures(db, rows)),
       upsertAll(db, 'issues', ['workspace_id', 'id'], this.issues.changed()),
@@ -367,9 +401,14 @@ class Fold {
       upsertAll(db, 'deploys', ['workspace_id', 'id'], [...this.plain.deploys.values()]),
       upsertAll(db, 'teams', ['workspace_id', 'id'], [...this.plain.teams.values()]),
       upsertAll(db, 'members', ['workspace_id', 'id'], [...this.plain.members.values()]),
-      upsertAll(db, 'environments', ['workspace_id', 'name'], [...this.plain.environments.values()]),
+      upsertAll(
+        db,
+        'environments',
+        ['workspace_id', 'name'],
+        [...this.plain.environments].filter(([key]) => !this.storedEnvironments.has(key)).map(([, row]) => row),
+      ),
       upsertAll(db, 'observations', ['workspace_id', 'id'], [...this.plain.observations.values()]),
-      chunked([...this.projects.values()], 5, (rows) => upsertProjects(db, rows)),
+      chunked(this.changedProjects(), 5, (rows) => upsertProjects(db, rows)),
       chunked([...this.docs.values()], 8, (rows) => indexObservations(db, rows)),
     ]);
   }

@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import { keyIn, rowsStatement, type MemoryDatabase } from './database.js';
 import { mergeKeys } from './merge.js';
 import type { Database } from './schema.js';
@@ -64,16 +64,7 @@ export async function applyIssueStats(db: MemoryDatabase, workspaceId: string, r
   await db.run(buckets.where('start', '<', new Date(Date.parse(r.observedAt) - KEPT_MS).toISOString()));
   const counted = r.buckets.filter((b) => b.count > 0 && b.start >= r.coveredFrom);
   const project = await projectOf(db, workspaceId, r.issueId);
-  // Events counted before the issue's project was known (a webhook ahead of the sync) get it now.
-  if (project)
-    await db.run(
-      db.qb
-        .updateTable('issue_event_counts')
-        .set({ project })
-        .where('workspace_id', '=', workspaceId)
-        .where('issue_id', '=', r.issueId)
-        .where('project', 'is', null),
-    );
+  if (project) await fillProjects(db, [[workspaceId, r.issueId, project]]);
   if (counted.length)
     await db.run(
       db.qb
@@ -184,6 +175,23 @@ export async function countEvent(
     occurredAt,
   );
   await counts.write(db);
+}
+
+/**
+ * Events counted before their issue's project was known (an event delivered ahead of its issue) get
+ * it once it is: `issues` are [workspace, issue, project] triples. Counts then do not depend on the
+ * order the deliveries came in.
+ */
+export async function fillProjects(
+  db: MemoryDatabase,
+  issues: readonly (readonly [string, string, string])[],
+): Promise<void> {
+  if (!issues.length) return;
+  const known = sql.join(issues.map((issue) => sql`(${sql.join(issue)})`));
+  const update = sql`UPDATE issue_event_counts SET project = v.column3 FROM (VALUES ${known}) AS v
+     WHERE issue_event_counts.workspace_id = v.column1 AND issue_event_counts.issue_id = v.column2
+       AND issue_event_counts.project IS NULL`;
+  await db.run({ compile: () => update.compile(db.qb) });
 }
 
 /** The issue's project slug, when the issue is stored. */

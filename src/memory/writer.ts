@@ -13,7 +13,7 @@ import type {
 import type { Database } from './schema.js';
 import { commentHistoryRows, insertHistory, issueHistoryRows } from './history.js';
 import { indexObservations, searchDocOf } from './search-index.js';
-import { applyIssueStats, countEvent } from './event-counts.js';
+import { applyIssueStats, countEvent, fillProjects } from './event-counts.js';
 import { applyIssueTags, countEventTags } from './issue-tags.js';
 import { addSignatures, signatureRows, syncIssueSignatures } from './signatures.js';
 import { prepared, rowsStatement, type MemoryDatabase } from './database.js';
@@ -196,6 +196,8 @@ async function applyIssue(db: MemoryDatabase, workspaceId: string, r: IssueRecor
   await insertHistory(db, issueHistoryRows(workspaceId, r, current));
   await upsert(db, 'issues', ['workspace_id', 'id'], row, current);
   await syncIssueSignatures(db, workspaceId, row, current);
+  if (row.project_slug !== null && current?.project_slug == null)
+    await fillProjects(db, [[workspaceId, row.id, row.project_slug]]);
 }
 
 async function applyEvent(db: MemoryDatabase, workspaceId: string, r: EventRecord): Promise<void> {

@@ -278,6 +278,12 @@ export class InboxWorker {
         ),
       );
     } catch (error) {
+      if (isContention(error)) {
+        // A row another worker's batch holds (past lock_timeout): the deliveries wait for a later
+        // batch, as a held merge key makes them.
+        this.deferredCount += folded.length;
+        return;
+      }
       this.logger.info(
         { deliveries: folded.length, err: error instanceof Error ? error.message : String(error) },
         'a folded write failed; applying its deliveries one by one',

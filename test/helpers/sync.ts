@@ -174,10 +174,7 @@ export async function memorySnapshot(
     members: [],
     environments: [],
     // What counting and indexing derive from the facts: a fact applied twice would show here.
-    // A count's project is the issue's when the event was counted: null for events ahead of their
-    // issue until a sync's stats fill it, so it depends on arrival order (a known bug: see
-    // test/queue/batching.property.test.ts).
-    issue_event_counts: ['project'],
+    issue_event_counts: [],
     issue_count_snapshots: ['taken_at'],
     issue_tag_keys: ['synced_at'],
     issue_tag_values: [],
