@@ -98,6 +98,8 @@ const figures: Record<string, Record<string, Figure>> = {
       'drain, SQL statements per delivery (2 workers)': figure(scaleOut.drains[2].statementsPerDelivery, 'statements', {
         atMost: 0.1,
       }),
+      // What one PostgreSQL core can take: the server's CPU per delivery bounds throughput at 1000 ÷ ms per core.
+      'drain, PostgreSQL server CPU per delivery (2 workers)': figure(scaleOut.drains[2].serverCpuMsPerDelivery, 'ms'),
       'serve --role web, acknowledged': perSecond(scaleOut.acknowledged.postgres.acknowledgedPerSecond),
       'serve --role web on SQLite, same load': perSecond(scaleOut.acknowledged.sqlite.acknowledgedPerSecond),
       'serve --role web, acknowledged vs SQLite': ratio(scaleOut.acknowledged.ratio, 0.6),

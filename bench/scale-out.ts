@@ -11,7 +11,7 @@
  *
  *   npx tsx bench/scale-out.ts --sqlite-serve-capacity <deliveries/s> [--quick] [--backfill-issues N]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -142,6 +142,44 @@ interface PostgresDrain {
   /** Summed over the workers; null before the worker counts (worker.stats). */
   deferredShare: number | null;
   statementsPerDelivery: number | null;
+  /** PostgreSQL's own CPU per delivery (all its processes); null when the server is not on this machine. */
+  serverCpuMsPerDelivery: number | null;
+}
+
+/**
+ * CPU seconds the PostgreSQL server has used: its postmaster, the backends it has reaped and the live
+ * ones (from /proc, found through a backend's parent). Null when the server runs elsewhere.
+ */
+async function serverCpuSeconds(url: string): Promise<number | null> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const fields = (pid: number | string) => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number);
+    };
+    // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+    const postmaster = fields(rows[0].pid)[1];
+    const own = fields(postmaster);
+    let ticks = own[11] + own[12] + own[13] + own[14];
+    for (const entry of readdirSync('/proc'))
+      if (/^\d+$/.test(entry))
+        try {
+          const f = fields(entry);
+          if (f[1] === postmaster) ticks += f[11] + f[12];
+        } catch {
+          // gone meanwhile
+        }
+    return ticks / 100;
+  } catch {
+    return null;
+  } finally {
+    await client.end();
+  }
 }
 
 /**
@@ -171,10 +209,14 @@ async function drainPostgres(log: Log, template: string, workers: number, expect
           child.once('exit', (code) => reject(new Error(`drain worker exited ${code} before its result`)));
         }),
     );
+    const cpuBefore = await serverCpuSeconds(database.url);
     const started = performance.now();
     for (const { child } of children) child.kill('SIGUSR2');
     const done = await Promise.all(results);
     const seconds = (performance.now() - started) / 1000;
+    for (const { child } of children) await stop(child);
+    await sleep(300); // their backends exit and are reaped
+    const cpuAfter = await serverCpuSeconds(database.url);
     await expectAllProcessed(database.url, expected);
     const stats = done.map((d) => d.stats);
     const sum = (key: 'deferred' | 'statements') =>
@@ -187,6 +229,8 @@ async function drainPostgres(log: Log, template: string, workers: number, expect
       perSecond: Math.round(expected / seconds),
       deferredShare: deferred === null ? null : deferred / expected,
       statementsPerDelivery: statements === null ? null : statements / expected,
+      serverCpuMsPerDelivery:
+        cpuBefore === null || cpuAfter === null ? null : +(((cpuAfter - cpuBefore) * 1000) / expected).toFixed(3),
     };
   } finally {
     for (const { child } of children) await stop(child);

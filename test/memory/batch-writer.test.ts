@@ -105,7 +105,7 @@ function units(): BatchUnit[] {
 
 /** Applies `all` in batches of `size`, a unit the batch cannot fold alone in its place. */
 async function applyInBatches(db: MemoryDatabase, all: readonly BatchUnit[], size: number): Promise<void> {
-  for (let start = 0; start < all.length; ) {
+  for (let start = 0; start < all.length;) {
     if (!foldable(all[start])) {
       const unit = all[start++];
       await db.transaction((tx) => applyRecords(tx, unit.workspaceId, unit.source, unit.records));
