@@ -101,10 +101,20 @@ async function outcome(db: MemoryDatabase) {
  * issue in a minute: the one applied last wins) with their search documents, the time of an
  * issue-level document, and an issue's priority.
  */
+const without = (table: unknown[], column: string) => table.map((row) => ({ ...(row as object), [column]: undefined }));
+
+/**
+ * What a PostgreSQL batch folds may differ from one delivery at a time only where the latter depends on
+ * order: its writes reach each row once, so a comment's document is indexed from its final row, where
+ * an edit indexed before the creation leaves it without a time (see orderFree).
+ */
+function foldFree(result: Outcome): Outcome {
+  if (TEST_ENGINE !== 'postgres') return result;
+  return { ...result, memory: { ...result.memory, agent_docs: without(result.memory.agent_docs, 'occurred_at') } };
+}
+
 function orderFree({ inbox, memory }: Outcome) {
   const { issue_history: _h, observations: _o, search_docs: _s, agent_docs, issues, ...rest } = memory;
-  const without = (table: unknown[], column: string) =>
-    table.map((row) => ({ ...(row as object), [column]: undefined }));
   return {
     inbox,
     // A comment's document takes its time from the first delivery indexed (an edit carries none);
@@ -292,8 +302,8 @@ describe(`batching equivalence (${TEST_ENGINE})`, () => {
             return restarted;
           }),
         ]);
-        expect(oneBatch).toEqual(reference);
-        expect(killed).toEqual(reference);
+        expect(foldFree(oneBatch)).toEqual(foldFree(reference));
+        expect(foldFree(killed)).toEqual(foldFree(reference));
         if (TEST_ENGINE === 'sqlite') expect(shared).toEqual(reference);
         else expect(orderFree(shared)).toEqual(orderFree(reference));
       }),

@@ -208,6 +208,9 @@ export class PostgresDatabase extends PostgresStatements implements MemoryDataba
   }
 }
 
+/** Per connection: the last statement asked of it (see PostgresTransaction.send). */
+const inFlight = new WeakMap<pg.PoolClient, Promise<unknown>>();
+
 class PostgresTransaction extends PostgresStatements implements MemoryDatabase {
   constructor(
     protected readonly client: pg.PoolClient,
@@ -216,6 +219,20 @@ class PostgresTransaction extends PostgresStatements implements MemoryDatabase {
     protected readonly sent: { statements: number },
   ) {
     super();
+  }
+
+  /**
+   * One statement at a time on the transaction's connection, in the order they were asked for:
+   * callers may start several at once (Promise.all), which `pg` would otherwise queue itself, a use
+   * it deprecates.
+   */
+  protected override send(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    const run = (inFlight.get(this.client) ?? Promise.resolve()).then(() => super.send(text, values));
+    inFlight.set(
+      this.client,
+      run.catch(() => undefined),
+    );
+    return run;
   }
 
   /** Transaction control (BEGIN, COMMIT, ROLLBACK, savepoints), counted like any statement. */
