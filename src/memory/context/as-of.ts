@@ -1,6 +1,7 @@
 import type { Actor } from '../records.js';
 import type { MemoryDatabase } from '../database.js';
 import type { HistoryField, HistoryValues } from '../history.js';
+import { compareText } from '../merge.js';
 import { QueryError } from './errors.js';
 import { newestEvent, type IssueFacts } from './issue-context.js';
 
@@ -127,8 +128,4 @@ async function commentsAt(
       };
     })
     .sort((a, b) => compareText(b.createdAt ?? '', a.createdAt ?? '') || compareText(a.id, b.id));
-}
-
-function compareText(a: string, b: string): number {
-  return a > b ? 1 : a < b ? -1 : 0;
 }
