@@ -207,7 +207,7 @@ describe('a comment edited before its creation arrives', () => {
   const edit = { ...json, action: 'updated', data: { ...json.data, comment: 'edited: zebra crossing' } };
   const unitOf = (resource: string, body: unknown, seq: number): BatchUnit => {
     const parsed = parseWebhook(resource, body, '2026-12-01T10:00:00.000Z', seq);
-    if (!parsed.ok) throw new Error(parsed.error);
+    if (!parsed.ok) throw new Error(parsed.reason);
     return { workspaceId: DEFAULT_WORKSPACE, source: SOURCE, records: mapWebhookEvent(parsed.event) };
   };
   const [editUnit, createUnit] = [unitOf('comment', edit, 2), unitOf('comment', json, 1)];
