@@ -366,8 +366,25 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'sqlite-serve-capacity': { type: 'string' },
       // A smaller backfill than the full run's 20,000 issues (about 17 minutes at the floor).
       'backfill-issues': { type: 'string' },
+      // Only the freshness run of one engine, at a given rate: for tuning what it measures.
+      freshness: { type: 'string' },
+      rate: { type: 'string' },
     },
   });
+  if (values.freshness) {
+    const rate = Number(values.rate ?? 1000);
+    const seconds = values.quick ? 3 : 10;
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const dir = mkdtempSync(join(tmpdir(), 'sentry-memory-bench-freshness-'));
+    const result =
+      values.freshness === 'postgres'
+        ? await freshnessOnPostgres(log, rate, seconds)
+        : await freshnessOnSqlite(join(dir, 'fresh.db'), rate, seconds).finally(() =>
+            rmSync(dir, { recursive: true, force: true }),
+          );
+    console.log(JSON.stringify({ engine: values.freshness, ratePerSecond: rate, ...result }, null, 2));
+    process.exit(0);
+  }
   if (!values['sqlite-serve-capacity'])
     throw new Error(
       "--sqlite-serve-capacity <deliveries/s>: serve's processed rate on SQLite (npm run bench's ingest)",

@@ -15,15 +15,15 @@ export interface WorkerOptions {
   /** How often to look for work that another process enqueued or that became due. */
   pollMs?: number;
   /**
-   * A batch stops taking deliveries after this long, so that on a shared event loop the HTTP side
-   * gets its turn between batches (default 15 ms on SQLite; on PostgreSQL, and for a dedicated worker,
-   * DEDICATED_WORKER_BATCH_MS).
+   * SQLite: a batch takes as many deliveries as fit this long at the rate measured so far, so that on
+   * a shared event loop or thread the other work gets its turn between batches (default 15 ms; for a
+   * dedicated worker, DEDICATED_WORKER_BATCH_MS). PostgreSQL's batches take `batchSize`.
    */
   maxBatchMs?: number;
   /**
    * Whether deliveries handed to this connection wait for their group commit (the inbox thread's
-   * senders, see inbox-thread.ts). A batch then commits once it has run `sliceUnderLoadMs` instead
-   * of running to maxBatchMs, so that their acknowledgement waits a slice, not a whole batch.
+   * senders, see inbox-thread.ts). A batch is then sized to `sliceUnderLoadMs` instead of
+   * maxBatchMs, so that their acknowledgement waits a slice, not a whole batch.
    */
   commitsWaiting?: () => boolean;
   /** Default BATCH_SLICE_UNDER_LOAD_MS. */
@@ -31,10 +31,10 @@ export interface WorkerOptions {
 }
 
 /**
- * The least a batch runs before it gives way to waiting commits. Each processing commit has a fixed
- * cost (under load: 0.4 ms flushing the full-text indexes, 1.5 ms writing pages, for about 35
- * deliveries): with 2 ms slices, memory fell thousands of deliveries behind a steady load; with 5,
- * it kept up (bench/ingest.ts, serve).
+ * What a SQLite batch is sized to while deliveries wait for their group commit. Each processing
+ * commit has a fixed cost (under load: 0.4 ms flushing the full-text indexes, 1.5 ms writing pages):
+ * with 2 ms slices, memory fell thousands of deliveries behind a steady load; with 5, it kept up
+ * (bench/ingest.ts, serve).
  */
 export const BATCH_SLICE_UNDER_LOAD_MS = 5;
 
@@ -78,7 +78,8 @@ export class InboxWorker {
   private readonly maxBatchMs: number;
   private readonly commitsWaiting: () => boolean;
   private readonly sliceUnderLoadMs: number;
-  private fetched: InboxRow[] = [];
+  /** Milliseconds a delivery has taken in recent batches (moving average): what sizes SQLite's batches. */
+  private msPerDelivery = 0.5;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private running = false;
@@ -200,29 +201,29 @@ export class InboxWorker {
     return total;
   }
 
-  /** Takes one batch of due deliveries; returns how many it took (applied, settled or deferred). */
-  async runBatch(): Promise<number> {
-    return this.db.engine === 'postgres' ? this.runFoldedBatch() : this.runTimedBatch();
-  }
-
   /**
-   * PostgreSQL: a batch claims its rows (FOR UPDATE SKIP LOCKED: workers sharing the inbox take
-   * different rows, and the locks go at commit, processed or not), maps them, and applies their
-   * records together (applyBatch): one read and one write per table for the whole batch, one settle,
-   * one commit. A delivery whose merge key another worker holds is left pending for a later batch;
-   * one whose records a source's snapshot or a connection carries goes alone, in its place; and when
-   * the folded write fails, each of its deliveries is tried alone, with the dead-letter rules.
+   * Takes one batch of due deliveries; returns how many it took (applied, settled or deferred).
+   *
+   * A batch claims its rows (on PostgreSQL FOR UPDATE SKIP LOCKED: workers sharing the inbox take
+   * different rows, and the locks go at commit, processed or not; SQLite's one writer holds the whole
+   * inbox), maps them, and applies their records together (applyBatch): one read and one write per
+   * table for the whole batch, one settle, one commit. A delivery whose merge key another worker holds
+   * is left pending for a later batch; one whose records a source's snapshot or a connection carries
+   * goes alone, in its place; and when the folded write fails, each of its deliveries is tried alone,
+   * with the dead-letter rules.
    */
-  private async runFoldedBatch(): Promise<number> {
+  async runBatch(): Promise<number> {
+    const started = performance.now();
     let taken = 0;
     // Not durable: what a batch writes can be derived again from the inbox, which is.
     await this.db.transaction(
       async (tx) => {
         // Only the deliveries that go alone wait for locks (see processOne), and not for long.
-        await tx.run({
-          compile: () => sql`SET LOCAL lock_timeout = ${sql.lit(`${MERGE_LOCK_WAIT_MS}ms`)}`.compile(tx.qb),
-        });
-        const rows = await this.inbox.due(this.batchSize, undefined, tx);
+        if (tx.engine === 'postgres')
+          await tx.run({
+            compile: () => sql`SET LOCAL lock_timeout = ${sql.lit(`${MERGE_LOCK_WAIT_MS}ms`)}`.compile(tx.qb),
+          });
+        const rows = await this.inbox.due(this.nextBatchSize(), undefined, tx);
         taken = rows.length;
         // Processors read the memory (a deleted installation) the same for every delivery of a segment.
         const reads = memoizedReads(tx);
@@ -261,7 +262,21 @@ export class InboxWorker {
       },
       { durable: false },
     );
+    if (taken) this.msPerDelivery = 0.7 * this.msPerDelivery + (0.3 * (performance.now() - started)) / taken;
     return taken;
+  }
+
+  /**
+   * SQLite: as many deliveries as fit the time budget at the rate measured so far, so that a batch
+   * (which blocks its thread's group commits until it commits) ends on time: the short slice while
+   * deliveries wait for their commit, the whole budget otherwise; at least one, so that a steady load
+   * cannot stop processing. PostgreSQL's batches wait on the network, not on the CPU, and hold no one
+   * else's commit: they take the full batch.
+   */
+  private nextBatchSize(): number {
+    if (this.db.engine === 'postgres') return this.batchSize;
+    const budgetMs = this.commitsWaiting() ? this.sliceUnderLoadMs : this.maxBatchMs;
+    return Math.max(1, Math.min(this.batchSize, Math.floor(budgetMs / this.msPerDelivery)));
   }
 
   private async applyFolded(
@@ -295,35 +310,6 @@ export class InboxWorker {
       if (applied[i]) settled.push({ row, state: 'processed', error: null });
       else this.deferredCount += 1;
     });
-  }
-
-  private async runTimedBatch(): Promise<number> {
-    // SQLite has one writer at a time: rows fetched but not reached within the time budget wait here
-    // for the next batch rather than being read again.
-    if (!this.fetched.length) this.fetched = await this.inbox.due(this.batchSize);
-    if (!this.fetched.length) return 0;
-    const started = performance.now();
-    const deadline = started + this.maxBatchMs;
-    const yields = () => performance.now() - started >= this.sliceUnderLoadMs && this.commitsWaiting();
-    let processed = 0;
-    try {
-      // Not durable: what a batch writes can be derived again from the inbox, which is.
-      await this.db.transaction(
-        async (tx) => {
-          while (this.fetched.length && (processed === 0 || (performance.now() < deadline && !yields()))) {
-            await this.processOne(tx, this.fetched.shift()!);
-            processed += 1;
-          }
-        },
-        { durable: false },
-      );
-    } catch (error) {
-      // The whole batch rolled back (lock held past the busy timeout, disk full): its rows are still
-      // pending as stored, so read them again next time.
-      this.fetched = [];
-      throw error;
-    }
-    return processed;
   }
 
   private async processOne(tx: MemoryDatabase, row: InboxRow): Promise<void> {

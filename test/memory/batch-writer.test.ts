@@ -199,3 +199,33 @@ describe('the batch writer', () => {
     expect(await rows(db, 'SELECT id FROM issues WHERE id = ?', issueId)).toEqual([]);
   });
 });
+
+describe('a comment edited before its creation arrives', () => {
+  // Deliveries are not ordered: the edit (which carries no creation time) can be stored first.
+  const created = webhookFixture('comment.created');
+  const json = created.json as { data: { comment: string; timestamp: string } };
+  const edit = { ...json, action: 'updated', data: { ...json.data, comment: 'edited: zebra crossing' } };
+  const unitOf = (resource: string, body: unknown, seq: number): BatchUnit => {
+    const parsed = parseWebhook(resource, body, '2026-12-01T10:00:00.000Z', seq);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return { workspaceId: DEFAULT_WORKSPACE, source: SOURCE, records: mapWebhookEvent(parsed.event) };
+  };
+  const [editUnit, createUnit] = [unitOf('comment', edit, 2), unitOf('comment', json, 1)];
+  const documents = (db: MemoryDatabase) =>
+    rows(db, "SELECT ref_id, occurred_at FROM agent_docs WHERE kind = 'comment' ORDER BY ref_id");
+  const text = (db: MemoryDatabase) => rows(db, 'SELECT text, created_at FROM comments');
+
+  it('is indexed at the creation’s time with the edited text, one delivery at a time and in batches', async () => {
+    const one = await open(sequential);
+    for (const unit of [editUnit, createUnit])
+      await one.transaction((tx) => applyRecords(tx, unit.workspaceId, unit.source, unit.records));
+    const expected = [{ ref_id: '1234', occurred_at: new Date(json.data.timestamp).toISOString() }];
+    expect(await documents(one)).toEqual(expected);
+    expect(await text(one)).toEqual([{ text: 'edited: zebra crossing', created_at: expected[0].occurred_at }]);
+
+    const batches = await open(batched);
+    for (const unit of [editUnit, createUnit]) await batches.transaction((tx) => applyBatch(tx, [unit]));
+    expect(await documents(batches)).toEqual(expected);
+    expect(await everything(batches)).toEqual(await everything(one));
+  });
+});

@@ -9,7 +9,7 @@ import {
   issueDocumentChanged,
   OBSERVATIONS_TYPE_TIME_COVERING,
 } from '../shared-sql.js';
-import { issueDocument, statementTriggersSql } from './statement-triggers.js';
+import { issueDocument, statementTriggersSql, commentTimeTriggerSql } from './statement-triggers.js';
 
 /**
  * Ordered, append-only schema migrations for PostgreSQL (SQLite's are in ../sqlite/migrations.ts). Both engines
@@ -347,7 +347,12 @@ INSERT INTO issue_history
   },
   // Batched writers upsert hundreds of rows a statement: the index is kept once per statement, not per row.
   { id: 10, name: 'search documents and facets kept per statement', sql: statementTriggersSql },
-  { id: 11, name: 'dashboard sessions; inbox by time', sql: dashboardSql(TEXT) },
+  {
+    id: 11,
+    name: 'a comment document takes the time of a creation applied after its edit',
+    sql: commentTimeTriggerSql,
+  },
+  { id: 12, name: 'dashboard sessions; inbox by time', sql: dashboardSql(TEXT) },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

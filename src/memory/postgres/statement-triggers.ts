@@ -168,3 +168,22 @@ ${fn('issue_facets_from_events', facets)}
 ${trigger('issue_facets_event_ai', 'INSERT', 'events', 'issue_facets_from_events')}
 ${trigger('issue_facets_event_au', 'UPDATE', 'events', 'issue_facets_from_events')}
 `;
+
+/**
+ * A comment's document takes the comment's time. An edit can arrive before the creation that carries
+ * the time: the document is kept then, and only its time follows when the creation comes, so memory
+ * is the same in whatever order (or batches) the two were applied. Documents left without one get it.
+ */
+export const commentTimeTriggerSql = `
+${fn(
+  'agent_comments_time_updated',
+  `
+  UPDATE agent_docs AS d SET occurred_at = n.created_at
+    FROM ${changed(['workspace_id', 'id'], 'n.created_at IS DISTINCT FROM o.created_at')}
+     AND d.workspace_id = n.workspace_id AND d.kind = 'comment' AND d.ref_id = n.id;`,
+)}
+${trigger('agent_comment_time_au', 'UPDATE', 'comments', 'agent_comments_time_updated')}
+UPDATE agent_docs AS d SET occurred_at = c.created_at
+  FROM comments AS c
+ WHERE d.kind = 'comment' AND d.occurred_at IS NULL AND c.created_at IS NOT NULL
+   AND c.workspace_id = d.workspace_id AND c.id = d.ref_id;`;

@@ -247,7 +247,19 @@ INSERT INTO issue_history
     name: 'tag values no longer indexed by value',
     sql: 'DROP INDEX issue_tag_values_by_value;',
   },
-  { id: 15, name: 'dashboard sessions; inbox by time', sql: dashboardSql('TEXT') },
+  {
+    id: 15,
+    // An edit can arrive before the creation that carries the comment's time: the document is kept
+    // then, and only its time follows, so memory is the same in whatever order the two were applied.
+    name: 'a comment document takes the time of a creation applied after its edit',
+    sql: `
+CREATE TRIGGER agent_comment_time_au AFTER UPDATE OF created_at ON comments WHEN new.created_at IS NOT old.created_at BEGIN
+  UPDATE agent_docs SET occurred_at = new.created_at WHERE workspace_id = new.workspace_id AND kind = 'comment' AND ref_id = new.id;
+END;
+UPDATE agent_docs SET occurred_at = (SELECT c.created_at FROM comments AS c WHERE c.workspace_id = agent_docs.workspace_id AND c.id = agent_docs.ref_id)
+ WHERE kind = 'comment' AND occurred_at IS NULL;`,
+  },
+  { id: 16, name: 'dashboard sessions; inbox by time', sql: dashboardSql('TEXT') },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {
