@@ -1,9 +1,8 @@
 /**
- * The dashboard's events chart at scale: 30 days × 20 projects by the hour, over a memory of 100,000
- * issues whose hourly counts fill the 31 days the memory keeps (each issue active in a run of hours
- * of its own, a few issues in most hours, as Zipf-ish error traffic is). Reports the chart's p50/p99
- * (and by the day, and a week by the hour) and the count rows it sums, on SQLite (and PostgreSQL with
- * --pg <url> of an empty database).
+ * The dashboard at scale: the events chart of 20 projects (30 days by the hour and by the day, 7 days
+ * by the hour) over a memory of 100,000 issues whose hourly counts fill the 31 days the memory keeps
+ * (each issue active in a run of hours of its own, as Zipf-ish error traffic is), then the overview
+ * endpoint over a day of deliveries. SQLite, and PostgreSQL with --pg <url of an empty database>.
  *
  *   npx tsx bench/dashboard.ts [--issues 100000] [--pg postgres://…/db]
  */
@@ -13,9 +12,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import type { MemoryDatabase } from '../src/memory/database.js';
+import Fastify from 'fastify';
+import { createApiKey } from '../src/memory/api-keys.js';
 import { eventChart } from '../src/memory/dashboard/event-chart.js';
 import { MemoryStore } from '../src/memory/store.js';
 import { Prng } from '../src/sentry/emulator/prng.js';
+import { agentHttp } from '../src/server/agent-http.js';
+import { LOCAL_HOSTNAMES } from '../src/server/host-check.js';
 
 const WS = 'bench';
 const HOUR = 3_600_000;
@@ -70,6 +73,45 @@ async function fill(db: MemoryDatabase, issues: number): Promise<number> {
   return rows;
 }
 
+/** A day of deliveries (one every second), all processed: what the overview's inbox figures read. */
+async function fillInbox(db: MemoryDatabase): Promise<number> {
+  const deliveries = 86_400;
+  for (let start = 0; start < deliveries; start += 500) {
+    const values = Array.from({ length: Math.min(500, deliveries - start) }, (_, k) => {
+      const at = new Date(EPOCH - (deliveries - start - k) * 1000).toISOString();
+      return sql`(${WS}, ${`d${start + k}`}, 'sentry', 'error', 'created', ${at}, ${at}, 'processed', 1, ${at}, ${at})`;
+    });
+    const insert = sql`INSERT INTO inbox (workspace_id, delivery_id, source, resource, action, sent_at, received_at, state, attempts, next_attempt_at, processed_at) VALUES ${sql.join(values)}`;
+    await db.run({ compile: () => insert.compile(db.qb) });
+  }
+  return deliveries;
+}
+
+/** The overview endpoint as the first page asks for it, through the real routes and auth. */
+async function overview(label: string, db: MemoryDatabase): Promise<void> {
+  const deliveries = await db.transaction((tx) => fillInbox(tx), { durable: false });
+  const app = Fastify();
+  await app.register(agentHttp, { db, allowedHostnames: LOCAL_HOSTNAMES, now: () => EPOCH });
+  const { key } = await createApiKey(db, WS, 'bench');
+  try {
+    for (const url of ['/api/v1/overview', '/api/v1/charts/events?interval=day&since=30d']) {
+      const times: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        const t = performance.now();
+        const res = await app.inject({ url, headers: { host: 'localhost', authorization: `Bearer ${key}` } });
+        if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      console.log(
+        `${label}: GET ${url} (${deliveries} deliveries in the last day): p50 ${times[5].toFixed(1)} ms, max ${times[10].toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    await app.close();
+  }
+}
+
 async function measure(label: string, location: string, issues: number): Promise<void> {
   const store = await MemoryStore.open(location);
   try {
@@ -99,6 +141,7 @@ async function measure(label: string, location: string, issues: number): Promise
     await run(`30 days × ${PROJECTS} projects by the day`, 30, 'day');
     await run(`7 days × ${PROJECTS} projects by the hour`, 7, 'hour');
     await run(`30 days × ${PROJECTS} projects by the hour`, 30, 'hour');
+    await overview(label, store.db);
   } finally {
     await store.close();
   }
