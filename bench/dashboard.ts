@@ -4,7 +4,7 @@
  * (each issue active in a run of hours of its own, as Zipf-ish error traffic is), then the overview
  * endpoint over a day of deliveries. SQLite, and PostgreSQL with --pg <url of an empty database>.
  *
- *   npx tsx bench/dashboard.ts [--issues 100000] [--pg postgres://…/db]
+ *   npx tsx bench/dashboard.ts [--issues 100000] [--pg postgres://…/db [--pg-only]]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,11 +147,13 @@ async function measure(label: string, location: string, issues: number): Promise
   }
 }
 
-const { values } = parseArgs({ options: { issues: { type: 'string' }, pg: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { issues: { type: 'string' }, pg: { type: 'string' }, 'pg-only': { type: 'boolean' } },
+});
 const issues = values.issues ? Number(values.issues) : 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'sm-dashboard-bench-'));
 try {
-  await measure('sqlite', join(dir, 'memory.db'), issues);
+  if (!values['pg-only']) await measure('sqlite', join(dir, 'memory.db'), issues);
   if (values.pg) await measure('postgres', values.pg, issues);
 } finally {
   rmSync(dir, { recursive: true, force: true });
