@@ -392,6 +392,15 @@ export interface ApiKeyTable {
   revoked_at: string | null;
 }
 
+/** A dashboard sign-in (see memory/sessions.ts): only the token's hash, tied to the API key that opened it. */
+export interface DashboardSessionTable {
+  workspace_id: string;
+  token_hash: string;
+  api_key_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   installation_workspaces: InstallationWorkspaceTable;
@@ -426,4 +435,5 @@ export interface Database {
   issue_event_counts: IssueEventCountTable;
   issue_count_snapshots: IssueCountSnapshotTable;
   issue_signatures: IssueSignatureTable;
+  dashboard_sessions: DashboardSessionTable;
 }

@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import type { MemoryDatabase } from '../memory/database.js';
 import type { Clock } from '../time.js';
@@ -5,6 +6,7 @@ import { apiKeyAuth } from './api-key-auth.js';
 import { hostGuard } from './host-check.js';
 import { mcpRoute } from './mcp-route.js';
 import { queryApiRoutes } from './query-api.js';
+import { sessionRoutes } from './session-routes.js';
 
 export interface AgentHttpOptions {
   db: MemoryDatabase;
@@ -14,11 +16,21 @@ export interface AgentHttpOptions {
   now: Clock;
 }
 
-/** Everything agents reach over HTTP — `/api/v1/*` and `/mcp` — behind the host check and API-key auth, in one encapsulated context. */
+/**
+ * Everything agents and the dashboard reach over HTTP — `/api/v1/*` and `/mcp` — behind the host
+ * check. `/api/v1` takes an API key or the dashboard's session cookie; `/mcp` an API key only.
+ */
 export async function agentHttp(app: FastifyInstance, options: AgentHttpOptions): Promise<void> {
   app.addHook('onRequest', hostGuard(options.allowedHostnames));
-  app.addHook('onRequest', apiKeyAuth(options.db));
+  await app.register(fastifyCookie);
   const context = (workspaceId: string) => ({ db: options.db, workspaceId, now: options.now });
-  await app.register(queryApiRoutes, { context });
-  await app.register(mcpRoute, { context });
+  await app.register(async (api) => {
+    api.addHook('onRequest', apiKeyAuth(options.db, { sessions: options.now }));
+    await api.register(sessionRoutes, { db: options.db, now: options.now });
+    await api.register(queryApiRoutes, { context });
+  });
+  await app.register(async (mcp) => {
+    mcp.addHook('onRequest', apiKeyAuth(options.db));
+    await mcp.register(mcpRoute, { context });
+  });
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
 import { systemClock, type Clock } from '../time.js';
 import { agentHttp } from './agent-http.js';
-import { LOCAL_HOSTNAMES } from './host-check.js';
+import { DEFAULT_WEB_ROOT, dashboardPages } from './dashboard.js';
+import { hostGuard, LOCAL_HOSTNAMES } from './host-check.js';
 import { sentryWebhookRoute } from './webhook-route.js';
 
 export interface AppOptions {
@@ -16,10 +17,12 @@ export interface AppOptions {
   allowedHosts?: string[];
   /** The service's clock: the replay window and every agent answer read the time from it (default: the system's). */
   now?: Clock;
+  /** The built web dashboard (default: the package's `dist/web`). */
+  webRoot?: string;
   logger?: Logger;
 }
 
-/** The HTTP service: webhook intake, the agent query API and MCP, and health. Each concern is its own plugin. */
+/** The HTTP service: webhook intake, the agent query API and MCP, the web dashboard, and health. Each concern is its own plugin. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger | undefined,
@@ -37,10 +40,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     enqueue: (delivery) => runtime.enqueue(delivery),
     bodyLimit: options.bodyLimitBytes,
   });
-  await app.register(agentHttp, {
-    db: runtime.store.db,
-    allowedHostnames: [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])],
-    now,
+  const allowedHostnames = [...LOCAL_HOSTNAMES, ...(options.allowedHosts ?? [])];
+  await app.register(agentHttp, { db: runtime.store.db, allowedHostnames, now });
+  await app.register(async (pages) => {
+    pages.addHook('onRequest', hostGuard(allowedHostnames));
+    await pages.register(dashboardPages, { root: options.webRoot ?? DEFAULT_WEB_ROOT });
   });
   app.get('/healthz', async () => {
     const inbox = await runtime.inbox.countsByState(options.workspaceId);

@@ -26,8 +26,8 @@ export interface AgentService extends TestService {
  * inbox and worker) in the default workspace, another org in workspace "other", a key for each.
  * Its clock stands at EPOCH, where the seeded history ends: answers do not change as real days pass.
  */
-export async function startAgentService(options: { related?: boolean } = {}): Promise<AgentService> {
-  const service = await startTestService({ now: () => EPOCH });
+export async function startAgentService(options: { related?: boolean; webRoot?: string } = {}): Promise<AgentService> {
+  const service = await startTestService({ now: () => EPOCH, webRoot: options.webRoot });
   const { runtime } = service;
   const main = seededOrganization({ related: options.related });
   const other = seededOrganization({ seed: 99, projects: 2, issues: 40 });

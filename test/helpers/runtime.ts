@@ -30,6 +30,8 @@ export async function startTestService(
     engine?: Engine;
     /** The service's clock (default: the system's, which webhook signatures made with Date.now() need). */
     now?: Clock;
+    /** The built web dashboard to serve (default: the package's dist/web). */
+    webRoot?: string;
   } = {},
 ): Promise<TestService> {
   const db = options.location
@@ -47,6 +49,7 @@ export async function startTestService(
     replayToleranceSeconds: 300,
     bodyLimitBytes: options.bodyLimitBytes ?? 5 * 1024 * 1024,
     now: options.now,
+    webRoot: options.webRoot,
   });
   return {
     runtime,

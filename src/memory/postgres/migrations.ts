@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { eventCountsSql } from '../event-counts-schema.js';
+import { dashboardSql } from '../sessions.js';
 import { issueTagsSql } from '../issue-tags-schema.js';
 import { issueSignaturesSql } from '../signatures.js';
 import {
@@ -346,6 +347,7 @@ INSERT INTO issue_history
   },
   // Batched writers upsert hundreds of rows a statement: the index is kept once per statement, not per row.
   { id: 10, name: 'search documents and facets kept per statement', sql: statementTriggersSql },
+  { id: 11, name: 'dashboard sessions; inbox by time', sql: dashboardSql(TEXT) },
 ];
 
 /** Any fixed key: every process that migrates this database takes the same one ('smemmigr' in ASCII). */

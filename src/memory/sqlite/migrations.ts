@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { ISSUE_FACETS_BY_ISSUE, OBSERVATIONS_TYPE_TIME_COVERING } from '../shared-sql.js';
 import { eventCountsSql } from '../event-counts-schema.js';
+import { dashboardSql } from '../sessions.js';
 import { issueTagsSql } from '../issue-tags-schema.js';
 import { issueSignaturesSql } from '../signatures.js';
 import { readSideMigrationSql } from './read-side-migration.js';
@@ -246,6 +247,7 @@ INSERT INTO issue_history
     name: 'tag values no longer indexed by value',
     sql: 'DROP INDEX issue_tag_values_by_value;',
   },
+  { id: 15, name: 'dashboard sessions; inbox by time', sql: dashboardSql('TEXT') },
 ];
 
 export function runMigrations(db: BetterSqlite3.Database): void {
