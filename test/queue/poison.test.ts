@@ -1,12 +1,11 @@
-import type { CompiledQuery } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
-import type { MemoryDatabase } from '../../src/memory/database.js';
 import { MemoryStore } from '../../src/memory/store.js';
 import { Inbox } from '../../src/queue/inbox.js';
 import { runCli, startServe, waitFor, waitForExit } from '../helpers/cli.js';
 import { webhookFixture } from '../helpers/fixtures.js';
 import { createTestDatabase, rows, type TestDatabase } from '../helpers/database.js';
+import { allowComments, refuseComments } from '../helpers/faults.js';
 import { SECRET, sentryHeaders } from '../helpers/runtime.js';
 
 let db: TestDatabase;
@@ -36,43 +35,6 @@ const settled = (deliveryId: string) => async () => {
   const row = await inboxRow(deliveryId);
   return row && row.state !== 'pending' ? row : undefined;
 };
-
-/** Runs one DDL statement (the helpers' `execute` is for statements that return rows). */
-function ddl(database: MemoryDatabase, text: string) {
-  return database.run({
-    compile: () => ({ sql: text, parameters: [], query: undefined as never }) as unknown as CompiledQuery,
-  });
-}
-
-const REFUSAL = 'comments are read-only during maintenance';
-
-/** Makes every insert into comments fail with REFUSAL: a SQLite trigger, or on PostgreSQL a plpgsql trigger that raises. */
-async function refuseComments(database: MemoryDatabase) {
-  if (database.engine === 'sqlite') {
-    await ddl(
-      database,
-      `CREATE TRIGGER refuse_comments BEFORE INSERT ON comments BEGIN SELECT RAISE(ABORT, '${REFUSAL}'); END`,
-    );
-    return;
-  }
-  await ddl(
-    database,
-    `CREATE FUNCTION refuse_comments() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${REFUSAL}'; END $$`,
-  );
-  await ddl(
-    database,
-    'CREATE TRIGGER refuse_comments BEFORE INSERT ON comments FOR EACH ROW EXECUTE FUNCTION refuse_comments()',
-  );
-}
-
-async function allowComments(database: MemoryDatabase) {
-  if (database.engine === 'sqlite') {
-    await ddl(database, 'DROP TRIGGER refuse_comments');
-    return;
-  }
-  await ddl(database, 'DROP TRIGGER refuse_comments ON comments');
-  await ddl(database, 'DROP FUNCTION refuse_comments()');
-}
 
 describe('poison deliveries', () => {
   it('end dead with their error after bounded retries, show in status and `inbox show`, and `inbox retry` re-queues them after the fix', async () => {

@@ -8,7 +8,7 @@ import { Await, Empty } from '../ui';
 const FILTERS = ['q', 'project', 'environment', 'release', 'level', 'status', 'sort', 'since'] as const;
 const LEVELS = ['fatal', 'error', 'warning', 'info', 'debug'];
 const STATUSES = ['unresolved', 'resolved', 'ignored'];
-const SORTS = ['relevance', 'events', 'users', 'recent'];
+const SORTS = ['events', 'users', 'recent'];
 
 export function SearchPage(props: { search: URLSearchParams }) {
   const value = (name: (typeof FILTERS)[number]) => props.search.get(name) ?? '';
@@ -43,7 +43,7 @@ export function SearchPage(props: { search: URLSearchParams }) {
         </div>
         <Choice name="level" label="Level" options={LEVELS} value={value('level')} />
         <Choice name="status" label="Status" options={STATUSES} value={value('status')} />
-        <Choice name="sort" label="Sort" options={SORTS} value={value('sort')} />
+        <Choice name="sort" label="Sort" options={SORTS} value={value('sort')} unset="relevance" />
         <div class="field">
           <label for="since">Active since</label>
           <input id="since" name="since" value={value('since')} placeholder="7d or 2026-11-01" />
@@ -61,12 +61,13 @@ export function SearchPage(props: { search: URLSearchParams }) {
   );
 }
 
-function Choice(props: { name: string; label: string; options: string[]; value: string }) {
+/** A filter's choices; the empty one (`unset`) leaves it to the search. */
+function Choice(props: { name: string; label: string; options: string[]; value: string; unset?: string }) {
   return (
     <div class="field">
       <label for={props.name}>{props.label}</label>
       <select id={props.name} name={props.name} value={props.value}>
-        <option value="">any</option>
+        <option value="">{props.unset ?? 'any'}</option>
         {props.options.map((o) => (
           <option key={o} value={o}>
             {o}
