@@ -63,12 +63,13 @@ export function inboxCommand(): Command {
       return withStore(flags, async (store, workspaceId) => {
         const inbox = new Inbox(store.db);
         if (seq !== undefined) {
-          const row = await inbox.find(workspaceId, seq);
-          if (!row) throw new NotInMemoryError(`no delivery #${seq} in workspace "${workspaceId}"`);
-          if (row.state !== 'dead' && row.state !== 'skipped')
-            throw new QueryError(`delivery #${seq} is ${row.state}; only dead or skipped deliveries can be retried`);
+          const outcome = await inbox.retry(workspaceId, seq);
+          if ('missing' in outcome) throw new NotInMemoryError(outcome.missing);
+          if ('conflict' in outcome) throw new QueryError(outcome.conflict);
+          console.log('re-queued 1 delivery');
+          return;
         }
-        const count = await inbox.requeue(workspaceId, seq);
+        const count = await inbox.requeue(workspaceId);
         console.log(`re-queued ${count} deliver${count === 1 ? 'y' : 'ies'}`);
       });
     });

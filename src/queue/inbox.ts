@@ -3,6 +3,12 @@ import type { Database, InboxBodyTable, InboxTable } from '../memory/schema.js';
 import { bindable, isContention, prepared, type MemoryDatabase } from '../memory/database.js';
 import type { Delivery, DeliveryRouter, EnqueueResult, InboxRow, InboxState, Route } from './delivery.js';
 
+/** The states a delivery can be retried from: it did not become memory. */
+const RETRYABLE: readonly InboxState[] = ['dead', 'skipped'];
+
+/** What a retry of one delivery did: re-queued it, or why not (no such delivery; not in a state to retry). */
+export type RetryOutcome = { state: 'pending' } | { missing: string } | { conflict: string };
+
 /** Rows per multi-row insert on PostgreSQL: 11 parameters each, well under its 65,535. */
 const ROWS_PER_INSERT = 1000;
 
@@ -356,6 +362,102 @@ export class Inbox {
     );
     if (result.changes > 0) await this.db.notify(INBOX_CHANNEL);
     return result.changes;
+  }
+
+  /**
+   * Re-queues one dead or skipped delivery (see `requeue`), or says why not: the rules of a retry,
+   * for the CLI and the HTTP API alike.
+   */
+  async retry(workspaceId: string, seq: number): Promise<RetryOutcome> {
+    const row = await this.db.get(
+      this.db.qb.selectFrom('inbox').select('state').where('workspace_id', '=', workspaceId).where('seq', '=', seq),
+    );
+    if (!row) return { missing: `no delivery #${seq} in workspace "${workspaceId}"` };
+    const refused = (state: InboxState) => ({
+      conflict: `delivery #${seq} is ${state}; only ${RETRYABLE.join(' or ')} deliveries can be retried`,
+    });
+    if (!RETRYABLE.includes(row.state)) return refused(row.state);
+    if ((await this.requeue(workspaceId, seq)) === 0) {
+      // Another retry (or a worker) moved it meanwhile.
+      const now = await this.find(workspaceId, seq);
+      return now ? refused(now.state) : { missing: `no delivery #${seq} in workspace "${workspaceId}"` };
+    }
+    return { state: 'pending' };
+  }
+
+  /** A page of a workspace's deliveries, newest first, without bodies: those of `state` (any), older than seq `before`. */
+  list(
+    workspaceId: string,
+    options: { state?: InboxState; limit: number; before?: number },
+  ): Promise<
+    Pick<
+      InboxRow,
+      'seq' | 'resource' | 'action' | 'state' | 'attempts' | 'last_error' | 'received_at' | 'processed_at'
+    >[]
+  > {
+    return this.db.all(
+      this.db.qb
+        .selectFrom('inbox')
+        .select(['seq', 'resource', 'action', 'state', 'attempts', 'last_error', 'received_at', 'processed_at'])
+        .where('workspace_id', '=', workspaceId)
+        .$if(options.state !== undefined, (qb) => qb.where('state', '=', options.state!))
+        .$if(options.before !== undefined, (qb) => qb.where('seq', '<', options.before!))
+        .orderBy('seq', 'desc')
+        .limit(options.limit),
+    );
+  }
+
+  /**
+   * Deliveries received, and processed, per minute since `since` (ISO): only the minutes with any,
+   * oldest first. Each count is read from an index by time alone (inbox_by_received, inbox_by_processed).
+   */
+  async perMinute(workspaceId: string, since: string): Promise<{ at: string; received: number; processed: number }[]> {
+    const minute = (column: 'received_at' | 'processed_at') => sql<string>`substr(${sql.ref(column)}, 1, 16)`;
+    const [received, processed] = await Promise.all([
+      this.db.all(
+        this.db.qb
+          .selectFrom('inbox')
+          .select([minute('received_at').as('minute'), (eb) => eb.fn.countAll<number>().as('n')])
+          .where('workspace_id', '=', workspaceId)
+          .where('received_at', '>=', since)
+          .groupBy(minute('received_at')),
+      ),
+      this.db.all(
+        this.db.qb
+          .selectFrom('inbox')
+          .select([minute('processed_at').as('minute'), (eb) => eb.fn.countAll<number>().as('n')])
+          .where('workspace_id', '=', workspaceId)
+          .where('processed_at', '>=', since)
+          .where('state', '=', 'processed')
+          .groupBy(minute('processed_at')),
+      ),
+    ]);
+    const buckets = new Map<string, { at: string; received: number; processed: number }>();
+    const bucket = (m: string) => {
+      if (!buckets.has(m)) buckets.set(m, { at: `${m}:00.000Z`, received: 0, processed: 0 });
+      return buckets.get(m)!;
+    };
+    for (const r of received) bucket(r.minute).received = Number(r.n);
+    for (const r of processed) bucket(r.minute).processed = Number(r.n);
+    return [...buckets.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+
+  /** Deliveries processed (into memory) since each of `times` (ISO), from the index by processing time. */
+  async processedSince(workspaceId: string, times: readonly string[]): Promise<number[]> {
+    const earliest = [...times].sort()[0];
+    const row = await this.db.get(
+      this.db.qb
+        .selectFrom('inbox')
+        .select(
+          times.map((t, i) =>
+            sql<number>`coalesce(sum(CASE WHEN processed_at >= ${t} THEN 1 ELSE 0 END), 0)`.as(`n${i}`),
+          ),
+        )
+        .where('workspace_id', '=', workspaceId)
+        .where('processed_at', '>=', earliest)
+        .where('state', '=', 'processed'),
+    );
+    return times.map((_, i) => Number((row as Record<string, unknown> | undefined)?.[`n${i}`] ?? 0));
   }
 
   async countsByState(workspaceId: string): Promise<Record<InboxState, number>> {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { MemoryDatabase } from '../memory/database.js';
 import type { Clock } from '../time.js';
 import { apiKeyAuth } from './api-key-auth.js';
+import { dashboardApiRoutes } from './dashboard-api.js';
 import { hostGuard } from './host-check.js';
 import { mcpRoute } from './mcp-route.js';
 import { queryApiRoutes } from './query-api.js';
@@ -28,6 +29,7 @@ export async function agentHttp(app: FastifyInstance, options: AgentHttpOptions)
     api.addHook('onRequest', apiKeyAuth(options.db, { sessions: options.now }));
     await api.register(sessionRoutes, { db: options.db, now: options.now });
     await api.register(queryApiRoutes, { context });
+    await api.register(dashboardApiRoutes, { db: options.db, now: options.now });
   });
   await app.register(async (mcp) => {
     mcp.addHook('onRequest', apiKeyAuth(options.db));

@@ -5,7 +5,7 @@ import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { createApiKey, revokeApiKey } from '../../src/memory/api-keys.js';
 import { EPOCH } from '../helpers/emulator-memory.js';
 import { startAgentService, type AgentService } from '../helpers/agent-service.js';
-import { allowComments, REFUSAL, refuseComments } from '../helpers/faults.js';
+import { allowComments, REFUSAL, refuseComments } from '../helpers/refuse-writes.js';
 import { webhookFixture } from '../helpers/fixtures.js';
 import { deliver } from '../helpers/runtime.js';
 import type {

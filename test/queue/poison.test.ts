@@ -5,7 +5,7 @@ import { Inbox } from '../../src/queue/inbox.js';
 import { runCli, startServe, waitFor, waitForExit } from '../helpers/cli.js';
 import { webhookFixture } from '../helpers/fixtures.js';
 import { createTestDatabase, rows, type TestDatabase } from '../helpers/database.js';
-import { allowComments, refuseComments } from '../helpers/faults.js';
+import { allowComments, refuseComments } from '../helpers/refuse-writes.js';
 import { SECRET, sentryHeaders } from '../helpers/runtime.js';
 
 let db: TestDatabase;

@@ -2,7 +2,7 @@ import type { CompiledQuery } from 'kysely';
 import type { MemoryDatabase } from '../../src/memory/database.js';
 
 /** Runs one DDL statement (the helpers' `execute` is for statements that return rows). */
-export function ddl(database: MemoryDatabase, text: string) {
+function ddl(database: MemoryDatabase, text: string) {
   return database.run({
     compile: () => ({ sql: text, parameters: [], query: undefined as never }) as unknown as CompiledQuery,
   });
