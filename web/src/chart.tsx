@@ -17,6 +17,9 @@ export interface ChartMarker {
   href: string;
 }
 
+// One empty list for every chart without markers: a new [] per render would rebuild the plot each time.
+const NO_MARKERS: ChartMarker[] = [];
+
 const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#65a30d'];
 /** Distinct colours for any number of series: the palette, then evenly spread hues. */
 const colour = (i: number, n: number) =>
@@ -34,7 +37,7 @@ export function TimeChart(props: {
   markers?: ChartMarker[];
   height?: number;
 }) {
-  const { buckets, series, markers = [], height = 260 } = props;
+  const { buckets, series, markers = NO_MARKERS, height = 260 } = props;
   const frame = useRef<HTMLDivElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);

@@ -27,6 +27,8 @@ function App() {
   useEffect(() => {
     handleUnauthorized((reason) => {
       setSession(null);
+      // Several requests of a page may be refused at once: the first one says where to come back to.
+      if (location.pathname === '/sign-in') return;
       navigate(signInPath(reason, location.pathname + location.search), { replace: true });
     });
     currentSession().then(

@@ -41,8 +41,8 @@ export function Empty(props: { children: ComponentChildren }) {
 
 export function Section(props: { title: string; id?: string; children: ComponentChildren }) {
   return (
-    <section class="card" aria-labelledby={props.id}>
-      <h2 id={props.id}>{props.title}</h2>
+    <section class="card" id={props.id} aria-labelledby={props.id && `${props.id}-title`}>
+      <h2 id={props.id && `${props.id}-title`}>{props.title}</h2>
       {props.children}
     </section>
   );

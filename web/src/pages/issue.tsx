@@ -180,16 +180,18 @@ function Trend(props: { trend: IssueTrend }) {
     [trend],
   );
   const total = trend.counts.reduce((a, b) => a + b, 0);
+  // Hourly counts may be spread from coarser ones (fractions): people read whole events.
+  const events = num(Math.round(total));
   return (
     <>
       <TimeChart
-        title={`Events per ${trend.interval} (${num(total)} since ${new Date(trend.since).toLocaleDateString()})`}
+        title={`Events per ${trend.interval} (${events} since ${new Date(trend.since).toLocaleDateString()})`}
         buckets={trend.buckets}
         series={series}
         markers={markers}
       />
       <p class="muted" data-testid="trend-total" data-total={total}>
-        {num(total)} events in {trend.buckets.length} {trend.interval}s; dashed lines are deploys.
+        About {events} events in {trend.buckets.length} {trend.interval}s; dashed lines are deploys.
       </p>
     </>
   );

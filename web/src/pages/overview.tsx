@@ -98,7 +98,13 @@ function Connections(props: { overview: Overview }) {
               .
             </p>
           )}
-          <div class="table-scroll">
+          {!c.streams.length && (
+            <Empty>
+              No sync has run yet: <code>sentry-memory sync</code> (or <code>serve</code>, which syncs on a schedule)
+              reads the organization.
+            </Empty>
+          )}
+          <div class="table-scroll" hidden={!c.streams.length}>
             <table>
               <caption class="visually-hidden">Streams of {c.organization ?? c.id}</caption>
               <thead>
