@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/config.js';
 import { createApiKey, revokeApiKey } from '../../src/memory/api-keys.js';
+import { ConnectionRepository } from '../../src/sentry/auth/connections.js';
+import { startEmulator, type Emulator } from '../../src/sentry/emulator/index.js';
+import { SyncLeases } from '../../src/sentry/sync/lease.js';
 import { EPOCH } from '../helpers/emulator-memory.js';
+import { syncFor } from '../helpers/sync.js';
 import { startAgentService, type AgentService } from '../helpers/agent-service.js';
 import { allowComments, REFUSAL, refuseComments } from '../helpers/refuse-writes.js';
 import { webhookFixture } from '../helpers/fixtures.js';
@@ -25,6 +30,7 @@ import { buildFrontEnd, openBrowser, SCREENSHOTS } from './browser.js';
 const engine = process.env.SENTRY_MEMORY_TEST_ENGINE ?? 'sqlite';
 
 let service: AgentService;
+let emu: Emulator;
 let web: Awaited<ReturnType<typeof buildFrontEnd>>;
 let browser: Awaited<ReturnType<typeof openBrowser>>;
 let context: BrowserContext;
@@ -35,6 +41,20 @@ const problems: string[] = [];
 beforeAll(async () => {
   web = await buildFrontEnd();
   service = await startAgentService({ webRoot: web.root });
+  // The same organization once more through a real sync from the emulator, so the overview has a
+  // connection with streams, checkpoints and a finished sync to show.
+  emu = await startEmulator({ seed: 7, projects: 4, issues: 300, epoch: EPOCH, now: () => EPOCH });
+  const db = service.runtime.store.db;
+  const connection = await new ConnectionRepository(db, DEFAULT_WORKSPACE, randomBytes(32)).save({
+    orgSlug: emu.orgSlug,
+    apiUrl: emu.url,
+    auth: { kind: 'internal', token: emu.internalToken },
+  });
+  const acquired = await new SyncLeases(db, DEFAULT_WORKSPACE).tryAcquire(connection.id);
+  if (!('lease' in acquired)) throw new Error('the new connection is already being synced');
+  await acquired.lease.run(() =>
+    syncFor(emu, service.runtime.store, { connectionId: connection.id, now: () => EPOCH }).run(),
+  );
   browser = await openBrowser();
   context = browser.context;
   page = await context.newPage();
@@ -53,6 +73,7 @@ afterEach(() => {
 afterAll(async () => {
   await browser?.close();
   await service?.close();
+  await emu?.close();
   await web?.remove();
 });
 
@@ -105,6 +126,20 @@ describe('the web dashboard in a real browser', { timeout: 90_000 }, () => {
     for (const [state, n] of Object.entries(overview.inbox.counts)) {
       expect(digits(await page.locator(`[data-state="${state}"] dd`).textContent()), state).toBe(n);
     }
+    // Each connection's streams, with their state, as the API has them.
+    const streams = await page.locator('[data-connection]').evaluateAll((els) =>
+      els.map((el) => ({
+        id: el.getAttribute('data-connection'),
+        streams: Array.from(el.querySelectorAll('tbody tr')).map((tr) => [
+          tr.querySelector('th')?.textContent,
+          tr.querySelector('.badge')?.textContent,
+        ]),
+      })),
+    );
+    expect(streams).toEqual(
+      overview.connections.map((c) => ({ id: c.id, streams: c.streams.map((s) => [s.stream, s.state]) })),
+    );
+    expect(streams.some((c) => c.streams.length > 0)).toBe(true);
     const status = await apiGet<Status>('/api/v1/status');
     const shown = await page
       .locator('[data-testid="projects"] tbody tr')
@@ -284,6 +319,10 @@ describe('the web dashboard in a real browser', { timeout: 90_000 }, () => {
     const { key, info } = await createApiKey(service.runtime.store.db, DEFAULT_WORKSPACE, 'revoked in the test');
     await signIn(key);
     await heading('Overview');
+    // Every request of the overview answered, so the refusal comes from the next page.
+    await page.getByTestId('projects').waitFor();
+    await page.getByTestId('inbox-counts').waitFor();
+    await page.locator('#dead-letters .empty').waitFor();
     expect(await revokeApiKey(service.runtime.store.db, DEFAULT_WORKSPACE, info.id)).toBe(true);
     await page.getByRole('link', { name: 'Timeline' }).click();
     await page.waitForURL((url) => url.pathname === '/sign-in');

@@ -6,9 +6,13 @@ const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 export const utc = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 export const local = (iso: string) => dateTime.format(new Date(iso));
 
-/** "3 minutes ago", "in 2 hours": against `now` (the server's clock when it says one). */
+/**
+ * "3 minutes ago": against `now` (the server's clock when it says one). A time after it (clocks
+ * apart) reads as the time itself: "in 18 days" would say the event has not happened yet.
+ */
 export function ago(iso: string, now = Date.now()): string {
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (seconds > 60) return local(iso);
   const units: [Intl.RelativeTimeFormatUnit, number][] = [
     ['day', 86_400],
     ['hour', 3_600],

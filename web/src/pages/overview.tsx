@@ -263,6 +263,7 @@ function DeliveriesChart(props: { overview: Overview }) {
     }
     return {
       buckets,
+      quiet: !received.some(Boolean) && !processed.some(Boolean),
       series: [
         { label: 'received', values: received },
         { label: 'processed', values: processed },
@@ -272,7 +273,7 @@ function DeliveriesChart(props: { overview: Overview }) {
   return (
     <section class="card">
       <TimeChart title="Deliveries per minute, last 24 hours" buckets={chart.buckets} series={chart.series} />
-      {!d.buckets.length && <Empty>No webhook deliveries in the last 24 hours.</Empty>}
+      {chart.quiet && <Empty>No webhook deliveries in the last 24 hours.</Empty>}
     </section>
   );
 }
