@@ -171,4 +171,33 @@ describe('dashboard sessions', () => {
     expect((await expired.json()).error).toMatch(/session has ended/);
     expect(Number(await count())).toBe(0);
   });
+
+  it("a session sees only its key's workspace on every dashboard endpoint", async () => {
+    const other = await signedIn(service.keys.other);
+    expect(other.workspaceId).toBe('other');
+    const json = async (path: string) => {
+      const res = await withCookie(path, other.cookie);
+      return { status: res.status, body: await res.json() };
+    };
+    expect((await json('/api/v1/inbox')).body.items).toEqual([]);
+    expect((await json('/api/v1/overview')).body.inbox.counts.processed).toBe(0);
+    const chart = (await json('/api/v1/charts/events?interval=day&since=30d')).body;
+    expect(chart.series.map((s: { project: string }) => s.project).sort()).toEqual(
+      service.otherData.projects.map((p) => p.slug).sort(),
+    );
+    expect((await json('/api/v1/issues/FRONT-END-9/trend')).status).toBe(404);
+    expect((await json('/api/v1/issues/FRONT-END-9')).status).toBe(404);
+    const seq = (
+      await (
+        await fetch(`${service.url}/api/v1/inbox?limit=1`, {
+          headers: { authorization: `Bearer ${service.keys.default}` },
+        })
+      ).json()
+    ).items[0].seq;
+    const retry = await withCookie(`/api/v1/inbox/${seq}/retry`, other.cookie, {
+      method: 'POST',
+      headers: { 'x-csrf-token': other.csrfToken },
+    });
+    expect(retry.status).toBe(404);
+  });
 });
