@@ -10,7 +10,7 @@ const REASONS: Record<string, string> = {
 /** Asks for an API key once; the server turns it into a session cookie the page cannot read. */
 export function SignInPage(props: { reason: string | null; onSignedIn: (session: Session) => void }) {
   const [key, setKey] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<{ message: string; refused: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -19,13 +19,10 @@ export function SignInPage(props: { reason: string | null; onSignedIn: (session:
     try {
       props.onSignedIn(await signIn(key.trim()));
     } catch (failure) {
-      setError(
-        failure instanceof ApiError && failure.status === 401
-          ? `${failure.message}. Check that you pasted the whole key, or make a new one with \`sentry-memory apikey create\`.`
-          : failure instanceof Error
-            ? failure.message
-            : String(failure),
-      );
+      setError({
+        message: failure instanceof Error ? failure.message : String(failure),
+        refused: failure instanceof ApiError && failure.status === 401,
+      });
       setBusy(false);
     }
   };
@@ -62,7 +59,12 @@ export function SignInPage(props: { reason: string | null; onSignedIn: (session:
       </form>
       {error && (
         <p id="sign-in-error" class="notice notice-error" role="alert">
-          {error}
+          {error.message.replace(/\.?$/, '.')}{' '}
+          {error.refused && (
+            <>
+              Check that you pasted the whole key, or make a new one with <code>sentry-memory apikey create</code>.
+            </>
+          )}
         </p>
       )}
     </div>
