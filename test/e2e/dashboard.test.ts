@@ -184,6 +184,7 @@ describe('the web dashboard in a real browser', { timeout: 90_000 }, () => {
     await page.keyboard.press('Enter');
     await heading(target.release);
     expect(decodeURIComponent(new URL(page.url()).pathname)).toBe(`/releases/${target.release}`);
+    await page.locator('#deploys').waitFor();
     expect(await page.locator('[data-deploy]').count()).toBe(release.deploys.length);
     const newIssues = page.getByTestId('new-issues').getByRole('link');
     expect(await newIssues.count()).toBe(release.newIssues.top.length);

@@ -1,5 +1,5 @@
 import { render, type ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { currentSession, handleUnauthorized, signOut, type SignInReason } from './api';
 import type { Session } from './api-types';
 import { IssuePage } from './pages/issue';
@@ -115,6 +115,12 @@ function Page(props: { route: Route; search: URLSearchParams }) {
 
 function Shell(props: { session: Session | null; children: ComponentChildren }) {
   const { pathname } = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    // After a navigation in the page, keyboard and screen-reader users start at the new content.
+    if (first.current) first.current = false;
+    else document.getElementById('main')?.focus();
+  }, [pathname]);
   const current = (href: string) =>
     (href === '/' ? pathname === '/' : pathname.startsWith(href)) ? ('page' as const) : undefined;
   return (

@@ -22,17 +22,30 @@ export function Failure(props: { error: ApiError; what: string }) {
   );
 }
 
-/** Renders `children` with the answer once it is there; a loading line or a failure meanwhile. */
-export function Await<T>(props: { loaded: Loaded<T>; what: string; children: (data: T) => ComponentChildren }) {
+/**
+ * Renders `children` with the answer once it is there; a loading line or a failure meanwhile, under
+ * `title` as the page's heading when the answer would have given it.
+ */
+export function Await<T>(props: {
+  loaded: Loaded<T>;
+  what: string;
+  title?: string;
+  children: (data: T) => ComponentChildren;
+}) {
   const { loaded } = props;
-  if (loaded.state === 'failed') return <Failure error={loaded.error} what={props.what} />;
-  if (loaded.state === 'loading')
-    return (
-      <p class="muted" aria-busy="true">
-        Loading {props.what}…
-      </p>
-    );
-  return <>{props.children(loaded.data)}</>;
+  if (loaded.state === 'ready') return <>{props.children(loaded.data)}</>;
+  return (
+    <>
+      {props.title && <h1>{props.title}</h1>}
+      {loaded.state === 'failed' ? (
+        <Failure error={loaded.error} what={props.what} />
+      ) : (
+        <p class="muted" aria-busy="true">
+          Loading {props.what}…
+        </p>
+      )}
+    </>
+  );
 }
 
 export function Empty(props: { children: ComponentChildren }) {

@@ -25,7 +25,7 @@ export function IssuePage(props: { id: string }) {
   const related = useApi<RelatedIssues>(withQuery(`${base}/related`, { maxTokens: ALL }));
   const trend = useApi<IssueTrend>(withQuery(`${base}/trend`, { interval: 'hour' }));
   return (
-    <Await loaded={issue} what={`issue ${props.id}`}>
+    <Await loaded={issue} what={`issue ${props.id}`} title={props.id}>
       {(i) => (
         <>
           <Head issue={i} />

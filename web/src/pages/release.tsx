@@ -16,7 +16,7 @@ export function ReleasePage(props: { version: string }) {
     withQuery(`/api/v1/releases/${encodeURIComponent(props.version)}`, { maxTokens: 20_000 }),
   );
   return (
-    <Await loaded={release} what={`release ${props.version}`}>
+    <Await loaded={release} what={`release ${props.version}`} title={props.version}>
       {(r) => <Release release={r} />}
     </Await>
   );
