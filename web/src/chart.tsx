@@ -132,6 +132,8 @@ export function TimeChart(props: {
                 style={{ left: `${m.left}px` }}
                 title={`${m.label} · ${utc(new Date(m.at * 1000).toISOString())}`}
                 aria-label={m.label}
+                // Deploys are stops for the keyboard; the many issue changes are in the page's lists too.
+                tabIndex={m.kind === 'deploy' ? undefined : -1}
               >
                 {m.kind === 'deploy' ? '▼' : '●'}
               </Link>
