@@ -28,7 +28,7 @@ if (!postgres) {
 
 /** Tests that read or write the store: these run once per engine. */
 const storeTests = [
-  'test/{agent,memory,queue,scale-out,server,sync,tenants,webhooks}/**/*.test.ts',
+  'test/{agent,e2e,memory,queue,scale-out,server,sync,tenants,webhooks}/**/*.test.ts',
   'test/security/{workspaces,secrets,webhook-route.property,query-input.property}.test.ts',
   'test/auth/{installation,oauth}.test.ts',
   'test/cli.test.ts',
