@@ -1,5 +1,5 @@
 import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
-import type { Database, InboxBodyTable, InboxTable } from '../memory/schema.js';
+import type { Database, InboxTable } from '../memory/schema.js';
 import { bindable, isContention, prepared, type MemoryDatabase } from '../memory/database.js';
 import type { Delivery, DeliveryRouter, EnqueueResult, InboxRow, InboxState, Route } from './delivery.js';
 
@@ -9,7 +9,7 @@ const RETRYABLE: readonly InboxState[] = ['dead', 'skipped'];
 /** What a retry of one delivery did: re-queued it, or why not (no such delivery; not in a state to retry). */
 export type RetryOutcome = { state: 'pending' } | { missing: string } | { conflict: string };
 
-/** Rows per multi-row insert on PostgreSQL: 11 parameters each, well under its 65,535. */
+/** Deliveries per statement on PostgreSQL: 9 parameters each, well under its 65,535. */
 const ROWS_PER_INSERT = 1000;
 
 /** A delivery's inbox key (unique per workspace, source and delivery id) as one string. */
@@ -129,30 +129,24 @@ export class Inbox {
   }
 
   /**
-   * One transaction for the whole batch. Several web processes commit batches at once on PostgreSQL:
-   * rows are inserted in key order, so two batches that share a delivery (a retry that reached another
-   * process) wait on each other in one order, never in a cycle; a collision anyway is retried.
+   * The whole batch at once: one transaction on SQLite and wherever a router reads first; on
+   * PostgreSQL see insertAll. A collision between processes' batches is retried.
    */
   private async store(deliveries: Delivery[], now: string, attempt = 1): Promise<EnqueueResult[]> {
     try {
-      if (this.db.engine === 'postgres' && !this.route) return await this.storeAtOnce(deliveries, now);
+      const named = () => deliveries.map((d) => ({ workspaceId: d.workspaceId, state: 'pending' as const }));
+      // Without a router nothing is read first: the statements need no transaction around them.
+      if (this.db.engine === 'postgres' && !this.route) return await insertAll(this.db, deliveries, named(), now);
       return await this.db.transaction(async (tx) => {
-        const routes = this.route
-          ? await this.route(tx, deliveries)
-          : deliveries.map((d) => ({ workspaceId: d.workspaceId, state: 'pending' as const }));
+        const routes = this.route ? await this.route(tx, deliveries) : named();
+        if (tx.engine === 'postgres') return insertAll(tx, deliveries, routes, now);
+        // SQLite has one writer at a time: there, arrival order costs nothing and risks nothing.
         const stored: EnqueueResult[] = new Array(deliveries.length);
-        if (tx.engine === 'postgres') {
-          // SQLite has one writer at a time: there, arrival order costs nothing and risks nothing.
-          const key = (i: number) => deliveryKey(routes[i].workspaceId, deliveries[i].source, deliveries[i].deliveryId);
-          const order = deliveries.map((_, i) => i).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-          await this.insertRows(tx, order, deliveries, routes, now, stored);
-        } else {
-          for (const [i, delivery] of deliveries.entries()) {
-            // The compiled insert lists the columns in inboxRow's order.
-            const row = await tx.get(this.insert(...Object.values(inboxRow(delivery, routes[i], now))));
-            if (row) await tx.run(this.insertBody(routes[i].workspaceId, row.seq, delivery.body));
-            stored[i] = { accepted: true as const, duplicate: row === undefined, seq: row ? Number(row.seq) : null };
-          }
+        for (const [i, delivery] of deliveries.entries()) {
+          // The compiled insert lists the columns in inboxRow's order.
+          const row = await tx.get(this.insert(...Object.values(inboxRow(delivery, routes[i], now))));
+          if (row) await tx.run(this.insertBody(routes[i].workspaceId, row.seq, delivery.body));
+          stored[i] = { accepted: true as const, duplicate: row === undefined, seq: row ? Number(row.seq) : null };
         }
         if (stored.some((r) => !r.duplicate)) await tx.notify(INBOX_CHANNEL);
         return stored;
@@ -160,93 +154,6 @@ export class Inbox {
     } catch (error) {
       if (isContention(error) && attempt < 3) return this.store(deliveries, now, attempt + 1);
       throw error;
-    }
-  }
-
-  /**
-   * PostgreSQL, every delivery to the workspace it names: the batch in one statement per thousand
-   * deliveries, each its own transaction (one round trip instead of BEGIN, two inserts, NOTIFY and
-   * COMMIT; the web role's acknowledgements wait on them). Rows go in key order, as in insertRows; a
-   * key stored now is returned, and its first copy in the batch is the one stored.
-   */
-  private async storeAtOnce(deliveries: Delivery[], now: string): Promise<EnqueueResult[]> {
-    const stored: EnqueueResult[] = [];
-    for (let start = 0; start < deliveries.length; start += ROWS_PER_INSERT) {
-      const chunk = deliveries.slice(start, start + ROWS_PER_INSERT);
-      const input = sql.join(
-        chunk.map(
-          (d, i) =>
-            sql`(${d.workspaceId}, ${d.source}, ${d.deliveryId}, ${d.resource}, ${d.action}, ${d.externalId}, ${d.sentAt}, ${d.body}, ${sql.lit(i)})`,
-        ),
-      );
-      const inserted = await this.db.all<{ seq: string; workspace_id: string; source: string; delivery_id: string }>({
-        compile: () =>
-          sql`WITH input (workspace_id, source, delivery_id, resource, action, external_id, sent_at, body, ord) AS (VALUES ${input}),
-stored AS (
-  INSERT INTO inbox (workspace_id, delivery_id, source, resource, action, external_id, sent_at, received_at, state, attempts, next_attempt_at)
-  SELECT workspace_id, delivery_id, source, resource, action, external_id, sent_at, ${now}, 'pending', 0, ${now}
-    FROM input ORDER BY workspace_id, source, delivery_id, ord
-  ON CONFLICT DO NOTHING
-  RETURNING seq, workspace_id, source, delivery_id
-),
-bodies AS (
-  INSERT INTO inbox_bodies (workspace_id, seq, body)
-  SELECT s.workspace_id, s.seq, first.body FROM stored AS s CROSS JOIN LATERAL (
-    SELECT i.body FROM input AS i
-     WHERE i.workspace_id = s.workspace_id AND i.source = s.source AND i.delivery_id = s.delivery_id
-     ORDER BY i.ord LIMIT 1) AS first
-),
-notified AS (SELECT pg_notify(${INBOX_CHANNEL}, '') FROM (SELECT 1 FROM stored LIMIT 1) AS any_stored)
-SELECT s.seq, s.workspace_id, s.source, s.delivery_id FROM stored AS s LEFT JOIN notified ON true`.compile(this.db.qb),
-      });
-      const seqs = new Map(
-        inserted.map((row) => [deliveryKey(row.workspace_id, row.source, row.delivery_id), Number(row.seq)]),
-      );
-      for (const d of chunk) {
-        const k = deliveryKey(d.workspaceId, d.source, d.deliveryId);
-        const seq = seqs.get(k);
-        seqs.delete(k);
-        stored.push({ accepted: true, duplicate: seq === undefined, seq: seq ?? null });
-      }
-    }
-    return stored;
-  }
-
-  /**
-   * PostgreSQL: the batch in multi-row inserts (one round trip per thousand deliveries instead of one
-   * each), rows in `order`. A key returned is a delivery stored now; its later copies in the batch,
-   * and keys not returned (stored before), are duplicates.
-   */
-  private async insertRows(
-    tx: MemoryDatabase,
-    order: number[],
-    deliveries: Delivery[],
-    routes: readonly Route[],
-    now: string,
-    stored: EnqueueResult[],
-  ): Promise<void> {
-    for (let start = 0; start < order.length; start += ROWS_PER_INSERT) {
-      const chunk = order.slice(start, start + ROWS_PER_INSERT);
-      const rows = chunk.map((i) => inboxRow(deliveries[i], routes[i], now));
-      const inserted = await tx.all(
-        tx.qb
-          .insertInto('inbox')
-          .values(rows)
-          .onConflict((oc) => oc.doNothing())
-          .returning(['seq', 'workspace_id', 'source', 'delivery_id']),
-      );
-      const seqs = new Map(
-        inserted.map((row) => [deliveryKey(row.workspace_id, row.source, row.delivery_id), Number(row.seq)]),
-      );
-      const bodies: InboxBodyTable[] = [];
-      for (const i of chunk) {
-        const k = deliveryKey(routes[i].workspaceId, deliveries[i].source, deliveries[i].deliveryId);
-        const seq = seqs.get(k);
-        seqs.delete(k);
-        stored[i] = { accepted: true, duplicate: seq === undefined, seq: seq ?? null };
-        if (seq !== undefined) bodies.push({ workspace_id: routes[i].workspaceId, seq, body: deliveries[i].body });
-      }
-      if (bodies.length) await tx.run(tx.qb.insertInto('inbox_bodies').values(bodies));
     }
   }
 
@@ -558,4 +465,61 @@ SELECT s.seq, s.workspace_id, s.source, s.delivery_id FROM stored AS s LEFT JOIN
     );
     return (row?.at as string | null | undefined) ?? null;
   }
+}
+
+/**
+ * PostgreSQL: deliveries stored in one statement per thousand (inbox rows, bodies, and the
+ * notification when any is new), each routed as `routes` says. On the pool each statement is its own
+ * transaction: one round trip where BEGIN, two inserts, NOTIFY and COMMIT took five, and the web
+ * role's acknowledgements wait on them. Rows go in key order, so two batches that share a delivery
+ * (a retry that reached another process) wait on each other in one order, never in a cycle. A key
+ * returned is a delivery stored now, its first copy in the batch; its later copies, and keys not
+ * returned (stored before), are duplicates.
+ */
+async function insertAll(
+  db: MemoryDatabase,
+  deliveries: Delivery[],
+  routes: readonly Route[],
+  now: string,
+): Promise<EnqueueResult[]> {
+  const stored: EnqueueResult[] = [];
+  for (let start = 0; start < deliveries.length; start += ROWS_PER_INSERT) {
+    const chunk = deliveries.slice(start, start + ROWS_PER_INSERT);
+    const input = sql.join(
+      chunk.map((d, i) => {
+        const route = routes[start + i];
+        return sql`(${route.workspaceId}, ${route.state}, ${d.source}, ${d.deliveryId}, ${d.resource}, ${d.action}, ${d.externalId}, ${d.sentAt}, ${d.body}, ${sql.lit(i)})`;
+      }),
+    );
+    const inserted = await db.all<{ seq: string; workspace_id: string; source: string; delivery_id: string }>({
+      compile: () =>
+        sql`WITH input (workspace_id, state, source, delivery_id, resource, action, external_id, sent_at, body, ord) AS (VALUES ${input}),
+stored AS (
+  INSERT INTO inbox (workspace_id, delivery_id, source, resource, action, external_id, sent_at, received_at, state, attempts, next_attempt_at)
+  SELECT workspace_id, delivery_id, source, resource, action, external_id, sent_at, ${now}, state, 0, ${now}
+    FROM input ORDER BY workspace_id, source, delivery_id, ord
+  ON CONFLICT DO NOTHING
+  RETURNING seq, workspace_id, source, delivery_id
+),
+bodies AS (
+  INSERT INTO inbox_bodies (workspace_id, seq, body)
+  SELECT s.workspace_id, s.seq, first.body FROM stored AS s CROSS JOIN LATERAL (
+    SELECT i.body FROM input AS i
+     WHERE i.workspace_id = s.workspace_id AND i.source = s.source AND i.delivery_id = s.delivery_id
+     ORDER BY i.ord LIMIT 1) AS first
+),
+notified AS (SELECT pg_notify(${INBOX_CHANNEL}, '') FROM (SELECT 1 FROM stored LIMIT 1) AS any_stored)
+SELECT s.seq, s.workspace_id, s.source, s.delivery_id FROM stored AS s LEFT JOIN notified ON true`.compile(db.qb),
+    });
+    const seqs = new Map(
+      inserted.map((row) => [deliveryKey(row.workspace_id, row.source, row.delivery_id), Number(row.seq)]),
+    );
+    chunk.forEach((d, i) => {
+      const k = deliveryKey(routes[start + i].workspaceId, d.source, d.deliveryId);
+      const seq = seqs.get(k);
+      seqs.delete(k);
+      stored.push({ accepted: true, duplicate: seq === undefined, seq: seq ?? null });
+    });
+  }
+  return stored;
 }
