@@ -116,12 +116,12 @@ export function serveCommand(): Command {
       );
       const shutdown = async (signal: NodeJS.Signals) => {
         logger.info({ signal }, 'stopping: accepting no new deliveries, finishing the ones in hand');
-        scheduler?.stop();
         if (keepAlive) clearInterval(keepAlive);
         // A sender that trickles its body must not hold the exit: after the grace period its
         // connection is cut, and what it was sending was never acknowledged.
         const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        await app.close();
+        // A sync in progress gets the same grace before the database closes under it.
+        await Promise.all([scheduler?.stop(SHUTDOWN_GRACE_MS), app.close()]);
         clearTimeout(force);
         await runtime.close();
         logger.info('stopped');

@@ -198,6 +198,16 @@ describe('the batch writer', () => {
     expect(applied).toEqual(touchesIssue.map((touches) => !touches));
     expect(await rows(db, 'SELECT id FROM issues WHERE id = ?', issueId)).toEqual([]);
   });
+
+  it('applies a delivery whose merge key holds a NUL (PostgreSQL stores it as U+FFFD), rather than leaving it for later forever', async () => {
+    const db = await open(batched);
+    const unit = units().find((u) => foldable(u) && u.records.some((r) => r.kind === 'issue'))!;
+    const issue = unit.records.find((r) => r.kind === 'issue')!;
+    const withNul = { ...unit, records: [{ ...issue, id: `${issue.id}\0x` }] };
+    expect(await db.transaction((tx) => applyBatch(tx, [withNul]))).toEqual([true]);
+    const ids = (await rows<{ id: string }>(db, 'SELECT id FROM issues')).map((r) => r.id);
+    expect(ids).toEqual([db.engine === 'postgres' ? `${issue.id}\uFFFDx` : withNul.records[0].id]);
+  });
 });
 
 describe('a comment edited before its creation arrives', () => {

@@ -246,11 +246,12 @@ class PostgresTransaction extends PostgresStatements implements MemoryDatabase {
 
   async tryLocks(keys: readonly string[]): Promise<Set<string>> {
     if (!keys.length) return new Set();
+    // The keys are sent storable (a NUL replaced) and come back so: the answer names the key asked for.
     const held = await this.send(
-      'SELECT key FROM unnest($1::text[]) AS key WHERE pg_try_advisory_xact_lock(hashtextextended(key, 0))',
+      'SELECT i FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) WHERE pg_try_advisory_xact_lock(hashtextextended(key, 0))',
       [keys.map(storable)],
     );
-    return new Set((held.rows as { key: string }[]).map((row) => row.key));
+    return new Set((held.rows as { i: string }[]).map((row) => keys[Number(row.i) - 1]));
   }
 
   listen(): Promise<() => Promise<void>> {

@@ -32,9 +32,13 @@ const ACTIVATION_POLL_MS = 2000;
  * connection of every workspace an incremental sync and a reconcile, every interval. Runs never
  * overlap, and a connection another process is syncing (see SyncLeases) is skipped until the next interval.
  */
-export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): void; runNow(): Promise<void> } {
+export function startSyncScheduler(options: SyncSchedulerOptions): {
+  stop(graceMs: number): Promise<void>;
+  runNow(): Promise<void>;
+} {
   const attempted = new Set<string>();
   let running: Promise<void> | null = null;
+  let stopped = false;
 
   const activate = async (): Promise<boolean> => {
     const { db, inbox, app, logger } = options;
@@ -50,7 +54,10 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
 
   const tick = async () => {
     await activate();
-    for (const workspaceId of await options.workspaces()) await syncWorkspace(workspaceId);
+    for (const workspaceId of await options.workspaces()) {
+      if (stopped) return;
+      await syncWorkspace(workspaceId);
+    }
   };
 
   const syncWorkspace = async (workspaceId: string) => {
@@ -58,6 +65,7 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
     const repository = new ConnectionRepository(options.db, workspaceId, options.connectionsKey);
     const leases = new SyncLeases(db, workspaceId, { now: options.now });
     for (const connection of await repository.active()) {
+      if (stopped) return;
       // Several processes may run this scheduler on one database: a connection synced (or being synced)
       // by any of them within this interval is left alone. 0.9: timers drift, and a sync that started
       // one interval ago is due again.
@@ -107,14 +115,14 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
           'sync finished',
         );
       } catch (error) {
-        logger.error(
-          {
-            workspace: workspaceId,
-            connection: connection.id,
-            err: error instanceof Error ? error.message : String(error),
-          },
-          'sync failed; will retry next interval',
-        );
+        const context = {
+          workspace: workspaceId,
+          connection: connection.id,
+          err: error instanceof Error ? error.message : String(error),
+        };
+        // Cut short by the shutdown (its database closed under it): not a failure of the sync.
+        if (stopped) logger.info(context, 'sync interrupted by shutdown; the next run resumes from its checkpoint');
+        else logger.error(context, 'sync failed; will retry next interval');
       }
     }
   };
@@ -134,9 +142,17 @@ export function startSyncScheduler(options: SyncSchedulerOptions): { stop(): voi
   activation.unref();
   void runNow();
   return {
-    stop: () => {
+    /** Starts no more syncs; waits for the one running, up to graceMs (its checkpoints keep what it did). */
+    stop: async (graceMs) => {
+      stopped = true;
       clearInterval(timer);
       clearInterval(activation);
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        running?.catch(() => undefined),
+        new Promise<void>((resolve) => (grace = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(grace);
     },
     runNow,
   };
