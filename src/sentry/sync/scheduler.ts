@@ -128,9 +128,18 @@ export function startSyncScheduler(options: SyncSchedulerOptions): {
   };
 
   const runNow = () => {
-    running ??= tick().finally(() => {
-      running = null;
-    });
+    // A round that fails outside a sync (reading the workspaces or their connections) is retried next
+    // interval, like a failed sync: callers fire and forget it, so it must not reject.
+    running ??= tick()
+      .catch((error: unknown) =>
+        options.logger.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          'scheduled sync round failed; will retry next interval',
+        ),
+      )
+      .finally(() => {
+        running = null;
+      });
     return running;
   };
   const timer = setInterval(() => void runNow(), options.intervalMs);
@@ -148,10 +157,7 @@ export function startSyncScheduler(options: SyncSchedulerOptions): {
       clearInterval(timer);
       clearInterval(activation);
       let grace: NodeJS.Timeout | undefined;
-      await Promise.race([
-        running?.catch(() => undefined),
-        new Promise<void>((resolve) => (grace = setTimeout(resolve, graceMs))),
-      ]);
+      await Promise.race([running, new Promise<void>((resolve) => (grace = setTimeout(resolve, graceMs)))]);
       clearTimeout(grace);
     },
     runNow,
